@@ -1,0 +1,1 @@
+"""dlgrade: an autograder and assignment kit for a hands-on deep-learning course."""

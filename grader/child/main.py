@@ -1,0 +1,78 @@
+"""Entry point of the untrusted process: import the submission, then answer
+case requests until the grader closes the pipe.
+
+Started as ``python -I main.py REQUEST_FD RESULT_FD MODULE_FILE``. It receives
+inputs and programs only, never expected values or the suite, and sends back
+plain arrays or an error message. Everything here depends on numpy and the
+standard library only; this folder must never import the rest of ``grader``.
+"""
+
+import importlib.util
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from program import StudentError, describe_exception, run_program  # noqa: E402
+from wire import encode, read_message  # noqa: E402
+
+
+def main() -> None:
+    request_fd, result_fd, module_file = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+    # Our own references to the pipes: student code that closes fd 0-2 or
+    # rebinds sys.stdout cannot touch them.
+    requests = os.fdopen(request_fd, "rb", buffering=0)
+    results = os.fdopen(result_fd, "wb", buffering=0)
+    sys.path.remove(os.path.dirname(os.path.abspath(__file__)))
+    sys.path.insert(0, os.path.dirname(module_file))
+
+    try:
+        module = import_submission(module_file)
+    except BaseException as e:  # noqa: BLE001 - SystemExit and KeyboardInterrupt at import are reported too
+        results.write(encode({"kind": "import_error", "message": describe_import_error(e, module_file)}))
+        return
+    results.write(encode({"kind": "ready"}))
+
+    def read_exactly(n: int) -> bytes:
+        chunks = []
+        while n:
+            chunk = requests.read(n)
+            if not chunk:
+                raise EOFError
+            chunks.append(chunk)
+            n -= len(chunk)
+        return b"".join(chunks)
+
+    while True:
+        try:
+            meta, arrays = read_message(read_exactly)
+        except EOFError:
+            return
+        inputs = {**meta["scalars"], **arrays}
+        try:
+            outputs = run_program(module, meta["program"], inputs, module_file)
+        except StudentError as e:
+            results.write(encode({"kind": "error", "error": e.kind, "message": e.message}))
+        else:
+            results.write(encode({"kind": "outputs"}, outputs))
+
+
+def import_submission(module_file: str):
+    name = os.path.splitext(os.path.basename(module_file))[0]
+    spec = importlib.util.spec_from_file_location(name, module_file)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def describe_import_error(e: BaseException, module_file: str) -> str:
+    base = os.path.basename(module_file)
+    if isinstance(e, SyntaxError):
+        return f"{base} has a syntax error at line {e.lineno}: {e.msg}"
+    if isinstance(e, SystemExit):
+        return f"{base} called sys.exit({e.code!r}) while being imported; keep top-level code to definitions"
+    return f"importing {base} failed: {describe_exception(e, module_file)}"
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,98 @@
+"""Run a case's program (see ``grader.spec.Program``) against a module.
+
+The untrusted process runs it against the student's module; the grader runs
+the same code against edited solutions to recognise catalogued bugs. Depends
+on numpy and the standard library only.
+"""
+
+from __future__ import annotations
+
+import traceback
+from types import ModuleType
+
+import numpy as np
+
+
+class StudentError(Exception):
+    """A case could not be completed because of the student's code.
+
+    ``kind`` is one of: missing, not_implemented, exception, exit, bad_return."""
+
+    def __init__(self, kind: str, message: str):
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+
+
+def run_program(module: ModuleType, program: dict, inputs: dict, source_file: str | None = None) -> dict[str, np.ndarray]:
+    """Call the program's functions in order; return its outputs as plain arrays."""
+    results = []
+    for step in program["calls"]:
+        fname = step["function"]
+        func = getattr(module, fname, None)
+        if not callable(func):
+            raise StudentError("missing", f"there is no function named {fname}")
+        args = [_resolve(a, inputs, results, program) for a in step["args"]]
+        kwargs = {k: _resolve(a, inputs, results, program) for k, a in step["kwargs"].items()}
+        try:
+            results.append(func(*args, **kwargs))
+        except NotImplementedError:
+            raise StudentError("not_implemented", f"{fname} is not implemented yet (it raises NotImplementedError)") from None
+        except SystemExit as e:
+            raise StudentError("exit", f"{fname} called sys.exit({e.code!r}); graded functions must return") from None
+        except KeyboardInterrupt:
+            raise StudentError("exit", f"{fname} raised KeyboardInterrupt") from None
+        except Exception as e:
+            raise StudentError("exception", f"{fname} raised {describe_exception(e, source_file)}") from None
+    return {name: _as_plain_array(_pick(results, ref, program), name) for name, ref in program["outputs"].items()}
+
+
+def _resolve(arg: dict, inputs: dict, results: list, program: dict):
+    if "input" in arg:
+        return inputs[arg["input"]]
+    return _pick(results, arg["returned"], program)
+
+
+def _pick(results: list, ref: dict, program: dict):
+    value = results[ref["call"]]
+    index = ref["index"]
+    if index is None:
+        return value
+    producer = program["calls"][ref["call"]]["function"]
+    if not isinstance(value, (tuple, list)):
+        raise StudentError(
+            "bad_return", f"{producer} must return a tuple, e.g. (out, cache); it returned {_type_name(value)}"
+        )
+    if index >= len(value):
+        raise StudentError("bad_return", f"{producer} returned {len(value)} items; at least {index + 1} are expected")
+    return value[index]
+
+
+def _as_plain_array(value, name: str) -> np.ndarray:
+    """Only plain numeric arrays leave: a subclass, an object array, a tensor or a
+    list is refused here, and the grader refuses anything else on its side."""
+    if type(value) is np.ndarray or isinstance(value, (np.generic, bool, int, float)):
+        array = np.asarray(value)
+        if type(array) is np.ndarray and array.dtype.kind in "biuf":
+            return np.ascontiguousarray(array)
+        raise StudentError("bad_return", f"{name} is an array of dtype {array.dtype}; a numeric array is expected")
+    raise StudentError("bad_return", f"{name} is {_type_name(value)}; a numpy array is expected")
+
+
+def _type_name(value) -> str:
+    t = type(value)
+    module = t.__module__
+    qualified = t.__qualname__ if module in ("builtins", None) else f"{module}.{t.__qualname__}"
+    return f"a {qualified}"
+
+
+def describe_exception(e: BaseException, source_file: str | None) -> str:
+    """``TypeError: message (neuron.py, line 12)``: the innermost line of the
+    student's own file, never a path or frame of the grader."""
+    text = f"{type(e).__name__}: {e}"
+    if source_file:
+        frames = [f for f in traceback.extract_tb(e.__traceback__) if f.filename == source_file]
+        if frames:
+            f = frames[-1]
+            text += f" (at line {f.lineno}, in {f.name}: {(f.line or '').strip()})"
+    return text

@@ -1,0 +1,56 @@
+"""The ``dlgrade`` command: one subcommand per module (list, check, grade,
+generate, demo)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import traceback
+
+VERBS = {
+    "list": ("grader.listing", "list the assignments, their graded functions and points"),
+    "check": ("grader.check", "run the public checks of an assignment (for students)"),
+    "grade": ("grader.grade", "grade a submission with the hidden tests"),
+    "generate": ("grader.generate", "write assignments/ from solutions/ (instructors)"),
+    "demo": ("grader.demo", "grade the bundled example submissions"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dlgrade", description="Autograder for a hands-on deep-learning course.")
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="COMMAND")
+    for verb, (_, help_text) in VERBS.items():
+        verbs.add_parser(verb, help=help_text, description=help_text)
+    sub = verbs.choices
+
+    sub["check"].add_argument("path", nargs="?", default=".", help="assignment folder or .py file (default: .)")
+
+    grade = sub["grade"]
+    grade.add_argument("path", help="submission: a folder holding the assignment's module, or a .py file")
+    grade.add_argument("-a", "--assignment", help="assignment name (default: inferred from the path)")
+    grade.add_argument("--json", metavar="FILE", help="also write Gradescope-style results.json to FILE")
+    grade.add_argument("--format", choices=("text", "json"), default="text", help="what to print (default: text)")
+    grade.add_argument("--fail-under", type=float, metavar="PCT", help="exit 1 when the score is below PCT percent")
+    for p in (grade, sub["demo"]):
+        p.add_argument("--seed", help="secret seed for hidden inputs (default: $DLGRADE_SEED, then the development seed)")
+
+    sub["generate"].add_argument("--check", action="store_true", help="write nothing; fail if assignments/ drifted")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    module = importlib.import_module(VERBS[args.verb][0])
+    try:
+        return module.main(args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception:  # noqa: BLE001 - a bug of the grader itself: say so, keep the trace for the maintainers
+        print(f"dlgrade {args.verb}: internal error in the grader (not in the submission):", file=sys.stderr)
+        traceback.print_exc()
+        return 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())

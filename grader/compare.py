@@ -1,0 +1,110 @@
+"""Compare a student's output with the reference, and say what is wrong
+without showing the expected values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from grader.spec import Expected, Tolerance
+
+
+@dataclass(frozen=True)
+class Verdict:
+    ok: bool
+    message: str = ""
+
+
+def as_expected(value) -> Expected:
+    return value if isinstance(value, Expected) else Expected(np.asarray(value))
+
+
+def _allowed_error(expected: np.ndarray, tol: Tolerance) -> np.ndarray:
+    scale = max(1.0, float(np.max(np.abs(expected), initial=0.0)))
+    return tol.atol * scale + tol.rtol * np.abs(expected)
+
+
+def _fit_shape(actual: np.ndarray, expected: np.ndarray) -> np.ndarray | None:
+    """The student's array in the expected shape, or None when it differs.
+    A scalar may come back as any one-element array."""
+    if actual.shape == expected.shape:
+        return actual
+    if expected.ndim == 0 and actual.size == 1:
+        return actual.reshape(())
+    return None
+
+
+def compare(name: str, actual: np.ndarray, expected: Expected, tol: Tolerance) -> Verdict:
+    ref = np.asarray(expected.value, dtype=np.float64)
+    if actual.dtype.kind != "f" or actual.dtype.itemsize < 4:
+        return Verdict(False, f"{name} has dtype {actual.dtype}; a float32 or float64 array is expected")
+    fitted = _fit_shape(actual, ref)
+    if fitted is None:
+        return Verdict(False, f"{name} has shape {actual.shape}; expected shape {ref.shape}")
+    got = fitted.astype(np.float64)
+    checked = np.ones(ref.shape, dtype=bool) if expected.free is None else ~expected.free
+
+    nonfinite = ~np.isfinite(got) & checked
+    if nonfinite.any():
+        n_nan, n_inf = int(np.isnan(got[nonfinite]).sum()), int(np.isinf(got[nonfinite]).sum())
+        first = _index(np.argwhere(nonfinite)[0])
+        return Verdict(False, f"{name} contains {n_nan} NaN and {n_inf} infinite values (first at {first}) "
+                              f"where finite values are expected: look for overflow in exp or log(0)")
+
+    error = np.where(checked, np.abs(got - ref), 0.0)
+    allowed = _allowed_error(ref, tol)
+    wrong = error > allowed
+    if not wrong.any():
+        return Verdict(True)
+    worst = np.unravel_index(np.argmax(np.where(wrong, error / allowed, 0.0)), ref.shape)
+    rel = error / np.maximum(np.abs(ref), np.finfo(np.float64).tiny)
+    lines = [
+        f"{name} is wrong at {int(wrong.sum())} of {ref.size} elements ({wrong.mean():.0%}): "
+        f"max abs error {error.max():.3g}, max rel error {np.max(np.where(wrong, rel, 0.0)):.3g}, "
+        f"worst at {_index(worst)} (tolerance: rtol {tol.rtol:g}, atol {tol.atol:g} x scale)"
+    ]
+    lines += _patterns(got, ref, checked, tol)
+    return Verdict(False, "\n".join(lines))
+
+
+def matches(actual: np.ndarray, candidate: np.ndarray, tol: Tolerance) -> bool:
+    """Whether ``actual`` equals ``candidate`` (a buggy version's output) within
+    tolerance, counting NaN and infinities at the same places as equal."""
+    candidate = np.asarray(candidate, dtype=np.float64)
+    if actual.dtype.kind not in "fiub":
+        return False
+    fitted = _fit_shape(actual, candidate)
+    if fitted is None:
+        return False
+    got = fitted.astype(np.float64)
+    finite = np.isfinite(candidate)
+    if not np.array_equal(np.isfinite(got), finite):
+        return False
+    if not np.array_equal(got[~finite], candidate[~finite], equal_nan=True):
+        return False
+    return bool(np.all(np.abs(got[finite] - candidate[finite]) <= _allowed_error(candidate[finite], tol)))
+
+
+def _patterns(got: np.ndarray, ref: np.ndarray, checked: np.ndarray, tol: Tolerance) -> list[str]:
+    """Shape-level clues that do not reveal values: a constant factor, a sign,
+    a transposition."""
+    clues = []
+    g, r = got[checked], ref[checked]
+    nonzero = np.abs(r) > 1e-12
+    if nonzero.sum() >= 2:
+        ratios = g[nonzero] / r[nonzero]
+        factor = float(np.median(ratios))
+        if np.all(np.abs(ratios - factor) <= 1e-3 * max(1.0, abs(factor))) and abs(factor - 1) > 1e-3:
+            if abs(factor + 1) <= 1e-3:
+                clues.append("clue: every element has the opposite sign")
+            else:
+                clues.append(f"clue: every element is {factor:.4g} times the expected value (a missing or extra factor?)")
+    if ref.ndim == 2 and ref.shape[0] == ref.shape[1] and ref.shape[0] > 1 and checked.all():
+        if np.all(np.abs(got.T - ref) <= _allowed_error(ref, tol)):
+            clues.append("clue: the result is the transpose of the expected one")
+    return clues
+
+
+def _index(idx) -> str:
+    return "index (" + ", ".join(str(int(i)) for i in idx) + ")"

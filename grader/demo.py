@@ -1,0 +1,33 @@
+"""``dlgrade demo``: grade the bundled example submissions and print a table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from grader.course import Course, Secret
+from grader.grade import grade_submission
+
+
+def main(args) -> int:
+    from grader.suites import SUITES
+
+    course = Course.locate()
+    secret = Secret.resolve(args.seed)
+    rows = []
+    for suite in SUITES.values():
+        folder = course.root / "examples" / "submissions" / suite.assignment
+        submissions = [course.solution_dir(suite)] + sorted(folder.glob("*.py"))
+        for path in submissions:
+            result = grade_submission(suite, path, secret, course)
+            label = "solution" if path.is_dir() else path.stem
+            rows.append((suite.assignment, label, result))
+            print(f"graded {suite.assignment}/{label}: {result.percent:.1f}% in {result.seconds:.2f} s", flush=True)
+    print()
+    print(f"{'assignment':<12} {'submission':<16} {'score':>13} {'%':>6} {'time':>7}  catalogued bugs recognised")
+    for assignment, label, r in rows:
+        score = f"{r.score:g}/{r.max_score:g}"
+        print(f"{assignment:<12} {label:<16} {score:>13} {r.percent:6.1f} {r.seconds:6.2f}s  {', '.join(r.bugs) or '-'}")
+    if secret.is_development:
+        print("\n(graded with the development seed; set DLGRADE_SEED for real grading)")
+    print("Details of one submission: dlgrade grade examples/submissions/neuron/buggy.py")
+    return 0

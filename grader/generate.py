@@ -1,0 +1,122 @@
+"""``dlgrade generate``: write the student folders from the solutions.
+
+``solutions/<NN>_<name>/`` is the single source of truth. Each block between
+``# BEGIN SOLUTION`` and ``# END SOLUTION`` becomes a TODO that raises
+``NotImplementedError``; public tests are copied; a README lists the graded
+functions and their points. ``--check`` writes nothing and fails on drift.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.course import Course
+from grader.spec import Suite
+
+BEGIN = re.compile(r"^(?P<indent>\s*)# BEGIN SOLUTION(?::\s*(?P<todo>.*))?\s*$")
+END = re.compile(r"^\s*# END SOLUTION\s*$")
+DEF = re.compile(r"^\s*def (?P<name>\w+)\s*\(")
+
+
+class MarkerError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Block:
+    function: str
+    start: int  # line index of BEGIN
+    end: int  # line index of END
+
+
+def solution_blocks(source: str, filename: str) -> list[Block]:
+    blocks, current_def, begin = [], None, None
+    for i, line in enumerate(source.splitlines()):
+        if m := DEF.match(line):
+            current_def = m["name"]
+        if BEGIN.match(line):
+            if begin is not None:
+                raise MarkerError(f"{filename}:{i + 1}: BEGIN SOLUTION inside another block (opened at line {begin + 1})")
+            if current_def is None:
+                raise MarkerError(f"{filename}:{i + 1}: BEGIN SOLUTION outside any function")
+            begin = i
+        elif END.match(line):
+            if begin is None:
+                raise MarkerError(f"{filename}:{i + 1}: END SOLUTION without BEGIN SOLUTION")
+            blocks.append(Block(current_def, begin, i))
+            begin = None
+    if begin is not None:
+        raise MarkerError(f"{filename}:{begin + 1}: BEGIN SOLUTION is never closed")
+    return blocks
+
+
+def stub_source(source: str, filename: str) -> str:
+    lines = source.splitlines()
+    out, last = [], 0
+    for block in solution_blocks(source, filename):
+        m = BEGIN.match(lines[block.start])
+        indent, todo = m["indent"], m["todo"] or f"implement {block.function}"
+        out += lines[last:block.start]
+        out += [f"{indent}# TODO: {todo}", f'{indent}raise NotImplementedError("{block.function} is not implemented yet")']
+        last = block.end + 1
+    out += lines[last:]
+    stub = "\n".join(out) + "\n"
+    try:
+        ast.parse(stub, filename)
+    except SyntaxError as e:
+        raise MarkerError(f"{filename}: the generated stub does not parse (line {e.lineno}: {e.msg})") from None
+    return stub
+
+
+def render(course: Course, suites: list[Suite]) -> dict[Path, str]:
+    """Every generated file, by path, with its content."""
+    import jinja2  # only instructors generate; graders need numpy and torch alone
+
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(course.root / "templates"), keep_trailing_newline=True,
+                             undefined=jinja2.StrictUndefined)
+    files = {}
+    for suite in suites:
+        solution_dir = course.solution_dir(suite)
+        target = course.assignment_dir(suite)
+        module_path = solution_dir / f"{suite.module}.py"
+        source = module_path.read_text()
+        name = f"{suite.folder}/{module_path.name}"
+        stub = env.get_template("student_module.py.j2").render(suite=suite, origin=name,
+                                                               body=stub_source(source, name))
+        files[target / module_path.name] = stub
+        files[course.root / "examples" / "submissions" / suite.assignment / "stub.py"] = stub
+        for test in sorted(solution_dir.glob("test_*.py")):
+            files[target / test.name] = test.read_text()
+        intro = ast.get_docstring(ast.parse(source)) or ""
+        files[target / "README.md"] = env.get_template("assignment_README.md.j2").render(suite=suite, intro=intro)
+    return files
+
+
+def main(args) -> int:
+    from grader.suites import SUITES
+
+    course = Course.locate()
+    try:
+        files = render(course, list(SUITES.values()))
+    except (MarkerError, OSError) as e:
+        print(f"dlgrade generate: {e}", file=sys.stderr)
+        return 2
+    drifted = [p for p, text in files.items() if not p.is_file() or p.read_text() != text]
+    if args.check:
+        for p in drifted:
+            print(f"out of date: {p.relative_to(course.root)}", file=sys.stderr)
+        if drifted:
+            print("run `dlgrade generate` and commit the result", file=sys.stderr)
+            return 1
+        print(f"{len(files)} generated files are up to date")
+        return 0
+    for p in drifted:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(files[p])
+        print(f"wrote {p.relative_to(course.root)}")
+    print(f"{len(files)} generated files, {len(drifted)} changed")
+    return 0

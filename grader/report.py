@@ -1,0 +1,129 @@
+"""Grading results, and their renderings: Gradescope's results.json and text."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class CaseResult:
+    name: str
+    score: float
+    max_score: float
+    messages: list[str] = field(default_factory=list)
+    hints: list[str] = field(default_factory=list)
+    bugs: list[str] = field(default_factory=list)  # names of the catalogued bugs recognised
+
+    @property
+    def passed(self) -> bool:
+        return self.score >= self.max_score
+
+
+@dataclass
+class FunctionResult:
+    name: str
+    cases: list[CaseResult]
+
+    @property
+    def score(self) -> float:
+        return sum(c.score for c in self.cases)
+
+    @property
+    def max_score(self) -> float:
+        return sum(c.max_score for c in self.cases)
+
+    def output(self) -> str:
+        """Failed cases grouped by identical feedback, so that one missing
+        function reads as one line rather than one per case."""
+        lines = [f"{sum(c.passed for c in self.cases)} of {len(self.cases)} cases passed"]
+        groups: dict[tuple, list[CaseResult]] = {}
+        for c in self.cases:
+            if not c.passed:
+                groups.setdefault((tuple(c.messages), tuple(c.hints)), []).append(c)
+        for (messages, hints), cases in groups.items():
+            names = ", ".join(f"'{c.name}'" for c in cases)
+            lost = sum(c.max_score - c.score for c in cases)
+            lines.append(f"- {'case' if len(cases) == 1 else 'cases'} {names} (-{lost:g}):")
+            lines += [f"    {line}" for m in messages for line in m.splitlines()]
+            lines += [f"    hint: {h}" for h in hints]
+        return "\n".join(lines)
+
+
+@dataclass
+class GradeResult:
+    assignment: str
+    submission: str
+    functions: list[FunctionResult]
+    notices: list[str] = field(default_factory=list)  # e.g. "graded with the development seed"
+    seconds: float = 0.0
+
+    @property
+    def score(self) -> float:
+        return sum(f.score for f in self.functions)
+
+    @property
+    def bugs(self) -> list[str]:
+        return list(dict.fromkeys(b for f in self.functions for c in f.cases for b in c.bugs))
+
+    @property
+    def max_score(self) -> float:
+        return sum(f.max_score for f in self.functions)
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.score / self.max_score if self.max_score else 0.0
+
+    def to_gradescope(self) -> dict:
+        """Gradescope's results.json: https://gradescope-autograders.readthedocs.io/en/latest/specs/"""
+        return {
+            "score": round(self.score, 4),
+            "max_score": round(self.max_score, 4),
+            "execution_time": round(self.seconds, 3),
+            "output": "\n".join([f"{self.assignment}: {self.score:g}/{self.max_score:g}", *self.notices]),
+            "visibility": "visible",
+            "tests": [
+                {
+                    "name": f"{self.assignment}: {f.name}",
+                    "score": round(f.score, 4),
+                    "max_score": round(f.max_score, 4),
+                    "output": f.output(),
+                    "visibility": "visible",
+                    "status": "passed" if f.score >= f.max_score else "failed",
+                }
+                for f in self.functions
+            ],
+        }
+
+    def to_text(self) -> str:
+        width = max([len(f.name) for f in self.functions] + [8])
+        lines = [f"{self.assignment} — {self.submission}", *[f"note: {n}" for n in self.notices], ""]
+        for f in self.functions:
+            mark = "ok  " if f.score >= f.max_score else "FAIL"
+            lines.append(f"  {mark} {f.name:<{width}} {f.score:6.2f} / {f.max_score:g}")
+        lines.append(f"  {'':4} {'total':<{width}} {self.score:6.2f} / {self.max_score:g}  ({self.percent:.1f}%)")
+        details = [(f.name, f.output()) for f in self.functions if f.score < f.max_score]
+        if details:
+            lines.append("")
+            for name, text in details:
+                lines.append(f"{name}: {text}")
+        return "\n".join(lines)
+
+
+def write_json_atomically(path: Path, data: dict) -> None:
+    """Write to a temporary file beside ``path``, then rename: a reader (or a
+    crash) never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(data, f, indent=2)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise

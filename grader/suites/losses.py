@@ -1,0 +1,261 @@
+"""Hidden suite of assignment 2 (losses): MSE, softmax cross-entropy and binary
+cross-entropy with logits, each graded on its loss and its gradient.
+
+Every float input is rounded to a float32-representable value (still a float64
+array): a student who casts to float32 then sees exactly the grader's inputs,
+which matters for scores near ±1000, where float32's spacing is 6e-5.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from grader.reference import gradients, numpy, tensors
+from grader.spec import Bug, Case, GradedFunction, Suite, returns_pair_program
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _exact32(x: np.ndarray) -> np.ndarray:
+    """``x`` rounded to float32's grid, kept as float64."""
+    return np.asarray(x, dtype=np.float64).astype(np.float32).astype(np.float64)
+
+
+def _normal(rng: np.random.Generator, shape, scale: float = 1.0, shift: float = 0.0) -> np.ndarray:
+    return _exact32(shift + scale * rng.standard_normal(shape))
+
+
+def _labels(rng: np.random.Generator, n: int, c: int) -> np.ndarray:
+    return rng.integers(0, c, size=n).astype(np.int64)
+
+
+def _hard_targets(rng: np.random.Generator, shape) -> np.ndarray:
+    return rng.integers(0, 2, size=shape).astype(np.float64)
+
+
+def _soft_targets(rng: np.random.Generator, shape) -> np.ndarray:
+    return _exact32(rng.uniform(0.0, 1.0, size=shape))
+
+
+def _random_signs(rng: np.random.Generator, shape) -> np.ndarray:
+    return rng.choice(np.array([-1.0, 1.0]), size=shape)
+
+
+def _loss_and_grad(loss: torch.Tensor, wrt: str, t: dict) -> dict[str, np.ndarray]:
+    return {"loss": numpy(loss), **gradients(loss, None, {wrt: t[wrt]})}
+
+
+# --------------------------------------------------------------------------- mse_loss
+
+
+def _mse_cases(rng: np.random.Generator) -> list[Case]:
+    def pair(shape, scale=1.0, shift=0.0):
+        return {"pred": _normal(rng, shape, scale, shift), "target": _normal(rng, shape, scale, shift)}
+
+    same = _normal(rng, (6, 4), 2.0)
+    return [
+        Case("vector (N=20)", pair((20,))),
+        Case("matrix (N=8, D=5)", pair((8, 5))),
+        Case("non-square (N=3, D=11)", pair((3, 11), 3.0)),
+        Case("batch of 1 (N=1, D=6)", pair((1, 6))),
+        Case("3-d array (2, 3, 4)", pair((2, 3, 4))),
+        Case("large values (around ±1000)", pair((10, 3), 1000.0)),
+        Case("exact zeros (pred equals target)", {"pred": same, "target": same.copy()}),
+    ]
+
+
+def _mse_reference(inputs) -> dict[str, np.ndarray]:
+    t = tensors(inputs, requires_grad=("pred",))
+    return _loss_and_grad(F.mse_loss(t["pred"], t["target"], reduction="mean"), "pred", t)
+
+
+MSE_LOSS = GradedFunction(
+    name="mse_loss",
+    program=returns_pair_program("mse_loss", "pred", "target", names=("loss", "dpred")),
+    cases=_mse_cases,
+    reference=_mse_reference,
+    bugs=(
+        Bug(
+            name="mse-grad-missing-factor-2",
+            hint="Your gradient is half of the expected one. The derivative of a square (pred - target)**2 "
+            "brings down a factor 2 that the gradient must keep.",
+            edits=(("dpred = 2.0 * diff / diff.size", "dpred = diff / diff.size"),),
+        ),
+        Bug(
+            name="mse-loss-summed",
+            hint="Your loss is the sum of the squared errors. The mean squared error averages them: divide by "
+            "the number of elements.",
+            edits=(("loss = np.mean(diff ** 2)", "loss = np.sum(diff ** 2)"),),
+        ),
+        Bug(
+            name="mse-grad-not-averaged",
+            hint="Your gradient is too large by the number of elements: it is the gradient of a sum. The loss "
+            "is a mean, so its gradient carries 1 / (number of elements).",
+            edits=(("dpred = 2.0 * diff / diff.size", "dpred = 2.0 * diff"),),
+        ),
+        Bug(
+            name="mse-grad-divides-by-batch-size",
+            hint="Your gradient divides by the number of rows only. The loss is the mean over every element "
+            "(rows times columns), so the gradient divides by the total number of elements.",
+            edits=(("dpred = 2.0 * diff / diff.size", "dpred = 2.0 * diff / len(diff)"),),
+        ),
+    ),
+)
+
+
+# --------------------------------------------------------------------------- softmax_cross_entropy
+
+
+def _ce_case(rng: np.random.Generator, n: int, c: int, scale: float = 2.0, shift: float = 0.0) -> dict:
+    return {"logits": _normal(rng, (n, c), scale, shift), "labels": _labels(rng, n, c)}
+
+
+def _confidently_wrong(rng: np.random.Generator, n: int, c: int) -> dict:
+    """Per row, one wrong class scores about +500 and the true class about -500:
+    the true class's softmax probability (about exp(-1000)) underflows to exactly
+    0 in float64, while no exp() of a raw logit overflows (so only the log of a
+    softmax fails here, not a missing max subtraction)."""
+    labels = _labels(rng, n, c)
+    wrong = (labels + rng.integers(1, c, size=n)) % c
+    logits = _normal(rng, (n, c), 2.0)
+    logits[np.arange(n), wrong] += 500.0
+    logits[np.arange(n), labels] -= 500.0
+    return {"logits": _exact32(logits), "labels": labels}
+
+
+def _ce_cases(rng: np.random.Generator) -> list[Case]:
+    return [
+        Case("random (N=16, C=10)", _ce_case(rng, 16, 10)),
+        Case("non-square (N=5, C=3)", _ce_case(rng, 5, 3, 4.0)),
+        Case("two classes (N=12, C=2)", _ce_case(rng, 12, 2)),
+        Case("batch of 1 (C=7)", _ce_case(rng, 1, 7)),
+        Case("tied logits (all zero)", {"logits": np.zeros((6, 4)), "labels": _labels(rng, 6, 4)}),
+        Case("logits near +1000", _ce_case(rng, 8, 5, 3.0, 1000.0)),
+        Case("logits near -1000", _ce_case(rng, 8, 5, 3.0, -1000.0)),
+        Case("confident wrong logits (spread ~1000)", _confidently_wrong(rng, 8, 6)),
+    ]
+
+
+def _ce_reference(inputs) -> dict[str, np.ndarray]:
+    t = tensors(inputs, requires_grad=("logits",))
+    return _loss_and_grad(F.cross_entropy(t["logits"], t["labels"], reduction="mean"), "logits", t)
+
+
+SOFTMAX_CROSS_ENTROPY = GradedFunction(
+    name="softmax_cross_entropy",
+    program=returns_pair_program("softmax_cross_entropy", "logits", "labels", names=("loss", "dlogits")),
+    cases=_ce_cases,
+    reference=_ce_reference,
+    bugs=(
+        Bug(
+            name="ce-grad-not-averaged",
+            hint="Your gradient is N times too large. The loss is the mean over the N examples of the batch, "
+            "so its gradient carries the same 1/N.",
+            edits=(("    dlogits /= n\n", ""),),
+        ),
+        Bug(
+            name="ce-loss-summed",
+            hint="Your loss is the sum of the per-example losses. Average them over the batch instead, so the "
+            "loss does not grow with the batch size.",
+            edits=(("loss = -np.mean(", "loss = -np.sum("),),
+        ),
+        Bug(
+            name="ce-log-of-softmax",
+            hint="Your loss becomes inf when the true class is very unlikely: you take the log of a softmax "
+            "probability that has underflowed to 0. Compute the log-probability directly with the log-sum-exp "
+            "form, log(sum(exp(z))) - z[y].",
+            edits=(
+                (
+                    "log_probs = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))",
+                    "log_probs = np.log(np.exp(shifted) / np.sum(np.exp(shifted), axis=1, keepdims=True))",
+                ),
+            ),
+        ),
+        Bug(
+            name="ce-no-max-subtraction",
+            hint="Your loss is inf or NaN for logits around ±1000: exp of such a score overflows to inf (or "
+            "underflows to 0). Subtract each row's maximum from its logits first; the softmax does not change.",
+            edits=(("shifted = logits - np.max(logits, axis=1, keepdims=True)", "shifted = logits"),),
+        ),
+        Bug(
+            name="ce-grad-missing-one-hot",
+            hint="Your gradient is the softmax alone. The derivative of -log softmax(z)[y] also has a -1 at the "
+            "true class: subtract the one-hot label.",
+            edits=(("    dlogits[np.arange(n), labels] -= 1.0\n", ""),),
+        ),
+    ),
+)
+
+
+# --------------------------------------------------------------------------- bce_with_logits
+
+
+def _bce_cases(rng: np.random.Generator) -> list[Case]:
+    big = _exact32(_random_signs(rng, (6, 4)) * rng.uniform(900.0, 1100.0, size=(6, 4)))
+    right = _exact32(_random_signs(rng, (10,)) * rng.uniform(900.0, 1100.0, size=10))
+    return [
+        Case("vector, 0/1 targets (N=16)", {"logits": _normal(rng, (16,), 2.0), "targets": _hard_targets(rng, (16,))}),
+        Case("soft targets (N=8, D=4)", {"logits": _normal(rng, (8, 4), 2.0), "targets": _soft_targets(rng, (8, 4))}),
+        Case("multi-label (N=5, D=3)", {"logits": _normal(rng, (5, 3), 3.0), "targets": _hard_targets(rng, (5, 3))}),
+        Case("batch of 1 (N=1, D=5)", {"logits": _normal(rng, (1, 5), 2.0), "targets": _soft_targets(rng, (1, 5))}),
+        Case("exact zeros (logits = 0)", {"logits": np.zeros((4, 3)), "targets": _soft_targets(rng, (4, 3))}),
+        Case("logits near ±1000", {"logits": big, "targets": _soft_targets(rng, (6, 4))}),
+        Case("confident and right (|logits| ~1000)", {"logits": right, "targets": (right > 0).astype(np.float64)}),
+    ]
+
+
+def _bce_reference(inputs) -> dict[str, np.ndarray]:
+    t = tensors(inputs, requires_grad=("logits",))
+    loss = F.binary_cross_entropy_with_logits(t["logits"], t["targets"], reduction="mean")
+    return _loss_and_grad(loss, "logits", t)
+
+
+BCE_WITH_LOGITS = GradedFunction(
+    name="bce_with_logits",
+    program=returns_pair_program("bce_with_logits", "logits", "targets", names=("loss", "dlogits")),
+    cases=_bce_cases,
+    reference=_bce_reference,
+    bugs=(
+        Bug(
+            name="bce-naive-log-sigmoid",
+            hint="Your loss is inf or NaN for logits around ±1000: sigmoid(x) rounds to exactly 0 or 1 there, "
+            "and log(0) is -inf. Rewrite the loss in the stable form max(x, 0) - x*y + log(1 + exp(-|x|)).",
+            edits=(
+                (
+                    "loss = np.mean(np.maximum(logits, 0) - logits * targets + np.log1p(e))",
+                    "p = 1.0 / (1.0 + np.exp(-logits))\n"
+                    "    loss = np.mean(-targets * np.log(p) - (1 - targets) * np.log(1 - p))",
+                ),
+            ),
+        ),
+        Bug(
+            name="bce-grad-sign-flipped",
+            hint="Your gradient has the wrong sign. Differentiate the loss with respect to the logit: raising "
+            "the score of a positive target should lower the loss.",
+            edits=(("dlogits = (sig - targets) / logits.size", "dlogits = (targets - sig) / logits.size"),),
+        ),
+        Bug(
+            name="bce-grad-not-averaged",
+            hint="Your gradient is too large by the number of elements. The loss is a mean, so its gradient "
+            "carries 1 / (number of elements).",
+            edits=(("dlogits = (sig - targets) / logits.size", "dlogits = sig - targets"),),
+        ),
+        Bug(
+            name="bce-grad-divides-by-batch-size",
+            hint="Your gradient divides by the number of rows only. The loss is the mean over every element "
+            "(rows times outputs), so the gradient divides by the total number of elements.",
+            edits=(("dlogits = (sig - targets) / logits.size", "dlogits = (sig - targets) / len(logits)"),),
+        ),
+    ),
+)
+
+
+SUITE = Suite(
+    assignment="losses",
+    folder="02_losses",
+    module="losses",
+    title="Loss functions: MSE, softmax cross-entropy, binary cross-entropy",
+    functions=(MSE_LOSS, SOFTMAX_CROSS_ENTROPY, BCE_WITH_LOGITS),
+)
