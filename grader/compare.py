@@ -58,7 +58,8 @@ def compare(name: str, actual: np.ndarray, expected: Expected, tol: Tolerance) -
     if not wrong.any():
         return Verdict(True)
     worst = np.unravel_index(np.argmax(np.where(wrong, error / allowed, 0.0)), ref.shape)
-    rel = error / np.maximum(np.abs(ref), np.finfo(np.float64).tiny)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # an expected 0: infinite or NaN
+        rel = error / np.abs(ref)
     lines = [
         f"{name} is wrong at {int(wrong.sum())} of {ref.size} elements ({wrong.mean():.0%}): "
         f"max abs error {error.max():.3g}, max rel error {np.max(np.where(wrong, rel, 0.0)):.3g}, "

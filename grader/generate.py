@@ -20,6 +20,8 @@ from grader.spec import Suite
 BEGIN = re.compile(r"^(?P<indent>\s*)# BEGIN SOLUTION(?::\s*(?P<todo>.*))?\s*$")
 END = re.compile(r"^\s*# END SOLUTION\s*$")
 DEF = re.compile(r"^\s*def (?P<name>\w+)\s*\(")
+# The README's table of assignments is generated between these lines.
+TABLE_BEGIN, TABLE_END = "<!-- BEGIN ASSIGNMENT TABLE (dlgrade generate) -->", "<!-- END ASSIGNMENT TABLE -->"
 
 
 class MarkerError(ValueError):
@@ -93,7 +95,19 @@ def render(course: Course, suites: list[Suite]) -> dict[Path, str]:
             files[target / test.name] = test.read_text()
         intro = ast.get_docstring(ast.parse(source)) or ""
         files[target / "README.md"] = env.get_template("assignment_README.md.j2").render(suite=suite, intro=intro)
+    readme = course.root / "README.md"
+    table = env.get_template("course_table.md.j2").render(suites=suites)
+    files[readme] = _replace_between(readme.read_text(), TABLE_BEGIN, TABLE_END, table, readme)
     return files
+
+
+def _replace_between(text: str, begin: str, end: str, content: str, path: Path) -> str:
+    try:
+        head, rest = text.split(begin, 1)
+        _, tail = rest.split(end, 1)
+    except ValueError:
+        raise MarkerError(f"{path} needs the lines {begin} and {end} around the assignment table") from None
+    return f"{head}{begin}\n{content}{end}{tail}"
 
 
 def main(args) -> int:

@@ -32,17 +32,19 @@ def mutated_source(source: str, bug: Bug, filename: str) -> str:
     return source
 
 
-def edited_functions(source: str, bug: Bug) -> set[str]:
-    """Names of the top-level functions of the solution that the bug's edits touch."""
+def affected_functions(source: str, bug: Bug) -> set[str]:
+    """The top-level functions of the solution whose behaviour the bug changes:
+    those its edits touch, and every function that calls one of them."""
     tree = ast.parse(source)
-    touched = set()
+    functions = [node for node in tree.body if isinstance(node, ast.FunctionDef)]
+    affected = set()
     for old, _ in bug.edits:
-        start = source.index(old)
-        line = source.count("\n", 0, start) + 1
-        for node in tree.body:
-            if isinstance(node, ast.FunctionDef) and node.lineno <= line <= node.end_lineno:
-                touched.add(node.name)
-    return touched
+        line = source.count("\n", 0, source.index(old)) + 1
+        affected |= {f.name for f in functions if f.lineno <= line <= f.end_lineno}
+    names_used = {f.name: {n.id for n in ast.walk(f) if isinstance(n, ast.Name)} for f in functions}
+    while callers := {name for name, used in names_used.items() if used & affected} - affected:
+        affected |= callers
+    return affected
 
 
 @lru_cache(maxsize=None)

@@ -74,7 +74,7 @@ def _as_plain_array(value, name: str) -> np.ndarray:
     if type(value) is np.ndarray or isinstance(value, (np.generic, bool, int, float)):
         array = np.asarray(value)
         if type(array) is np.ndarray and array.dtype.kind in "biuf":
-            return np.ascontiguousarray(array)
+            return array
         raise StudentError("bad_return", f"{name} is an array of dtype {array.dtype}; a numeric array is expected")
     raise StudentError("bad_return", f"{name} is {_type_name(value)}; a numpy array is expected")
 

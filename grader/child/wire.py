@@ -34,7 +34,7 @@ class WireError(ValueError):
 def encode(meta: dict, arrays: dict[str, np.ndarray] | None = None) -> bytes:
     layout, buffers = {}, []
     for name, array in (arrays or {}).items():
-        array = np.ascontiguousarray(array)
+        array = np.asarray(array, order="C")  # (ascontiguousarray would make 0-d arrays 1-d)
         if array.dtype.str not in ALLOWED_DTYPES:
             raise WireError(f"{name}: dtype {array.dtype} cannot be sent")
         layout[name] = {"dtype": array.dtype.str, "shape": list(array.shape), "nbytes": array.nbytes}

@@ -57,15 +57,17 @@ def softmax_cross_entropy(logits, labels):
         loss: a float, the mean of the N per-example losses.
         dlogits: d(loss)/d(logits), shape (N, C).
     """
-    # BEGIN SOLUTION: compute log-softmax stably (log-sum-exp), average -log p[label]; the gradient is (softmax - one-hot) / N
+    # BEGIN SOLUTION: compute log softmax stably (row max, log-sum-exp), average -log p[label] over the batch, then differentiate
     n = logits.shape[0]
     # Subtracting each row's maximum leaves the softmax unchanged and keeps exp() from overflowing.
     shifted = logits - np.max(logits, axis=1, keepdims=True)
+    exp_shifted = np.exp(shifted)
+    sum_exp = np.sum(exp_shifted, axis=1, keepdims=True)
     # log-sum-exp: the log of the softmax without forming a probability that could underflow to 0.
-    log_probs = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
+    log_probs = shifted - np.log(sum_exp)
     loss = -np.mean(log_probs[np.arange(n), labels])
     # d(-log softmax(z)[y])/dz = softmax(z) - one_hot(y), then the mean's 1/N.
-    dlogits = np.exp(log_probs)
+    dlogits = exp_shifted / sum_exp
     dlogits[np.arange(n), labels] -= 1.0
     dlogits /= n
     return loss, dlogits
@@ -87,7 +89,7 @@ def bce_with_logits(logits, targets):
         loss: a float, the mean of the per-element losses.
         dlogits: d(loss)/d(logits), same shape as ``logits``.
     """
-    # BEGIN SOLUTION: use the stable form max(x, 0) - x*y + log(1 + exp(-|x|)); the gradient is (sigmoid(x) - y) / size
+    # BEGIN SOLUTION: average the stable form of the loss given above, then differentiate it with respect to the logits
     # exp(-|x|) is at most 1: it never overflows, and it is all the loss and the sigmoid need.
     e = np.exp(-np.abs(logits))
     loss = np.mean(np.maximum(logits, 0) - logits * targets + np.log1p(e))

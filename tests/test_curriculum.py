@@ -1,0 +1,101 @@
+"""Every assignment, end to end through the sandbox: the solution gets full
+marks, the stub none, correct variants full marks, and every catalogued bug,
+injected alone, loses points on its own function and names itself."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from grader.course import Course, Secret
+from grader.grade import grade_submission
+from grader.mutants import affected_functions, mutated_source
+from grader.suites import SUITES
+
+COURSE = Course.locate()
+SECRET = Secret("curriculum-tests")
+EXAMPLES = COURSE.root / "examples" / "submissions"
+BUGS = [(s, f, b) for s in SUITES.values() for f in s.functions for b in f.bugs]
+VARIANTS = [(s, p) for s in SUITES.values() for p in sorted((EXAMPLES / s.assignment).glob("correct_*.py"))]
+
+
+def grade(suite, path):
+    return grade_submission(suite, path, SECRET, COURSE)
+
+
+def by_name(result):
+    return {f.name: f for f in result.functions}
+
+
+@pytest.mark.parametrize("suite", SUITES.values(), ids=list(SUITES))
+def test_solution_gets_full_marks(suite):
+    result = grade(suite, COURSE.solution_dir(suite))
+    assert result.score == result.max_score > 0, result.to_text()
+
+
+@pytest.mark.parametrize("suite", SUITES.values(), ids=list(SUITES))
+def test_stub_gets_zero_saying_not_implemented(suite):
+    result = grade(suite, EXAMPLES / suite.assignment / "stub.py")
+    assert result.score == 0
+    for f in result.functions:
+        assert "not implemented yet" in f.output()
+
+
+@pytest.mark.parametrize("suite, path", VARIANTS, ids=[f"{s.assignment}-{p.stem}" for s, p in VARIANTS])
+def test_correct_variant_gets_full_marks(suite, path):
+    result = grade(suite, path)
+    assert result.score == result.max_score, result.to_text()
+
+
+@pytest.mark.parametrize("suite", SUITES.values(), ids=list(SUITES))
+def test_buggy_example_names_its_bugs(suite):
+    path = EXAMPLES / suite.assignment / "buggy.py"
+    declared = set(re.findall(r"# BUG: ([\w-]+)", path.read_text()))
+    assert len(declared) >= 3
+    result = grade(suite, path)
+    assert result.score < result.max_score
+    assert declared <= set(result.bugs), result.to_text()
+
+
+@pytest.mark.parametrize("suite, fn, bug", BUGS, ids=[f"{s.assignment}-{b.name}" for s, f, b in BUGS])
+def test_injected_bug_loses_points_on_its_function_and_names_itself(tmp_path, suite, fn, bug):
+    solution = COURSE.solution_file(suite)
+    original = solution.read_text()
+    path = tmp_path / f"{suite.module}.py"
+    path.write_text(mutated_source(original, bug, solution.name))
+    functions = by_name(grade(suite, path))
+    hit = functions[fn.name]
+    assert hit.score < hit.max_score, f"{bug.name} was not caught"
+    assert any(bug.name in c.bugs for c in hit.cases), hit.output()
+    assert f"[{bug.name}]" in hit.output()
+    affected = affected_functions(original, bug)
+    for other in suite.functions:
+        if not affected & set(other.program.functions):
+            assert functions[other.name].score == functions[other.name].max_score, other.name
+
+
+def test_same_seed_gives_identical_results():
+    suite = SUITES["neuron"]
+    path = EXAMPLES / "neuron" / "buggy.py"
+    first, second = grade(suite, path).to_gradescope(), grade(suite, path).to_gradescope()
+    first.pop("execution_time"), second.pop("execution_time")
+    assert first == second
+
+
+@pytest.mark.parametrize("suite", SUITES.values(), ids=list(SUITES))
+def test_points_do_not_depend_on_the_seed(suite):
+    for fn in suite.functions:
+        totals = {sum(c.points for c in fn.cases(Secret(str(i)).rng("x"))) for i in range(5)}
+        assert totals == {fn.max_points}, fn.name
+
+
+@pytest.mark.parametrize("suite", SUITES.values(), ids=list(SUITES))
+def test_hidden_inputs_change_with_the_seed(suite):
+    import numpy as np
+
+    for fn in suite.functions:
+        a, b = (fn.cases(Secret(s).rng(suite.assignment, fn.name)) for s in ("one", "two"))
+        arrays = [(x, y) for ca, cb in zip(a, b) for x, y in zip(ca.inputs.values(), cb.inputs.values())
+                  if isinstance(x, np.ndarray) and x.size > 1 and np.issubdtype(x.dtype, np.floating)]
+        assert any(x.shape != y.shape or not np.array_equal(x, y) for x, y in arrays), fn.name
