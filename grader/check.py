@@ -48,7 +48,7 @@ def main(args) -> int:
 def _run_pytest(folder: Path, functions: tuple[str, ...], shown_as: Path | None = None) -> int:
     print(f"Public checks for {shown_as or folder}")
     env = {**os.environ, FUNCTIONS_VARIABLE: ",".join(functions)}
-    command = [sys.executable, "-m", "pytest", "-q", "--no-header", "--tb=no", "-p", "no:cacheprovider",
+    command = [sys.executable, "-m", "pytest", "-q", "--no-header", "--tb=no", "-rN", "-p", "no:cacheprovider",
                "-p", "grader.check", "--rootdir", str(folder), str(folder / PUBLIC_TESTS)]
     return subprocess.run(command, cwd=folder, env=env).returncode
 

@@ -58,12 +58,14 @@ def compare(name: str, actual: np.ndarray, expected: Expected, tol: Tolerance) -
     if not wrong.any():
         return Verdict(True)
     worst = np.unravel_index(np.argmax(np.where(wrong, error / allowed, 0.0)), ref.shape)
-    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # an expected 0: infinite or NaN
-        rel = error / np.abs(ref)
+    wrong_nonzero = wrong & (ref != 0)
+    relative = ""
+    if wrong_nonzero.any():
+        relative = f", max rel error {np.max(error[wrong_nonzero] / np.abs(ref[wrong_nonzero])):.3g}"
     lines = [
         f"{name} is wrong at {int(wrong.sum())} of {ref.size} elements ({wrong.mean():.0%}): "
-        f"max abs error {error.max():.3g}, max rel error {np.max(np.where(wrong, rel, 0.0)):.3g}, "
-        f"worst at {_index(worst)} (tolerance: rtol {tol.rtol:g}, atol {tol.atol:g} x scale)"
+        f"max abs error {error.max():.3g}{relative}, worst at {_index(worst)} "
+        f"(tolerance: rtol {tol.rtol:g}, atol {tol.atol:g} x scale)"
     ]
     lines += _patterns(got, ref, checked, tol)
     return Verdict(False, "\n".join(lines))

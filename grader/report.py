@@ -37,19 +37,20 @@ class FunctionResult:
         return sum(c.max_score for c in self.cases)
 
     def output(self) -> str:
-        """Failed cases grouped by identical feedback, so that one missing
-        function reads as one line rather than one per case."""
+        """Failed cases grouped by identical feedback (one missing function reads
+        as one line, not one per case), then each recognised bug's hint once."""
         lines = [f"{sum(c.passed for c in self.cases)} of {len(self.cases)} cases passed"]
         groups: dict[tuple, list[CaseResult]] = {}
         for c in self.cases:
             if not c.passed:
-                groups.setdefault((tuple(c.messages), tuple(c.hints)), []).append(c)
-        for (messages, hints), cases in groups.items():
+                groups.setdefault(tuple(c.messages), []).append(c)
+        for messages, cases in groups.items():
             names = ", ".join(f"'{c.name}'" for c in cases)
             lost = sum(c.max_score - c.score for c in cases)
             lines.append(f"- {'case' if len(cases) == 1 else 'cases'} {names} (-{lost:g}):")
             lines += [f"    {line}" for m in messages for line in m.splitlines()]
-            lines += [f"    hint: {h}" for h in hints]
+        hints = dict.fromkeys(h for c in self.cases for h in c.hints)
+        lines += [f"hint: {h}" for h in hints]
         return "\n".join(lines)
 
 

@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from grader.course import Course
 
 COURSE = Course.locate()
@@ -60,8 +62,11 @@ def test_check_passes_on_solution_and_fails_on_stub():
     assert "not implemented yet" in bad.stdout and "FAIL sigmoid_forward" in bad.stdout
 
 
-def test_check_a_single_file():
-    run = dlgrade("check", "examples/submissions/losses/correct_loops.py")
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*/correct_*.py")), ids=lambda p: f"{p.parent.name}-{p.stem}")
+def test_public_checks_pass_every_correct_variant(path):
+    """float32 and loop versions included: the public checks must not reject a
+    correct submission either."""
+    run = dlgrade("check", str(path))
     assert run.returncode == 0, run.stdout
 
 
