@@ -45,9 +45,12 @@ class FunctionResult:
             if not c.passed:
                 groups.setdefault(tuple(c.messages), []).append(c)
         for messages, cases in groups.items():
-            names = ", ".join(f"'{c.name}'" for c in cases)
             lost = sum(c.max_score - c.score for c in cases)
-            lines.append(f"- {'case' if len(cases) == 1 else 'cases'} {names} (-{lost:g}):")
+            if len(cases) == len(self.cases) > 1:
+                which = f"all {len(cases)} cases"
+            else:
+                which = ("case " if len(cases) == 1 else "cases ") + ", ".join(f"'{c.name}'" for c in cases)
+            lines.append(f"- {which} (-{lost:g}):")
             lines += [f"    {line}" for m in messages for line in m.splitlines()]
         hints = dict.fromkeys(h for c in self.cases for h in c.hints)
         lines += [f"hint: {h}" for h in hints]

@@ -7,6 +7,7 @@ on numpy and the standard library only.
 
 from __future__ import annotations
 
+import os
 import traceback
 from types import ModuleType
 
@@ -31,7 +32,8 @@ def run_program(module: ModuleType, program: dict, inputs: dict, source_file: st
         fname = step["function"]
         func = getattr(module, fname, None)
         if not callable(func):
-            raise StudentError("missing", f"there is no function named {fname}")
+            where = os.path.basename(source_file) if source_file else "the module"
+            raise StudentError("missing", f"{where} has no function named {fname}")
         args = [_resolve(a, inputs, results, program) for a in step["args"]]
         kwargs = {k: _resolve(a, inputs, results, program) for k, a in step["kwargs"].items()}
         try:
