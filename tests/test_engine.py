@@ -104,3 +104,18 @@ def test_prints_do_not_disturb_results(tmp_path, course):
     """
     functions, result = grade(tmp_path, course, source)
     assert result.score == result.max_score
+
+
+def test_child_receives_inputs_but_never_expected_values(tmp_path, course, monkeypatch):
+    import grader.sandbox as sandbox_module
+
+    sent = []
+    real_encode = sandbox_module.encode
+    monkeypatch.setattr(sandbox_module, "encode", lambda meta, arrays=None: sent.append(real_encode(meta, arrays)) or sent[-1])
+    grade(tmp_path, course, (course.root / "solutions/00_toy/toy.py").read_text())
+    wire = b"".join(sent)
+    for fn in SUITE.functions:
+        for case in fn.cases(Secret("test").rng("toy", fn.name)):
+            assert case.inputs["x"].tobytes() in wire
+            assert fn.reference(case.inputs)["out"].tobytes() not in wire
+    assert b"scale_forward" in wire and b"2 * x" not in wire
