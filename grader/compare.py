@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from grader.spec import Expected, Tolerance
+from grader.spec import Expected, Property, Tolerance
 
 
 @dataclass(frozen=True)
@@ -16,8 +16,8 @@ class Verdict:
     message: str = ""
 
 
-def as_expected(value) -> Expected:
-    return value if isinstance(value, Expected) else Expected(np.asarray(value))
+def as_expected(value) -> Expected | Property:
+    return value if isinstance(value, (Expected, Property)) else Expected(np.asarray(value))
 
 
 def _allowed_error(expected: np.ndarray, tol: Tolerance) -> np.ndarray:

@@ -6,7 +6,9 @@ the student's functions run in a ``Sandbox`` that only ever sees inputs.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -19,7 +21,7 @@ from grader.course import Course, Secret, SubmissionError, infer_assignment, mod
 from grader.mutants import mutant_outputs
 from grader.report import CaseResult, FunctionResult, GradeResult, write_json_atomically
 from grader.sandbox import Outcome, Sandbox
-from grader.spec import Bug, Case, GradedFunction, Suite
+from grader.spec import Bug, Case, GradedFunction, Property, Suite
 
 EXIT_OK, EXIT_BELOW_THRESHOLD, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -31,26 +33,58 @@ def grade_submission(suite: Suite, path: Path, secret: Secret, course: Course | 
     if secret.is_development:
         notices.append("graded with the development seed: set DLGRADE_SEED for real grading")
     solution = course.solution_file(suite)
-    try:
-        student_file = module_file(path, suite)
-    except SubmissionError as e:
-        functions = _grade_all(suite, secret, solution, lambda program, inputs: Outcome(error="import", message=str(e)))
-    else:
-        with Sandbox(student_file, suite.module) as sandbox:
-            functions = _grade_all(
-                suite, secret, solution, lambda program, inputs: sandbox.run(program, inputs, suite.case_time_limit)
-            )
+    if solution is None and any(fn.speed for fn in suite.functions):
+        notices.append("no reference solution here: speed is not graded")
+    with contextlib.ExitStack() as stack:
+        try:
+            student = stack.enter_context(Sandbox(module_file(path, suite), suite.module))
+        except SubmissionError as e:
+            student = _Unavailable(str(e))
+        reference = _LazySandbox(stack, solution, suite.module)
+        functions = [_grade_function(suite, fn, secret, student, reference, solution) for fn in suite.functions]
     return GradeResult(suite.assignment, str(path), functions, notices, time.perf_counter() - started)
 
 
-def _grade_all(suite, secret, solution, run) -> list[FunctionResult]:
-    results = []
-    for fn in suite.functions:
-        program = fn.program.to_json()
-        cases = fn.cases(secret.rng(suite.assignment, fn.name))
-        results.append(FunctionResult(fn.name, [_grade_case(fn, program, case, run(program, dict(case.inputs)), solution)
-                                                for case in cases]))
-    return results
+class _Unavailable:
+    """Stands in for the sandbox of a submission that could not be found."""
+
+    def __init__(self, message: str):
+        self.message = message
+
+    def run(self, program, inputs, time_limit) -> Outcome:
+        return Outcome(error="import", message=self.message)
+
+
+class _LazySandbox:
+    """The reference solution's own sandbox, started on first use (only speed
+    grading needs it)."""
+
+    def __init__(self, stack: contextlib.ExitStack, solution: Path | None, module: str):
+        self._stack, self._solution, self._module, self._sandbox = stack, solution, module, None
+
+    def __bool__(self) -> bool:
+        return self._solution is not None
+
+    def get(self) -> Sandbox:
+        if self._sandbox is None:
+            self._sandbox = self._stack.enter_context(Sandbox(self._solution, self._module))
+        return self._sandbox
+
+
+def _grade_function(suite: Suite, fn: GradedFunction, secret: Secret, student, reference: _LazySandbox,
+                    solution: Path | None) -> FunctionResult:
+    program = fn.program.to_json()
+    limit = fn.time_limit or suite.case_time_limit
+    cases = fn.cases(secret.rng(suite.assignment, fn.name))
+    results = [_grade_case(fn, program, case, student.run(program, dict(case.inputs), limit), solution)
+               for case in cases]
+    notes = []
+    if fn.speed:
+        speed, note = _grade_speed(fn, program, cases[fn.speed.case], student, reference, limit,
+                                   correct=all(r.passed for r in results))
+        results.append(speed)
+        notes.append(note)
+    return FunctionResult(fn.name, results, notes)
 
 
 def _grade_case(fn: GradedFunction, program: dict, case: Case, outcome: Outcome, solution: Path | None) -> CaseResult:
@@ -64,15 +98,52 @@ def _grade_case(fn: GradedFunction, program: dict, case: Case, outcome: Outcome,
         if actual is None:
             messages.append(f"{name} was not returned")
             continue
-        verdict = compare(name, actual, exp, fn.tolerance)
-        if verdict.ok:
+        problem = exp.check(actual) if isinstance(exp, Property) else compare(name, actual, exp, fn.tolerance).message
+        if not problem:
             score += share
         else:
-            messages.append(verdict.message)
+            messages.append(problem)
             failed.append(name)
     bugs = _recognised_bugs(fn, program, case.inputs, {n: outcome.outputs[n] for n in failed}, solution)
     return CaseResult(case.name, score, case.points, messages, [f"{b.hint} [{b.name}]" for b in bugs],
                       [b.name for b in bugs])
+
+
+def _grade_speed(fn: GradedFunction, program: dict, case: Case, student, reference: _LazySandbox, limit: float,
+                 correct: bool) -> tuple[CaseResult, str]:
+    policy = fn.speed
+    name = f"speed (vs the reference, on '{case.name}')"
+    if not correct:
+        return CaseResult(name, 0.0, policy.points, ["speed is graded once every case passes"]), "speed: not graded"
+    if not reference:
+        return CaseResult(name, policy.points, policy.points), "speed: not measured (no reference solution here)"
+    ratio = time_ratio(student, reference.get(), program, dict(case.inputs), policy.repeats, limit)
+    if isinstance(ratio, Outcome):
+        return CaseResult(name, 0.0, policy.points, [f"while timing: {ratio.message}"]), "speed: timing failed"
+    note = f"speed: {ratio:.2f}x the reference solution's time (full points up to {policy.max_ratio:g}x)"
+    if ratio <= policy.max_ratio:
+        return CaseResult(name, policy.points, policy.points), note
+    return CaseResult(name, 0.0, policy.points, [f"{ratio:.1f}x slower than the reference solution (limit "
+                                                 f"{policy.max_ratio:g}x): vectorise the loops"]), note
+
+
+def time_ratio(student: Sandbox, reference: Sandbox, program: dict, inputs: dict, repeats: int,
+               limit: float) -> float | Outcome:
+    """Median student time over median reference time, one call each in turn
+    (so that drift in the machine's speed hits both), after one warm-up call
+    each. Times are taken here, around the round trip: the student's code
+    cannot misreport them."""
+    times = {"student": [], "reference": []}
+    for i in range(repeats + 1):
+        for side, box in (("student", student), ("reference", reference)):
+            started = time.perf_counter()
+            outcome = box.run(program, inputs, limit)
+            elapsed = time.perf_counter() - started
+            if not outcome.ok:
+                return outcome
+            if i:
+                times[side].append(elapsed)
+    return statistics.median(times["student"]) / statistics.median(times["reference"])
 
 
 def _recognised_bugs(fn: GradedFunction, program: dict, inputs: Mapping, failed: dict[str, np.ndarray],

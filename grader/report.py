@@ -27,6 +27,7 @@ class CaseResult:
 class FunctionResult:
     name: str
     cases: list[CaseResult]
+    notes: list[str] = field(default_factory=list)  # shown whatever the score, e.g. the measured speed
 
     @property
     def score(self) -> float:
@@ -54,6 +55,7 @@ class FunctionResult:
             lines += [f"    {line}" for m in messages for line in m.splitlines()]
         hints = dict.fromkeys(h for c in self.cases for h in c.hints)
         lines += [f"hint: {h}" for h in hints]
+        lines += self.notes
         return "\n".join(lines)
 
 
@@ -109,7 +111,7 @@ class GradeResult:
             mark = "ok  " if f.score >= f.max_score else "FAIL"
             lines.append(f"  {mark} {f.name:<{width}} {f.score:6.2f} / {f.max_score:g}")
         lines.append(f"  {'':4} {'total':<{width}} {self.score:6.2f} / {self.max_score:g}  ({self.percent:.1f}%)")
-        details = [(f.name, f.output()) for f in self.functions if f.score < f.max_score]
+        details = [(f.name, f.output()) for f in self.functions if f.score < f.max_score or f.notes]
         if details:
             lines.append("")
             for name, text in details:

@@ -23,52 +23,88 @@ from typing import Any, Callable, Mapping, Sequence, Union
 
 import numpy as np
 
+# A call of f"{BUILTIN}name" runs a helper of the child's own (BUILTINS in
+# grader/child/program.py: dict, rng, quadratic_gradient), not student code.
+from grader.child.program import BUILTIN  # noqa: F401 - re-exported for suites
+
 Value = Union[np.ndarray, float, int, bool, str]
 
 
 @dataclass(frozen=True)
-class Returned:
-    """The value returned by call number ``call`` of a program (``index`` picks
-    one element when the function returns a tuple)."""
+class Input:
+    """A case input (``index`` picks one item along its first axis, e.g. step
+    ``t`` of a sequence of gradients). A plain string in a call means
+    ``Input(name)``."""
 
-    call: int
+    name: str
     index: int | None = None
 
     def to_json(self) -> dict:
-        return {"call": self.call, "index": self.index}
+        return {"input": self.name, "index": self.index}
+
+
+@dataclass(frozen=True)
+class Returned:
+    """The value returned by call number ``call`` of a program: ``index`` picks
+    one element when it returns a tuple, then ``key`` one entry of a dict
+    (read after the whole program ran, so a state dict updated in place by a
+    later call is seen updated)."""
+
+    call: int
+    index: int | None = None
+    key: str | None = None
+
+    def to_json(self) -> dict:
+        return {"returned": {"call": self.call, "index": self.index, "key": self.key}}
+
+
+@dataclass(frozen=True)
+class Stack:
+    """An output made of several values stacked along a new first axis, e.g.
+    the parameters after each step of an optimiser."""
+
+    parts: tuple[Input | Returned, ...]
+
+    def to_json(self) -> dict:
+        return {"stack": [p.to_json() for p in self.parts]}
+
+
+Arg = Union[str, Input, Returned]
+
+
+def _arg_json(a: Arg) -> dict:
+    return Input(a).to_json() if isinstance(a, str) else a.to_json()
 
 
 @dataclass(frozen=True)
 class Call:
-    """One call of a student function. String arguments name case inputs."""
+    """One call of a student function (or of a child builtin)."""
 
     function: str
-    args: tuple[str | Returned, ...] = ()
-    kwargs: tuple[tuple[str, str | Returned], ...] = ()
+    args: tuple[Arg, ...] = ()
+    kwargs: tuple[tuple[str, Arg], ...] = ()
 
     def to_json(self) -> dict:
-        def arg(a):
-            return {"input": a} if isinstance(a, str) else {"returned": a.to_json()}
-
         return {
             "function": self.function,
-            "args": [arg(a) for a in self.args],
-            "kwargs": {k: arg(v) for k, v in self.kwargs},
+            "args": [_arg_json(a) for a in self.args],
+            "kwargs": {k: _arg_json(v) for k, v in self.kwargs},
         }
 
 
-def call(function: str, *args: str | Returned, **kwargs: str | Returned) -> Call:
+def call(function: str, *args: Arg, **kwargs: Arg) -> Call:
     return Call(function, tuple(args), tuple(kwargs.items()))
 
 
 @dataclass(frozen=True)
 class Program:
     calls: tuple[Call, ...]
-    outputs: Mapping[str, Returned]
+    outputs: Mapping[str, Input | Returned | Stack]
 
     @property
     def functions(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(c.function for c in self.calls))
+        """The student functions it calls (builtins excluded)."""
+        return tuple(dict.fromkeys(c.function for c in self.calls if not c.function.startswith(BUILTIN)))
 
     def to_json(self) -> dict:
         return {
@@ -127,6 +163,29 @@ class Expected:
 
 
 @dataclass(frozen=True)
+class Property:
+    """An output judged by a check instead of a reference value: accuracy
+    against labels the child never sees, the keep rate of a dropout mask.
+    ``check(actual)`` returns None when the output is right, else what is wrong
+    (without revealing hidden values)."""
+
+    check: Callable[[np.ndarray], str | None]
+
+
+@dataclass(frozen=True)
+class Speed:
+    """Efficiency points: the student's function is timed against the reference
+    solution on the same inputs (case number ``case``), in identical child
+    processes, alternating, after a warm-up; the median time ratio decides.
+    Given only to a function that passed every case."""
+
+    points: float = 1.0
+    max_ratio: float = 10.0  # slower than this many times the reference loses the points
+    case: int = 0
+    repeats: int = 5
+
+
+@dataclass(frozen=True)
 class Bug:
     """A catalogued mistake: ``edits`` turn the solution into the buggy version
     (each ``old`` text must occur exactly once in the solution's module).
@@ -155,11 +214,13 @@ class GradedFunction:
     reference: Callable[[Mapping[str, Value]], Mapping[str, Any]]
     bugs: tuple[Bug, ...] = ()
     tolerance: Tolerance = field(default_factory=Tolerance)
+    speed: Speed | None = None
+    time_limit: float | None = None  # seconds per case; default: the suite's case_time_limit
 
     @property
     def max_points(self) -> float:
         """The same for every seed (a test holds suites to it)."""
-        return sum(c.points for c in self.cases(np.random.default_rng(0)))
+        return sum(c.points for c in self.cases(np.random.default_rng(0))) + (self.speed.points if self.speed else 0)
 
 
 @dataclass(frozen=True)

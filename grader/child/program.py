@@ -13,6 +13,17 @@ from types import ModuleType
 
 import numpy as np
 
+BUILTIN = "builtin:"
+# Helpers a program may call besides student functions: they build arguments
+# that cannot cross the boundary as plain arrays (a dict of state, a random
+# generator) or play a known part (the gradient of a known function).
+BUILTINS = {
+    "dict": lambda **entries: dict(entries),
+    "rng": lambda seed: np.random.default_rng(int(seed)),
+    # gradient of 0.5 * w.A.w - b.w
+    "quadratic_gradient": lambda w, a, b: a @ w - b,
+}
+
 
 class StudentError(Exception):
     """A case could not be completed because of the student's code.
@@ -30,7 +41,7 @@ def run_program(module: ModuleType, program: dict, inputs: dict, source_file: st
     results = []
     for step in program["calls"]:
         fname = step["function"]
-        func = getattr(module, fname, None)
+        func = BUILTINS[fname[len(BUILTIN):]] if fname.startswith(BUILTIN) else getattr(module, fname, None)
         if not callable(func):
             where = os.path.basename(source_file) if source_file else "the module"
             raise StudentError("missing", f"{where} has no function named {fname}")
@@ -46,28 +57,40 @@ def run_program(module: ModuleType, program: dict, inputs: dict, source_file: st
             raise StudentError("exit", f"{fname} raised KeyboardInterrupt") from None
         except Exception as e:
             raise StudentError("exception", f"{fname} raised {describe_exception(e, source_file)}") from None
-    return {name: _as_plain_array(_pick(results, ref, program), name) for name, ref in program["outputs"].items()}
+    return {name: _output(ref, name, inputs, results, program) for name, ref in program["outputs"].items()}
+
+
+def _output(ref: dict, name: str, inputs: dict, results: list, program: dict) -> np.ndarray:
+    if "stack" not in ref:
+        return _as_plain_array(_resolve(ref, inputs, results, program), name)
+    parts = [_as_plain_array(_resolve(p, inputs, results, program), f"{name}[{i}]") for i, p in enumerate(ref["stack"])]
+    shapes = {p.shape for p in parts}
+    if len(shapes) > 1:
+        raise StudentError("bad_return", f"the values making up {name} change shape from one call to the next: "
+                                         f"{sorted(shapes)}")
+    return np.stack(parts)
 
 
 def _resolve(arg: dict, inputs: dict, results: list, program: dict):
     if "input" in arg:
-        return inputs[arg["input"]]
-    return _pick(results, arg["returned"], program)
-
-
-def _pick(results: list, ref: dict, program: dict):
+        value = inputs[arg["input"]]
+        return value if arg.get("index") is None else value[arg["index"]]
+    ref = arg["returned"]
     value = results[ref["call"]]
-    index = ref["index"]
-    if index is None:
-        return value
     producer = program["calls"][ref["call"]]["function"]
-    if not isinstance(value, (tuple, list)):
-        raise StudentError(
-            "bad_return", f"{producer} must return a tuple, e.g. (out, cache); it returned {_type_name(value)}"
-        )
-    if index >= len(value):
-        raise StudentError("bad_return", f"{producer} returned {len(value)} items; at least {index + 1} are expected")
-    return value[index]
+    index, key = ref.get("index"), ref.get("key")
+    if index is not None:
+        if not isinstance(value, (tuple, list)):
+            raise StudentError("bad_return", f"{producer} must return a tuple, e.g. (out, cache); "
+                                             f"it returned {_type_name(value)}")
+        if index >= len(value):
+            raise StudentError("bad_return", f"{producer} returned {len(value)} items; at least {index + 1} are expected")
+        value = value[index]
+    if key is not None:
+        if not isinstance(value, dict) or key not in value:
+            raise StudentError("bad_return", f"after {producer}, its state has no entry {key!r}")
+        value = value[key]
+    return value
 
 
 def _as_plain_array(value, name: str) -> np.ndarray:
@@ -89,8 +112,8 @@ def _type_name(value) -> str:
 
 
 def describe_exception(e: BaseException, source_file: str | None) -> str:
-    """``TypeError: message (neuron.py, line 12)``: the innermost line of the
-    student's own file, never a path or frame of the grader."""
+    """``TypeError: message (at line 12, in f: code)``: the innermost line of
+    the student's own file, never a path or frame of the grader."""
     text = f"{type(e).__name__}: {e}"
     if source_file:
         frames = [f for f in traceback.extract_tb(e.__traceback__) if f.filename == source_file]
