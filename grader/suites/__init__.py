@@ -1,11 +1,21 @@
-"""The hidden suites, one module per assignment, each exporting ``SUITE``."""
+"""The hidden suites: every module of this package that exports ``SUITE``
+(adding an assignment needs no registration), ordered by folder."""
 
 from __future__ import annotations
 
-from grader.spec import Suite
-from grader.suites import losses, neuron
+import importlib
+import pkgutil
 
-SUITES: dict[str, Suite] = {s.assignment: s for s in (neuron.SUITE, losses.SUITE)}
+from grader.spec import Suite
+
+
+def _discover() -> dict[str, Suite]:
+    suites = [getattr(importlib.import_module(f"{__name__}.{info.name}"), "SUITE", None)
+              for info in pkgutil.iter_modules(__path__) if not info.name.startswith("_")]
+    return {s.assignment: s for s in sorted((s for s in suites if isinstance(s, Suite)), key=lambda s: s.folder)}
+
+
+SUITES: dict[str, Suite] = _discover()
 
 
 class UnknownAssignment(LookupError):
