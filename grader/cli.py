@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 import traceback
 
@@ -46,6 +47,10 @@ def main(argv: list[str] | None = None) -> int:
         return module.main(args)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (`dlgrade list | head`): not an error of ours.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception:  # noqa: BLE001 - a bug of the grader itself: say so, keep the trace for the maintainers
         print(f"dlgrade {args.verb}: internal error in the grader (not in the submission):", file=sys.stderr)
         traceback.print_exc()

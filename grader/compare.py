@@ -36,8 +36,11 @@ def _fit_shape(actual: np.ndarray, expected: np.ndarray) -> np.ndarray | None:
 
 
 def compare(name: str, actual: np.ndarray, expected: Expected, tol: Tolerance) -> Verdict:
+    integral = np.asarray(expected.value).dtype.kind in "iub"  # counts, sizes, labels: ints or floats will do
     ref = np.asarray(expected.value, dtype=np.float64)
-    if actual.dtype.kind != "f" or actual.dtype.itemsize < 4:
+    if integral and actual.dtype.kind not in "iubf":
+        return Verdict(False, f"{name} has dtype {actual.dtype}; a numeric array is expected")
+    if not integral and (actual.dtype.kind != "f" or actual.dtype.itemsize < 4):
         return Verdict(False, f"{name} has dtype {actual.dtype}; a float32 or float64 array is expected")
     fitted = _fit_shape(actual, ref)
     if fitted is None:

@@ -1,0 +1,137 @@
+"""Programs beyond forward/backward: state threaded through calls, indexed
+inputs, stacked trajectories, child builtins, property checks, speed points."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from grader.course import Course, Secret
+from grader.grade import grade_submission
+from grader.spec import (GradedFunction, Input, Program, Property, Returned, Speed, Stack, Suite, call, Case,
+                         forward_program)
+
+STEPS = 4
+
+SOLUTION = '''\
+import numpy as np
+
+
+def descend(w, g, state, lr):
+    # BEGIN SOLUTION
+    state["steps"] = state.get("steps", 0) + 1
+    return w - lr * g, state
+    # END SOLUTION
+
+
+def classify(x):
+    # BEGIN SOLUTION
+    return (x.sum(axis=1) > 0).astype(np.int64)
+    # END SOLUTION
+
+
+def double_forward(x):
+    # BEGIN SOLUTION
+    return 2 * x, None
+    # END SOLUTION
+'''
+
+
+def _trajectory() -> Program:
+    calls = [call("builtin:dict")]
+    for t in range(STEPS):
+        w = Input("w0") if t == 0 else Returned(t, 0)
+        calls.append(call("descend", w, Input("grads", t), Returned(t, 1) if t else Returned(0), "lr"))
+    return Program(tuple(calls), {"trajectory": Stack(tuple(Returned(t + 1, 0) for t in range(STEPS))),
+                                  "steps": Returned(STEPS, 1, key="steps")})
+
+
+def _descend_cases(rng):
+    return [Case("steps", {"w0": rng.standard_normal(3), "grads": rng.standard_normal((STEPS, 3)), "lr": 0.1})]
+
+
+def _descend_reference(inputs):
+    w, path = inputs["w0"], []
+    for g in inputs["grads"]:
+        w = w - inputs["lr"] * g
+        path.append(w)
+    return {"trajectory": np.stack(path), "steps": np.array(STEPS)}
+
+
+def _classify_cases(rng):
+    return [Case("points", {"x": rng.standard_normal((50, 2))})]
+
+
+def _classify_reference(inputs):
+    labels = inputs["x"].sum(axis=1) > 0  # stays here: the child sees only x
+
+    def accuracy_at_least_90(predicted):
+        accuracy = float(np.mean(predicted.reshape(-1) == labels)) if predicted.size == labels.size else 0.0
+        return None if accuracy >= 0.9 else f"accuracy {accuracy:.0%} is below 90%"
+
+    return {"labels": Property(accuracy_at_least_90)}
+
+
+def _double_cases(rng):
+    return [Case("big", {"x": rng.standard_normal((200, 200))})]
+
+
+SUITE = Suite(
+    assignment="programs", folder="00_programs", module="programs", title="Programs",
+    functions=(
+        GradedFunction("descend", _trajectory(), _descend_cases, _descend_reference),
+        GradedFunction("classify", Program((call("classify", "x"),), {"labels": Returned(0)}), _classify_cases,
+                       _classify_reference),
+        GradedFunction("double_forward", forward_program("double", "x"), _double_cases,
+                       lambda i: {"out": 2 * i["x"]}, speed=Speed(points=1, max_ratio=5, repeats=3)),
+    ),
+    case_time_limit=5.0,
+)
+
+
+@pytest.fixture
+def course(tmp_path):
+    solution = tmp_path / "course" / "solutions" / "00_programs" / "programs.py"
+    solution.parent.mkdir(parents=True)
+    solution.write_text(SOLUTION)
+    return Course(tmp_path / "course")
+
+
+def grade(tmp_path, course, source):
+    path = tmp_path / "programs.py"
+    path.write_text(source)
+    result = grade_submission(SUITE, path, Secret("programs"), course)
+    return {f.name: f for f in result.functions}
+
+
+def test_solution_gets_every_point_including_speed(tmp_path, course):
+    functions = grade(tmp_path, course, SOLUTION)
+    assert all(f.score == f.max_score for f in functions.values()), [f.output() for f in functions.values()]
+    assert functions["double_forward"].max_score == 2
+    assert "x the reference solution's time" in functions["double_forward"].output()
+
+
+def test_state_must_be_threaded_and_kept(tmp_path, course):
+    forgetful = SOLUTION.replace('state["steps"] = state.get("steps", 0) + 1', "state = {}")
+    functions = grade(tmp_path, course, forgetful)
+    assert "its state has no entry 'steps'" in functions["descend"].output()
+    wrong_sign = SOLUTION.replace("return w - lr * g, state", "return w + lr * g, state")
+    assert "trajectory is wrong" in grade(tmp_path, course, wrong_sign)["descend"].output()
+
+
+def test_property_judges_without_revealing_labels(tmp_path, course):
+    functions = grade(tmp_path, course, SOLUTION.replace("> 0).astype", "< 0).astype"))
+    assert functions["classify"].score == 0
+    assert "is below 90%" in functions["classify"].output()
+
+
+def test_slow_correct_function_loses_only_speed_points(tmp_path, course):
+    slow = SOLUTION.replace("    return 2 * x, None", "    import time\n    time.sleep(0.05)\n    return 2 * x, None")
+    double = grade(tmp_path, course, slow)["double_forward"]
+    assert double.score == double.max_score - 1
+    assert "slower than the reference solution" in double.output()
+
+
+def test_wrong_function_gets_no_speed_points(tmp_path, course):
+    double = grade(tmp_path, course, SOLUTION.replace("return 2 * x, None", "return 0 * x, None"))["double_forward"]
+    assert double.score == 0 and "speed is graded once every case passes" in double.output()
