@@ -17,6 +17,9 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench.py
+
 generate: $(STAMP)
 	$(BIN)/dlgrade generate
 

@@ -114,17 +114,17 @@ def _grade_speed(fn: GradedFunction, program: dict, case: Case, student, referen
     policy = fn.speed
     name = f"speed (vs the reference, on '{case.name}')"
     if not correct:
-        return CaseResult(name, 0.0, policy.points, ["speed is graded once every case passes"]), "speed: not graded"
+        return CaseResult(name, 0.0, policy.points, ["speed is graded once every case passes"], speed=True), "speed: not graded"
     if not reference:
-        return CaseResult(name, policy.points, policy.points), "speed: not measured (no reference solution here)"
+        return CaseResult(name, policy.points, policy.points, speed=True), "speed: not measured (no reference solution here)"
     ratio = time_ratio(student, reference.get(), program, dict(case.inputs), policy.repeats, limit)
     if isinstance(ratio, Outcome):
-        return CaseResult(name, 0.0, policy.points, [f"while timing: {ratio.message}"]), "speed: timing failed"
+        return CaseResult(name, 0.0, policy.points, [f"while timing: {ratio.message}"], speed=True), "speed: timing failed"
     note = f"speed: {ratio:.2f}x the reference solution's time (full points up to {policy.max_ratio:g}x)"
     if ratio <= policy.max_ratio:
-        return CaseResult(name, policy.points, policy.points), note
+        return CaseResult(name, policy.points, policy.points, speed=True), note
     return CaseResult(name, 0.0, policy.points, [f"{ratio:.1f}x slower than the reference solution (limit "
-                                                 f"{policy.max_ratio:g}x): vectorise the loops"]), note
+                                                 f"{policy.max_ratio:g}x): vectorise the loops"], speed=True), note
 
 
 def time_ratio(student: Sandbox, reference: Sandbox, program: dict, inputs: dict, repeats: int,

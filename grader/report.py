@@ -17,6 +17,7 @@ class CaseResult:
     messages: list[str] = field(default_factory=list)
     hints: list[str] = field(default_factory=list)
     bugs: list[str] = field(default_factory=list)  # names of the catalogued bugs recognised
+    speed: bool = False  # efficiency points rather than correctness
 
     @property
     def passed(self) -> bool:
@@ -91,6 +92,7 @@ class GradeResult:
             "execution_time": round(self.seconds, 3),
             "output": "\n".join([f"{self.assignment}: {self.score:g}/{self.max_score:g}", *self.notices]),
             "visibility": "visible",
+            "extra_data": {"assignment": self.assignment, "percent": round(self.percent, 2), "bugs": self.bugs},
             "tests": [
                 {
                     "name": f"{self.assignment}: {f.name}",

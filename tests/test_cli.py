@@ -77,3 +77,13 @@ def test_list_shows_every_graded_function():
     for suite in SUITES.values():
         for fn in suite.functions:
             assert fn.name in run.stdout
+
+
+def test_results_json_validates_against_gradescope_schema(tmp_path):
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads((COURSE.root / "grader" / "schemas" / "gradescope_results.schema.json").read_text())
+    for submission in ("solutions/02_losses", "examples/submissions/losses/buggy.py", str(tmp_path)):
+        run = dlgrade("grade", submission, "-a", "losses", "--format", "json")
+        jsonschema.validate(json.loads(run.stdout), schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"score": 1, "tests": [{"score": 1, "visibility": "sometimes"}]}, schema)

@@ -44,8 +44,11 @@ def test_stub_gets_zero_saying_not_implemented(suite):
 
 @pytest.mark.parametrize("suite, path", VARIANTS, ids=[f"{s.assignment}-{p.stem}" for s, p in VARIANTS])
 def test_correct_variant_gets_full_marks(suite, path):
+    """Loop versions may lose the stated efficiency points, and nothing else."""
     result = grade(suite, path)
-    assert result.score == result.max_score, result.to_text()
+    lost = [f"{f.name}: {c.name}" for f in result.functions for c in f.cases
+            if not c.passed and not (c.speed and path.stem == "correct_loops")]
+    assert not lost, result.to_text()
 
 
 @pytest.mark.parametrize("suite", SUITES.values(), ids=list(SUITES))
