@@ -1,0 +1,219 @@
+"""Assignment 5: convolution and pooling layers.
+
+A convolutional layer slides ``F`` small filters over an image batch and, at
+every position, takes the dot product of a filter with the patch of the input
+under it (over all ``C`` channels at once), plus the filter's bias. Like
+``torch.nn.functional.conv2d`` (and unlike the convolution of signal
+processing) the filter is *not* flipped: this is a cross-correlation.
+A pooling layer shrinks each channel on its own by keeping, per window, the
+largest value (max-pooling) or the average (average-pooling).
+
+Shapes follow CS231n:
+
+* images ``x`` of shape ``(N, C, H, W)``: N examples, C channels, height H,
+  width W;
+* filters ``w`` of shape ``(F, C, HH, WW)`` and biases ``b`` of shape ``(F,)``;
+* ``stride``: the step between two windows, the same along both axes;
+* ``pad``: the number of rows and columns of zeros added on *each* side of
+  every image before the filters slide over it.
+
+With an ``H x W`` input, an ``HH x WW`` window, stride S and padding P, the
+output has ``(H - HH + 2P) / S + 1`` rows, and likewise for columns. When S
+does not divide ``H - HH + 2P``, the last rows that do not fill a whole window
+are left out: the division rounds down (as in PyTorch).
+
+Every layer has a ``*_forward`` function returning ``(out, cache)`` and a
+``*_backward(dout, cache)`` function returning the gradients by the chain
+rule. Windows may overlap (stride smaller than the window): then one input
+pixel feeds several outputs, and its gradient is the *sum* of what each of
+them sends back.
+
+Use numpy only. Start with loops if it helps you think, then vectorise: the
+graders time ``conv_forward``, ``conv_backward`` and the max-pool layer on a
+larger batch, and a version with Python loops over every output pixel is many
+times slower than one built on ``np.lib.stride_tricks.sliding_window_view``
+(or an im2col matrix) with ``np.tensordot`` or ``np.einsum``. Check every
+backward function against ``numerical_gradient``.
+"""
+
+import numpy as np
+
+
+def conv_output_size(H, W, HH, WW, stride, pad):
+    """The spatial size of the output of a convolution or pooling layer.
+
+    Args:
+        H, W: height and width of the input (ints).
+        HH, WW: height and width of the window (filter or pool), ints.
+        stride: step between two windows (int).
+        pad: zeros added on each side of the input (int).
+
+    Returns:
+        (H_out, W_out): a tuple of two ints.
+    """
+    # BEGIN SOLUTION: apply (size - window + 2 * pad) / stride + 1 to the height and to the width, rounding down
+    # Integer division rounds down: windows that would stick out are dropped.
+    H_out = (H - HH + 2 * pad) // stride + 1
+    W_out = (W - WW + 2 * pad) // stride + 1
+    return H_out, W_out
+    # END SOLUTION
+
+
+def conv_forward(x, w, b, stride, pad):
+    """Forward pass of a convolutional layer (cross-correlation, as in PyTorch).
+
+    ``out[n, f, i, j] = b[f] + sum over c, k, l of
+    w[f, c, k, l] * x_padded[n, c, i * stride + k, j * stride + l]``.
+
+    Args:
+        x: input images, shape (N, C, H, W).
+        w: filters, shape (F, C, HH, WW).
+        b: biases, shape (F,).
+        stride: step between two windows (int).
+        pad: rows and columns of zeros added on each side of H and W (int).
+
+    Returns:
+        out: shape (N, F, H_out, W_out), see ``conv_output_size``.
+        cache: what ``conv_backward`` needs.
+    """
+    # BEGIN SOLUTION: pad x, take every (HH, WW) window at the given stride, contract each with every filter, add b
+    HH, WW = w.shape[2:]
+    x_pad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    # windows[n, c, i, j, k, l] = x_pad[n, c, i * stride + k, j * stride + l]: a view, no copy.
+    windows = np.lib.stride_tricks.sliding_window_view(x_pad, (HH, WW), axis=(2, 3))[:, :, ::stride, ::stride]
+    # One matrix product over (c, k, l) for every window and filter: (N, H_out, W_out, F).
+    out = np.tensordot(windows, w, axes=([1, 4, 5], [1, 2, 3]))
+    out = out + b
+    out = out.transpose(0, 3, 1, 2)
+    cache = (x, w, stride, pad, windows)
+    return out, cache
+    # END SOLUTION
+
+
+def conv_backward(dout, cache):
+    """Backward pass of a convolutional layer.
+
+    Args:
+        dout: upstream gradient, shape (N, F, H_out, W_out).
+        cache: from ``conv_forward``.
+
+    Returns:
+        dx: shape (N, C, H, W).
+        dw: shape (F, C, HH, WW).
+        db: shape (F,).
+    """
+    # BEGIN SOLUTION: sum dout for db; contract dout with the windows for dw; send dout through w back onto each window for dx, adding where windows overlap
+    x, w, stride, pad, windows = cache
+    N, C, H, W = x.shape
+    HH, WW = w.shape[2:]
+    H_out, W_out = dout.shape[2:]
+    # Each filter's bias is added at every output pixel of every example.
+    db = np.sum(dout, axis=(0, 2, 3))
+    # A weight meets its input pixel once per output pixel and example: sum over n, i, j.
+    dw = np.tensordot(dout, windows, axes=([0, 2, 3], [0, 2, 3]))
+    # The gradient of each window, dwindows[n, i, j, c, k, l] = sum_f dout[n, f, i, j] w[f, c, k, l] ...
+    dwindows = np.tensordot(dout, w, axes=([1], [0]))
+    # ... is added back where the window came from, one filter offset (k, l) at a time:
+    # overlapping windows share pixels, so their gradients add up.
+    dx_pad = np.zeros((N, C, H + 2 * pad, W + 2 * pad))
+    for k in range(HH):
+        for l in range(WW):
+            dx_pad[:, :, k:k + stride * H_out:stride, l:l + stride * W_out:stride] += \
+                dwindows[:, :, :, :, k, l].transpose(0, 3, 1, 2)
+    dx = dx_pad[:, :, pad:pad + H, pad:pad + W]
+    return dx, dw, db
+    # END SOLUTION
+
+
+def max_pool_forward(x, pool_height, pool_width, stride):
+    """Forward pass of max-pooling, each channel on its own (no padding).
+
+    Args:
+        x: input, shape (N, C, H, W).
+        pool_height, pool_width: window size (ints).
+        stride: step between two windows (int); windows overlap when it is
+            smaller than the window.
+
+    Returns:
+        out: the maximum of each window, shape (N, C, H_out, W_out).
+        cache: what ``max_pool_backward`` needs.
+    """
+    # BEGIN SOLUTION: take every (pool_height, pool_width) window at the given stride and keep its maximum
+    windows = np.lib.stride_tricks.sliding_window_view(x, (pool_height, pool_width), axis=(2, 3))
+    windows = windows[:, :, ::stride, ::stride]
+    out = windows.max(axis=(4, 5))
+    cache = (x.shape, stride, windows)
+    return out, cache
+    # END SOLUTION
+
+
+def max_pool_backward(dout, cache):
+    """Backward pass of max-pooling.
+
+    Each window sends its upstream gradient to the input pixel that holds its
+    maximum; where several pixels of a window tie for the maximum, the whole
+    gradient goes to one of them (any one).
+
+    Args:
+        dout: upstream gradient, shape (N, C, H_out, W_out).
+        cache: from ``max_pool_forward``.
+
+    Returns:
+        dx: shape (N, C, H, W).
+    """
+    # BEGIN SOLUTION: in each window, send dout to one position of its maximum, adding where windows overlap
+    x_shape, stride, windows = cache
+    N, C, H_out, W_out, ph, pw = windows.shape
+    # One-hot of the first maximum of each window (argmax breaks ties).
+    first_max = np.argmax(windows.reshape(N, C, H_out, W_out, ph * pw), axis=-1)
+    mask = (np.arange(ph * pw) == first_max[..., None]).reshape(windows.shape)
+    dwindows = mask * dout[..., None, None]
+    dx = np.zeros(x_shape)
+    for k in range(ph):
+        for l in range(pw):
+            dx[:, :, k:k + stride * H_out:stride, l:l + stride * W_out:stride] += dwindows[..., k, l]
+    return dx
+    # END SOLUTION
+
+
+def avg_pool_forward(x, pool_height, pool_width, stride):
+    """Forward pass of average-pooling, each channel on its own (no padding).
+
+    Args:
+        x: input, shape (N, C, H, W).
+        pool_height, pool_width: window size (ints).
+        stride: step between two windows (int).
+
+    Returns:
+        out: the mean of each window, shape (N, C, H_out, W_out).
+        cache: what ``avg_pool_backward`` needs.
+    """
+    # BEGIN SOLUTION: take every (pool_height, pool_width) window at the given stride and average it
+    windows = np.lib.stride_tricks.sliding_window_view(x, (pool_height, pool_width), axis=(2, 3))
+    out = windows[:, :, ::stride, ::stride].mean(axis=(4, 5))
+    cache = (x.shape, pool_height, pool_width, stride)
+    return out, cache
+    # END SOLUTION
+
+
+def avg_pool_backward(dout, cache):
+    """Backward pass of average-pooling.
+
+    Args:
+        dout: upstream gradient, shape (N, C, H_out, W_out).
+        cache: from ``avg_pool_forward``.
+
+    Returns:
+        dx: shape (N, C, H, W).
+    """
+    # BEGIN SOLUTION: share each window's dout equally among its pixels, adding where windows overlap
+    x_shape, ph, pw, stride = cache
+    H_out, W_out = dout.shape[2:]
+    # Every pixel of a window weighs 1 / (ph * pw) in its mean.
+    share = dout / (ph * pw)
+    dx = np.zeros(x_shape)
+    for k in range(ph):
+        for l in range(pw):
+            dx[:, :, k:k + stride * H_out:stride, l:l + stride * W_out:stride] += share
+    return dx
+    # END SOLUTION
