@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import statistics
 import sys
 import time
@@ -32,15 +33,17 @@ def grade_submission(suite: Suite, path: Path, secret: Secret, course: Course | 
     notices = []
     if secret.is_development:
         notices.append("graded with the development seed: set DLGRADE_SEED for real grading")
+    if os.geteuid() == 0 and suite.limits.child_user()[0] is None:
+        notices.append("the submission ran as root: no unprivileged user can run this Python installation")
     solution = course.solution_file(suite)
     if solution is None and any(fn.speed for fn in suite.functions):
         notices.append("no reference solution here: speed is not graded")
     with contextlib.ExitStack() as stack:
         try:
-            student = stack.enter_context(Sandbox(module_file(path, suite), suite.module))
+            student = stack.enter_context(Sandbox(module_file(path, suite), suite.module, suite.limits))
         except SubmissionError as e:
             student = _Unavailable(str(e))
-        reference = _LazySandbox(stack, solution, suite.module)
+        reference = _LazySandbox(stack, solution, suite.module, suite.limits)
         functions = [_grade_function(suite, fn, secret, student, reference, solution) for fn in suite.functions]
     return GradeResult(suite.assignment, str(path), functions, notices, time.perf_counter() - started)
 
@@ -59,15 +62,15 @@ class _LazySandbox:
     """The reference solution's own sandbox, started on first use (only speed
     grading needs it)."""
 
-    def __init__(self, stack: contextlib.ExitStack, solution: Path | None, module: str):
-        self._stack, self._solution, self._module, self._sandbox = stack, solution, module, None
+    def __init__(self, stack: contextlib.ExitStack, solution: Path | None, module: str, limits):
+        self._stack, self._solution, self._module, self._limits, self._sandbox = stack, solution, module, limits, None
 
     def __bool__(self) -> bool:
         return self._solution is not None
 
     def get(self) -> Sandbox:
         if self._sandbox is None:
-            self._sandbox = self._stack.enter_context(Sandbox(self._solution, self._module))
+            self._sandbox = self._stack.enter_context(Sandbox(self._solution, self._module, self._limits))
         return self._sandbox
 
 

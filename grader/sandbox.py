@@ -2,8 +2,9 @@
 
 A ``Sandbox`` runs one submission in a child process (``grader/child/main.py``)
 started with ``python -I`` in a fresh temporary directory that holds a copy of
-the submission only, with a scrubbed environment, in its own process group.
-The grader sends a case's inputs and program; the child answers with plain
+the submission only, with a scrubbed environment, in its own process group,
+under the ``Limits`` it applies to itself before importing the submission
+(``grader/child/confine.py``). The grader sends a case's inputs and program; the child answers with plain
 arrays or an error. A case that hangs past its time limit, or a child that
 exits or crashes, fails that case only: the child is killed and a fresh one
 serves the next case.
@@ -11,7 +12,9 @@ serves the next case.
 
 from __future__ import annotations
 
+import json
 import os
+import pwd
 import select
 import shutil
 import signal
@@ -31,6 +34,58 @@ CHILD_MAIN = Path(__file__).resolve().parent / "child" / "main.py"
 PASSED_ENVIRONMENT = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "SYSTEMROOT")
 STARTUP_TIME_LIMIT = 60.0  # seconds to import numpy and the submission
 OUTPUT_TAIL_BYTES = 2000
+LIMIT_SIGNALS = {
+    signal.SIGXCPU: " (it used up its CPU time)",
+    signal.SIGXFSZ: " (it wrote a file, or printed output, over the size limit)",
+}
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What the child may use. The memory limit is on address space: fine for
+    numpy, too tight for CUDA (which maps the GPU's memory), so GPU suites set
+    it to None."""
+
+    cpu_seconds: int = 300
+    memory_bytes: int | None = 4 << 30
+    file_bytes: int = 64 << 20  # any file it writes, its printed output included
+    processes: int = 64  # applied where the child runs as its own user (RLIMIT_NPROC counts per user)
+    allow_processes: bool = False
+    unprivileged_user: str = "nobody"  # used when the grader runs as root
+
+    def to_json(self, uid: int | None, gid: int | None) -> str:
+        rlimits = {"RLIMIT_CPU": self.cpu_seconds, "RLIMIT_FSIZE": self.file_bytes, "RLIMIT_CORE": 0}
+        if self.memory_bytes is not None:
+            rlimits["RLIMIT_AS"] = self.memory_bytes
+        if uid is not None:
+            rlimits["RLIMIT_NPROC"] = self.processes
+        return json.dumps({"rlimits": rlimits, "uid": uid, "gid": gid, "allow_processes": self.allow_processes})
+
+    def child_user(self) -> tuple[int | None, int | None]:
+        """(uid, gid) to switch to: an unprivileged user when we are root and
+        that user can run this Python (not so where it lives under /root)."""
+        if os.geteuid() != 0 or not _python_readable_by_others():
+            return None, None
+        try:
+            entry = pwd.getpwnam(self.unprivileged_user)
+        except KeyError:
+            return None, None
+        return entry.pw_uid, entry.pw_gid
+
+
+def _python_readable_by_others() -> bool:
+    """Whether any user can read the standard library, the installed packages
+    and the child's code: every folder on the way searchable by others."""
+    import sysconfig
+
+    paths = {sysconfig.get_path("stdlib"), sysconfig.get_path("purelib"), sysconfig.get_path("platlib"),
+             str(CHILD_MAIN.parent)}
+    for path in paths:
+        p = Path(path).resolve()
+        for folder in (p, *p.parents):
+            if not os.stat(folder).st_mode & 0o001:
+                return False
+    return True
 
 
 @dataclass
@@ -55,12 +110,18 @@ class _Timeout(Exception):
 
 
 class Sandbox:
-    def __init__(self, module_file: Path, module_name: str):
+    def __init__(self, module_file: Path, module_name: str, limits: Limits = Limits()):
         self._workdir = Path(tempfile.mkdtemp(prefix="dlgrade-"))
         self._module_file = self._workdir / f"{module_name}.py"
         _copy_submission(Path(module_file), self._module_file)
+        self._uid, self._gid = limits.child_user()
+        if self._uid is not None:
+            for path in (self._workdir, *self._workdir.iterdir()):
+                os.chown(path, self._uid, self._gid)
+        self._limits = limits.to_json(self._uid, self._gid)
         self._proc: subprocess.Popen | None = None
         self._import_error: str | None = None
+        self.network: str | None = None  # which network guarantee held: "namespace" or "audit hook"
         self._log_path = Path(tempfile.mkstemp(prefix="dlgrade-child-", suffix=".log")[1])
 
     def __enter__(self) -> "Sandbox":
@@ -109,9 +170,10 @@ class Sandbox:
                # One thread each: fair timings, and many children side by side.
                "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
         env.update({k: os.environ[k] for k in PASSED_ENVIRONMENT if k in os.environ})
-        with open(self._log_path, "ab") as log:
+        with open(self._log_path, "wb") as log:  # a fresh log per child: the size limit is per child
             self._proc = subprocess.Popen(
-                [sys.executable, "-I", str(CHILD_MAIN), str(request_r), str(result_w), str(self._module_file)],
+                [sys.executable, "-I", str(CHILD_MAIN), str(request_r), str(result_w), str(self._module_file),
+                 self._limits],
                 pass_fds=(request_r, result_w), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 cwd=self._workdir, env=env, start_new_session=True,
             )
@@ -130,6 +192,7 @@ class Sandbox:
         if meta.get("kind") != "ready":
             self._kill()
             self._import_error = str(meta.get("message", "the submission could not be imported"))
+        self.network = meta.get("network")
 
     def _kill(self) -> None:
         if self._proc is None:
@@ -154,6 +217,7 @@ class Sandbox:
             what = "the process running your code stopped answering"
         elif code < 0:
             what = f"the process running your code was killed by {signal.Signals(-code).name}"
+            what += LIMIT_SIGNALS.get(-code, "")
         else:
             what = f"the process running your code exited with status {code} (os._exit, or a crash)"
         tail = self.output_tail()

@@ -26,6 +26,7 @@ import numpy as np
 # A call of f"{BUILTIN}name" runs a helper of the child's own (BUILTINS in
 # grader/child/program.py: dict, rng, quadratic_gradient), not student code.
 from grader.child.program import BUILTIN  # noqa: F401 - re-exported for suites
+from grader.sandbox import Limits
 
 Value = Union[np.ndarray, float, int, bool, str]
 
@@ -231,6 +232,7 @@ class Suite:
     title: str
     functions: tuple[GradedFunction, ...]
     case_time_limit: float = 10.0  # seconds of wall time per case
+    limits: Limits = field(default_factory=Limits)  # what the process running student code may use
 
     def function(self, name: str) -> GradedFunction:
         for f in self.functions:

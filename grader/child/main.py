@@ -1,36 +1,40 @@
 """Entry point of the untrusted process: import the submission, then answer
 case requests until the grader closes the pipe.
 
-Started as ``python -I main.py REQUEST_FD RESULT_FD MODULE_FILE``. It receives
+Started as ``python -I main.py REQUEST_FD RESULT_FD MODULE_FILE LIMITS_JSON``. It
+confines itself (``confine.py``), then imports the submission. It receives
 inputs and programs only, never expected values or the suite, and sends back
 plain arrays or an error message. Everything here depends on numpy and the
 standard library only; this folder must never import the rest of ``grader``.
 """
 
 import importlib.util
+import json
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from confine import confine  # noqa: E402
 from program import StudentError, describe_exception, run_program  # noqa: E402
 from wire import encode, read_message  # noqa: E402
 
 
 def main() -> None:
-    request_fd, result_fd, module_file = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+    request_fd, result_fd, module_file, limits = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
     # Our own references to the pipes: student code that closes fd 0-2 or
     # rebinds sys.stdout cannot touch them.
     requests = os.fdopen(request_fd, "rb", buffering=0)
     results = os.fdopen(result_fd, "wb", buffering=0)
     sys.path.remove(os.path.dirname(os.path.abspath(__file__)))
     sys.path.insert(0, os.path.dirname(module_file))
+    network = confine(json.loads(limits))
 
     try:
         module = import_submission(module_file)
     except BaseException as e:  # noqa: BLE001 - SystemExit and KeyboardInterrupt at import are reported too
         results.write(encode({"kind": "import_error", "message": describe_import_error(e, module_file)}))
         return
-    results.write(encode({"kind": "ready"}))
+    results.write(encode({"kind": "ready", "network": network}))
 
     def read_exactly(n: int) -> bytes:
         chunks = []

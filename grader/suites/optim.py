@@ -1,0 +1,460 @@
+"""Hidden suite of assignment 4 (optim): SGD (with momentum, Nesterov and
+weight decay), Adam, AdamW and RMSprop as update rules with explicit state.
+
+Every optimiser is graded on whole trajectories, twice:
+
+* ``<optimiser>_step``: 30 steps on gradients the grader supplies (a drift
+  plus noise, so momentum and the running averages matter), the state dict
+  threaded from one call to the next;
+* ``<optimiser>_step on a quadratic``: 40 steps minimising
+  ``0.5 * w.A.w - b.w`` (``A`` symmetric positive definite), the child
+  computing each gradient ``A w - b`` from the student's own previous point.
+
+The graded output is the trajectory: ``w0`` then the parameters after each
+step, stacked (so index ``(t, ...)`` of the feedback is the point after ``t``
+steps). The reference runs ``torch.optim`` with the same hyper-parameters on a
+float64 ``Parameter``.
+
+Every float input is rounded to a float32-representable value, so that a
+student computing in float32 starts from exactly the grader's inputs.
+Gradients at three scales (~1e-4 to ~1e-7, ~1, ~1e3) exercise ``eps`` and the
+scale invariance of Adam and RMSprop.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import torch
+
+from grader.spec import BUILTIN, Bug, Case, GradedFunction, Input, Program, Returned, Stack, Suite, call
+
+STEPS = 30  # steps on supplied gradients
+QUADRATIC_STEPS = 40  # steps minimising a quadratic
+
+# --------------------------------------------------------------------------- inputs
+
+
+def _exact32(x) -> np.ndarray:
+    """``x`` rounded to float32's grid, kept as float64."""
+    return np.asarray(x, dtype=np.float64).astype(np.float32).astype(np.float64)
+
+
+def _scalar32(x: float) -> float:
+    return float(np.float32(x))
+
+
+def _uniform(rng: np.random.Generator, low: float, high: float) -> float:
+    return _scalar32(rng.uniform(low, high))
+
+
+def _gradients(rng: np.random.Generator, shape, scale: float = 1.0, zeros: bool = False) -> np.ndarray:
+    """``STEPS`` gradients of the given shape: a fixed drift per element plus
+    noise as large, so momentum builds up and the signs sometimes flip. With
+    ``zeros``, about a third of the elements get exactly 0 at every step."""
+    drift = rng.standard_normal(shape)
+    g = scale * (drift + rng.standard_normal((STEPS, *shape)))
+    if zeros:
+        dead = rng.random(shape) < 0.3
+        dead.flat[rng.integers(dead.size)] = True
+        g[:, dead] = 0.0
+    return _exact32(g)
+
+
+def _on_gradients(rng: np.random.Generator, shape, scale: float = 1.0, zeros: bool = False, **hyper) -> dict:
+    return {"w0": _exact32(rng.standard_normal(shape)), "grads": _gradients(rng, shape, scale, zeros), **hyper}
+
+
+def _on_quadratic(rng: np.random.Generator, shape, scale: float = 1.0, **hyper) -> dict:
+    """``scale * (0.5 * w.A.w - b.w)`` with ``A`` symmetric, eigenvalues in
+    [0.5, 4]; ``w`` a vector or a matrix (one quadratic per column, same ``A``).
+    A small ``scale`` keeps the minimum where it is but makes the gradients
+    small, where ``eps`` matters."""
+    d = shape[0]
+    q, _ = np.linalg.qr(rng.standard_normal((d, d)))
+    eigenvalues = rng.uniform(0.5, 4.0, size=d)
+    a = scale * (q * eigenvalues) @ q.T
+    return {
+        "w0": _exact32(rng.standard_normal(shape)),
+        "A": _exact32(0.5 * (a + a.T)),
+        "b": _exact32(scale * rng.standard_normal(shape)),
+        **hyper,
+    }
+
+
+# --------------------------------------------------------------------------- programs
+
+
+def _trajectory_program(step: str, hyper: tuple[str, ...]) -> Program:
+    """``STEPS`` calls of ``step``, each on the previous call's parameters and
+    state (an empty dict at first) and on the next supplied gradient."""
+    calls = [call(f"{BUILTIN}dict")]
+    w, state = Input("w0"), Returned(0)
+    for t in range(STEPS):
+        calls.append(call(step, w, Input("grads", index=t), state, **{h: h for h in hyper}))
+        w, state = Returned(len(calls) - 1, 0), Returned(len(calls) - 1, 1)
+    points = (Input("w0"),) + tuple(Returned(1 + t, 0) for t in range(STEPS))
+    return Program(tuple(calls), {"trajectory": Stack(points)})
+
+
+def _quadratic_program(step: str, hyper: tuple[str, ...]) -> Program:
+    """``QUADRATIC_STEPS`` rounds of: the gradient ``A w - b`` at the current
+    point (a builtin of the child), then one call of ``step``."""
+    calls = [call(f"{BUILTIN}dict")]
+    w, state, points = Input("w0"), Returned(0), [Input("w0")]
+    for _ in range(QUADRATIC_STEPS):
+        calls.append(call(f"{BUILTIN}quadratic_gradient", w, "A", "b"))
+        calls.append(call(step, w, Returned(len(calls) - 1), state, **{h: h for h in hyper}))
+        w, state = Returned(len(calls) - 1, 0), Returned(len(calls) - 1, 1)
+        points.append(w)
+    return Program(tuple(calls), {"trajectory": Stack(tuple(points))})
+
+
+# --------------------------------------------------------------------------- references
+
+Factory = Callable[[list, dict], torch.optim.Optimizer]
+
+
+def _gradients_reference(make: Factory):
+    """torch's trajectory when ``.grad`` is set to the supplied gradient of each step."""
+
+    def reference(inputs) -> dict:
+        p = torch.nn.Parameter(torch.tensor(inputs["w0"]))
+        opt = make([p], inputs)
+        points = [inputs["w0"]]
+        for g in inputs["grads"]:
+            opt.zero_grad()
+            p.grad = torch.tensor(g)
+            opt.step()
+            points.append(p.detach().numpy().copy())
+        return {"trajectory": np.stack(points)}
+
+    return reference
+
+
+def _quadratic_reference(make: Factory):
+    """torch's trajectory minimising ``0.5 * w.A.w - b.w`` by autograd."""
+
+    def reference(inputs) -> dict:
+        p = torch.nn.Parameter(torch.tensor(inputs["w0"]))
+        a, b = torch.tensor(inputs["A"]), torch.tensor(inputs["b"])
+        opt = make([p], inputs)
+        points = [inputs["w0"]]
+        for _ in range(QUADRATIC_STEPS):
+            opt.zero_grad()
+            loss = 0.5 * torch.sum(p * (a @ p)) - torch.sum(b * p)
+            loss.backward()
+            opt.step()
+            points.append(p.detach().numpy().copy())
+        return {"trajectory": np.stack(points)}
+
+    return reference
+
+
+def _optimiser(step: str, make: Factory, hyper: tuple[str, ...],
+               on_gradients: Callable[[np.random.Generator], list[Case]],
+               on_quadratic: Callable[[np.random.Generator], list[Case]],
+               bugs: tuple[Bug, ...], quadratic_bugs: tuple[Bug, ...]) -> tuple[GradedFunction, GradedFunction]:
+    """The two graded functions of one optimiser: supplied gradients, then a quadratic."""
+    return (
+        GradedFunction(name=step, program=_trajectory_program(step, hyper), cases=on_gradients,
+                       reference=_gradients_reference(make), bugs=bugs),
+        GradedFunction(name=f"{step} on a quadratic", program=_quadratic_program(step, hyper), cases=on_quadratic,
+                       reference=_quadratic_reference(make), bugs=quadratic_bugs),
+    )
+
+
+def _in_place_bug(prefix: str, old: str, new: str) -> Bug:
+    return Bug(
+        name=f"{prefix}-updates-w-in-place",
+        hint="Every point of your trajectory is the last one: your function changes w in place (w -= ...) and "
+        "returns that same array, so the caller's earlier parameters change too. Return a new array "
+        "(w_next = w - ...) and leave w as it was.",
+        edits=((old, new),),
+    )
+
+
+# --------------------------------------------------------------------------- SGD
+
+_SGD_HYPER = ("lr", "momentum", "nesterov", "weight_decay")
+
+
+def _sgd(lr: float, momentum: float = 0.0, nesterov: bool = False, weight_decay: float = 0.0) -> dict:
+    return {"lr": lr, "momentum": momentum, "nesterov": nesterov, "weight_decay": weight_decay}
+
+
+def _sgd_cases(rng: np.random.Generator) -> list[Case]:
+    u = lambda low, high: _uniform(rng, low, high)  # noqa: E731
+    return [
+        Case("plain SGD, vector (D=10)", _on_gradients(rng, (10,), **_sgd(u(0.05, 0.2)))),
+        Case("momentum, matrix (5, 4)", _on_gradients(rng, (5, 4), **_sgd(u(0.02, 0.1), u(0.8, 0.95)))),
+        Case("Nesterov momentum, matrix (3, 6)",
+             _on_gradients(rng, (3, 6), **_sgd(u(0.02, 0.1), u(0.8, 0.95), nesterov=True))),
+        Case("weight decay, no momentum (D=8)", _on_gradients(rng, (8,), **_sgd(u(0.1, 0.3), weight_decay=u(0.2, 0.5)))),
+        Case("Nesterov momentum and weight decay, matrix (4, 4)",
+             _on_gradients(rng, (4, 4), **_sgd(u(0.02, 0.1), u(0.5, 0.9), True, u(0.1, 0.3)))),
+        Case("large gradients (~1e3), momentum, 3-d (2, 3, 4)",
+             _on_gradients(rng, (2, 3, 4), 1e3, **_sgd(u(1e-5, 1e-4), u(0.6, 0.9)))),
+        Case("one parameter (shape (1,)), momentum and weight decay",
+             _on_gradients(rng, (1,), **_sgd(u(0.05, 0.2), u(0.5, 0.9), weight_decay=u(0.1, 0.3)))),
+    ]
+
+
+def _sgd_quadratic_cases(rng: np.random.Generator) -> list[Case]:
+    u = lambda low, high: _uniform(rng, low, high)  # noqa: E731
+    return [
+        Case("gradient descent, vector (D=6)", _on_quadratic(rng, (6,), **_sgd(u(0.1, 0.3)))),
+        Case("momentum, matrix (5, 3)", _on_quadratic(rng, (5, 3), **_sgd(u(0.02, 0.08), u(0.8, 0.9)))),
+        Case("Nesterov momentum, vector (D=8)", _on_quadratic(rng, (8,), **_sgd(u(0.02, 0.08), u(0.8, 0.9), True))),
+        Case("momentum and weight decay, matrix (4, 2)",
+             _on_quadratic(rng, (4, 2), **_sgd(u(0.02, 0.08), u(0.7, 0.9), weight_decay=u(0.2, 0.5)))),
+    ]
+
+
+def _make_sgd(params, h) -> torch.optim.Optimizer:
+    return torch.optim.SGD(params, lr=h["lr"], momentum=h["momentum"], nesterov=h["nesterov"],
+                           weight_decay=h["weight_decay"])
+
+
+_SGD_BUGS = (
+    Bug(
+        name="sgd-momentum-dampened",
+        hint="Your momentum buffer is a moving average that starts at 0, b = momentum * b + (1 - momentum) * g. "
+        "PyTorch's SGD does not damp the gradient: the buffer starts at the first gradient itself and then "
+        "b = momentum * b + g, so the steps grow to about 1 / (1 - momentum) times the gradient.",
+        edits=(('b = momentum * state["momentum_buffer"] + g if "momentum_buffer" in state else g',
+                'b = momentum * state.get("momentum_buffer", 0.0) + (1 - momentum) * g'),),
+    ),
+    Bug(
+        name="sgd-nesterov-as-plain-momentum",
+        hint="With nesterov=True your steps are those of plain momentum. Nesterov momentum steps along the "
+        "gradient plus momentum times the updated buffer, a look-ahead, instead of along the buffer alone.",
+        edits=(("g = g + momentum * b if nesterov else b", "g = b"),),
+    ),
+    Bug(
+        name="sgd-weight-decay-wrong-sign",
+        hint="Your weight decay pushes the weights away from 0. The L2 penalty weight_decay/2 * |w|^2 adds "
+        "+weight_decay * w to the gradient, so descending on it shrinks the weights.",
+        edits=(("g = dw + weight_decay * w\n    if momentum", "g = dw - weight_decay * w\n    if momentum"),),
+    ),
+    Bug(
+        name="sgd-momentum-buffer-not-kept",
+        hint="Your momentum has no effect from one step to the next: the updated buffer is not stored in the "
+        "state dict you return, so every step starts from scratch. Save the buffer in state so that the next "
+        "call continues from it.",
+        edits=(('        state["momentum_buffer"] = b\n', ""),),
+    ),
+    _in_place_bug("sgd", "w_next = w - lr * g\n", "w -= lr * g\n    w_next = w\n"),
+)
+
+SGD_STEP, SGD_QUADRATIC = _optimiser("sgd_step", _make_sgd, _SGD_HYPER, _sgd_cases, _sgd_quadratic_cases,
+                                     _SGD_BUGS, _SGD_BUGS)
+
+# --------------------------------------------------------------------------- Adam and AdamW
+
+_ADAM_HYPER = ("lr", "beta1", "beta2", "eps", "weight_decay")
+
+
+def _adam(lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
+          weight_decay: float = 0.0) -> dict:
+    return {"lr": lr, "beta1": beta1, "beta2": beta2, "eps": eps, "weight_decay": weight_decay}
+
+
+def _adam_cases(rng: np.random.Generator) -> list[Case]:
+    u = lambda low, high: _uniform(rng, low, high)  # noqa: E731
+    return [
+        Case("default hyper-parameters, vector (D=10)", _on_gradients(rng, (10,), **_adam())),
+        Case("other betas, matrix (6, 4)",
+             _on_gradients(rng, (6, 4), **_adam(u(0.005, 0.02), u(0.7, 0.85), u(0.95, 0.99)))),
+        Case("L2 weight decay, matrix (4, 5)", _on_gradients(rng, (4, 5), **_adam(u(0.005, 0.02), weight_decay=u(0.1, 0.3)))),
+        Case("small gradients (~1e-4)", _on_gradients(rng, (8,), 1e-4, **_adam(u(0.005, 0.02)))),
+        Case("tiny gradients (~1e-7)", _on_gradients(rng, (3, 3), 1e-7, **_adam(u(0.005, 0.02)))),
+        Case("large gradients (~1e3), 3-d (2, 3, 4)", _on_gradients(rng, (2, 3, 4), 1e3, **_adam(u(0.005, 0.02)))),
+        Case("some gradients exactly zero, matrix (5, 3)", _on_gradients(rng, (5, 3), zeros=True, **_adam(u(0.005, 0.02)))),
+    ]
+
+
+def _adam_quadratic_cases(rng: np.random.Generator) -> list[Case]:
+    u = lambda low, high: _uniform(rng, low, high)  # noqa: E731
+    return [
+        Case("vector (D=6)", _on_quadratic(rng, (6,), **_adam(u(0.05, 0.1)))),
+        Case("other betas, matrix (5, 3)", _on_quadratic(rng, (5, 3), **_adam(u(0.05, 0.1), u(0.5, 0.8), u(0.9, 0.99)))),
+        Case("L2 weight decay, vector (D=8)", _on_quadratic(rng, (8,), **_adam(u(0.05, 0.1), weight_decay=u(0.2, 0.5)))),
+        Case("small learning rate, matrix (4, 4)", _on_quadratic(rng, (4, 4), **_adam(u(0.005, 0.01)))),
+        Case("flat quadratic (gradients ~1e-4), vector (D=5)", _on_quadratic(rng, (5,), 1e-4, **_adam(u(0.05, 0.1)))),
+    ]
+
+
+def _adamw_cases(rng: np.random.Generator) -> list[Case]:
+    u = lambda low, high: _uniform(rng, low, high)  # noqa: E731
+    return [
+        Case("default hyper-parameters, vector (D=10)", _on_gradients(rng, (10,), **_adam(weight_decay=1e-2))),
+        Case("strong weight decay, matrix (5, 4)",
+             _on_gradients(rng, (5, 4), **_adam(u(0.01, 0.05), weight_decay=u(0.2, 0.5)))),
+        Case("small gradients (~1e-3), weight decay", _on_gradients(rng, (8,), 1e-3, **_adam(u(0.005, 0.02), weight_decay=u(0.1, 0.3)))),
+        Case("no weight decay (Adam), matrix (3, 5)", _on_gradients(rng, (3, 5), **_adam(u(0.005, 0.02)))),
+        Case("large gradients (~1e3), other betas",
+             _on_gradients(rng, (2, 6), 1e3, **_adam(u(0.01, 0.05), u(0.7, 0.85), u(0.95, 0.99), weight_decay=u(0.1, 0.3)))),
+    ]
+
+
+def _adamw_quadratic_cases(rng: np.random.Generator) -> list[Case]:
+    u = lambda low, high: _uniform(rng, low, high)  # noqa: E731
+    return [
+        Case("vector (D=6)", _on_quadratic(rng, (6,), **_adam(u(0.05, 0.1), weight_decay=u(0.1, 0.3)))),
+        Case("strong weight decay, matrix (5, 3)", _on_quadratic(rng, (5, 3), **_adam(u(0.05, 0.1), weight_decay=u(0.5, 1.0)))),
+        Case("other betas, vector (D=8)",
+             _on_quadratic(rng, (8,), **_adam(u(0.05, 0.1), u(0.5, 0.8), u(0.9, 0.99), weight_decay=u(0.1, 0.3)))),
+    ]
+
+
+def _make_adam(params, h) -> torch.optim.Optimizer:
+    return torch.optim.Adam(params, lr=h["lr"], betas=(h["beta1"], h["beta2"]), eps=h["eps"],
+                            weight_decay=h["weight_decay"])
+
+
+def _make_adamw(params, h) -> torch.optim.Optimizer:
+    return torch.optim.AdamW(params, lr=h["lr"], betas=(h["beta1"], h["beta2"]), eps=h["eps"],
+                             weight_decay=h["weight_decay"])
+
+
+_ADAM_BUGS = (
+    Bug(
+        name="adam-no-bias-correction",
+        hint="Your first steps are too large or too small: the running averages m and v start at 0, so early on "
+        "they underestimate the gradient and its square. Adam divides them by 1 - beta1^t and 1 - beta2^t "
+        "(bias correction) before using them.",
+        edits=(("\n    m_hat = m / (1 - beta1 ** t)\n    v_hat = v / (1 - beta2 ** t)\n", "\n    m_hat = m\n    v_hat = v\n"),),
+    ),
+    Bug(
+        name="adam-step-count-starts-at-0",
+        hint="Your parameters become NaN or infinite from the first step: the bias correction 1 - beta^t is 0 "
+        "when t is 0. Count the steps from 1: increase t before using it.",
+        edits=(('t = state.get("t", 0) + 1', 't = state.get("t", 0)'),
+               ("state.update(t=t, m=m, v=v)", "state.update(t=t + 1, m=m, v=v)")),
+    ),
+    Bug(
+        name="adam-eps-inside-sqrt",
+        hint="Your steps are wrong when the gradients are small: eps is added inside the square root. Adam adds "
+        "eps to sqrt(v_hat), outside the root; inside, it matters as soon as v_hat is near eps, that is for "
+        "gradients near 1e-4.",
+        edits=(("np.sqrt(v_hat) + eps", "np.sqrt(v_hat + eps)"),),
+    ),
+    Bug(
+        name="adam-state-not-kept",
+        hint="Every one of your steps looks like a first step: the updated m, v and step count are not stored in "
+        "the state dict you return, so each call starts again from m = v = 0. Save them in state so that the "
+        "next call continues from them.",
+        edits=(("    state.update(t=t, m=m, v=v)\n", ""),),
+    ),
+    _in_place_bug("adam", "w_next = w - lr * m_hat / (np.sqrt(v_hat) + eps)\n",
+                  "w -= lr * m_hat / (np.sqrt(v_hat) + eps)\n    w_next = w\n"),
+)
+
+_ADAMW_BUGS = (
+    Bug(
+        name="adamw-coupled-weight-decay",
+        hint="Your AdamW adds weight_decay * w to the gradient, which is Adam with L2 regularisation. AdamW "
+        "decouples the decay: it multiplies the weights by (1 - lr * weight_decay) and keeps the decay out of "
+        "the running averages m and v.",
+        edits=(("return adam_step(decayed, dw, state, lr, beta1, beta2, eps)",
+                "return adam_step(w, dw, state, lr, beta1, beta2, eps, weight_decay)"),),
+    ),
+    Bug(
+        name="adamw-decay-without-lr",
+        hint="Your weights shrink far too fast: each step multiplies them by (1 - weight_decay). In AdamW the "
+        "decay is scaled by the learning rate too: w = w * (1 - lr * weight_decay).",
+        edits=(("decayed = w * (1 - lr * weight_decay)", "decayed = w * (1 - weight_decay)"),),
+    ),
+)
+
+ADAM_STEP, ADAM_QUADRATIC = _optimiser("adam_step", _make_adam, _ADAM_HYPER, _adam_cases, _adam_quadratic_cases,
+                                       _ADAM_BUGS, _ADAM_BUGS)
+ADAMW_STEP, ADAMW_QUADRATIC = _optimiser("adamw_step", _make_adamw, _ADAM_HYPER, _adamw_cases,
+                                         _adamw_quadratic_cases, _ADAMW_BUGS, _ADAMW_BUGS)
+
+# --------------------------------------------------------------------------- RMSprop
+
+_RMSPROP_HYPER = ("lr", "alpha", "eps", "weight_decay", "momentum")
+
+
+def _rmsprop(lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8, weight_decay: float = 0.0,
+             momentum: float = 0.0) -> dict:
+    return {"lr": lr, "alpha": alpha, "eps": eps, "weight_decay": weight_decay, "momentum": momentum}
+
+
+def _rmsprop_cases(rng: np.random.Generator) -> list[Case]:
+    u = lambda low, high: _uniform(rng, low, high)  # noqa: E731
+    return [
+        Case("default hyper-parameters, vector (D=10)", _on_gradients(rng, (10,), **_rmsprop())),
+        Case("smaller alpha, matrix (5, 4)", _on_gradients(rng, (5, 4), **_rmsprop(u(0.001, 0.01), u(0.8, 0.95)))),
+        Case("momentum, matrix (3, 6)", _on_gradients(rng, (3, 6), **_rmsprop(u(0.001, 0.01), momentum=u(0.8, 0.95)))),
+        Case("weight decay (D=8)", _on_gradients(rng, (8,), **_rmsprop(u(0.005, 0.02), weight_decay=u(0.2, 0.5)))),
+        Case("small gradients (~1e-4)", _on_gradients(rng, (8,), 1e-4, **_rmsprop(u(0.001, 0.01)))),
+        Case("large gradients (~1e3), 3-d (2, 3, 4)", _on_gradients(rng, (2, 3, 4), 1e3, **_rmsprop(u(0.001, 0.01)))),
+        Case("momentum and weight decay, some gradients exactly zero (4, 4)",
+             _on_gradients(rng, (4, 4), zeros=True, **_rmsprop(u(0.001, 0.01), u(0.9, 0.99), weight_decay=u(0.1, 0.3),
+                                                              momentum=u(0.5, 0.9)))),
+    ]
+
+
+def _rmsprop_quadratic_cases(rng: np.random.Generator) -> list[Case]:
+    u = lambda low, high: _uniform(rng, low, high)  # noqa: E731
+    return [
+        Case("vector (D=6)", _on_quadratic(rng, (6,), **_rmsprop(u(0.005, 0.02)))),
+        Case("momentum, matrix (5, 3)", _on_quadratic(rng, (5, 3), **_rmsprop(u(0.002, 0.01), u(0.9, 0.99), momentum=u(0.8, 0.9)))),
+        Case("weight decay, vector (D=8)", _on_quadratic(rng, (8,), **_rmsprop(u(0.005, 0.02), weight_decay=u(0.2, 0.5)))),
+        Case("flat quadratic (gradients ~1e-4), vector (D=5)",
+             _on_quadratic(rng, (5,), 1e-4, **_rmsprop(u(0.005, 0.02)))),
+    ]
+
+
+def _make_rmsprop(params, h) -> torch.optim.Optimizer:
+    return torch.optim.RMSprop(params, lr=h["lr"], alpha=h["alpha"], eps=h["eps"], weight_decay=h["weight_decay"],
+                               momentum=h["momentum"])
+
+
+_RMSPROP_BUGS = (
+    Bug(
+        name="rmsprop-eps-inside-sqrt",
+        hint="Your steps are wrong when the gradients are small: eps is added inside the square root. RMSprop "
+        "adds eps to the root of the running average, outside it.",
+        edits=(("np.sqrt(square_avg) + eps", "np.sqrt(square_avg + eps)"),),
+    ),
+    Bug(
+        name="rmsprop-average-not-weighted",
+        hint="Your running average of squared gradients keeps growing: it adds the whole g^2 at every step. An "
+        "exponential moving average weights the new square by (1 - alpha).",
+        edits=(("(1 - alpha) * grad ** 2", "grad ** 2"),),
+    ),
+    Bug(
+        name="rmsprop-bias-corrected",
+        hint="Your first steps are smaller than PyTorch's: you divide the running average by 1 - alpha^t as Adam "
+        "does. RMSprop has no bias correction: early steps are large because the average starts at 0.",
+        edits=(("step = grad / (np.sqrt(square_avg) + eps)",
+                'state["t"] = state.get("t", 0) + 1\n'
+                '    step = grad / (np.sqrt(square_avg / (1 - alpha ** state["t"])) + eps)'),),
+    ),
+    Bug(
+        name="rmsprop-average-not-kept",
+        hint="Every one of your steps looks like a first step: the updated running average is not stored in the "
+        "state dict you return, so each call starts again from 0. Save it in state so that the next call "
+        "continues from it.",
+        edits=(('    state["square_avg"] = square_avg\n', ""),),
+    ),
+    _in_place_bug("rmsprop", "w_next = w - lr * step\n", "w -= lr * step\n    w_next = w\n"),
+)
+
+RMSPROP_STEP, RMSPROP_QUADRATIC = _optimiser("rmsprop_step", _make_rmsprop, _RMSPROP_HYPER, _rmsprop_cases,
+                                             _rmsprop_quadratic_cases, _RMSPROP_BUGS, _RMSPROP_BUGS)
+
+
+SUITE = Suite(
+    assignment="optim",
+    folder="04_optim",
+    module="optim",
+    title="Optimisers: SGD with momentum, Adam, AdamW, RMSprop",
+    functions=(SGD_STEP, SGD_QUADRATIC, ADAM_STEP, ADAM_QUADRATIC, ADAMW_STEP, ADAMW_QUADRATIC,
+               RMSPROP_STEP, RMSPROP_QUADRATIC),
+)

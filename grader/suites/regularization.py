@@ -1,0 +1,483 @@
+"""Hidden suite of assignment 6 (regularization): inverted dropout and batch
+normalisation, each graded on its forward output and, separately, on the
+gradients of its backward pass; batch normalisation also on its running
+statistics, after one call and over several training steps followed by an
+evaluation step.
+
+Dropout draws its mask from a generator built in the child from the case's
+seed (``builtin:rng``). Two kinds of case:
+
+* exact cases: the grader rebuilds the mask from the same seed with the
+  docstring's rule (``rng.random(x.shape) >= p``) and computes the reference
+  with torch on that mask;
+* statistical cases (``"judge": "statistics"``, a few thousand units): a
+  ``Property`` accepts any valid mask: every unit is 0 or its input scaled by
+  1 / (1 - p), the drop rate is p within a binomial tolerance, and the mean is
+  preserved within its own tolerance. A student who draws the mask another
+  valid way loses only the exact cases.
+
+Drop rates are binary fractions and every float input is rounded to a
+float32-representable value (still a float64 array), so that a float32
+implementation sees exactly the grader's inputs and compares ``u >= p`` the
+same way.
+
+Batch normalisation is compared with ``torch.nn.functional.batch_norm`` (which
+updates the running statistics in place, with the unbiased batch variance) and
+its gradients with autograd. The running statistics start non-trivial and the
+momentum is never 0.5, so that a forgotten or swapped update shows. The "tiny
+variance" case has per-feature variances below eps, where putting eps outside
+the square root changes the output by a factor of about 3.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from grader.reference import gradients, numpy, tensors
+from grader.spec import Bug, Call, Case, GradedFunction, Input, Program, Property, Returned, Suite, Tolerance, call
+
+# --------------------------------------------------------------------------- helpers
+
+TOLERANCE = Tolerance()
+LOW_DROP_RATES = (0.125, 0.25, 0.375)
+HIGH_DROP_RATES = (0.625, 0.75, 0.875)
+MOMENTA = (0.1, 0.2, 0.25, 0.3)  # never 0.5, where momentum and 1 - momentum coincide
+STATISTICAL_SHAPE = (40, 60)
+# Statistical checks fail a correct mask with probability about 2e-9 each.
+SIGMAS = 6.0
+# The spread of the drop counts per row or column over a binomial's: about 1 +- 0.25 for a correct mask.
+MAX_DISPERSION = 3.0
+
+
+def _exact32(x) -> np.ndarray:
+    """``x`` rounded to float32's grid, kept as float64."""
+    return np.asarray(x, dtype=np.float64).astype(np.float32).astype(np.float64)
+
+
+def _normal(rng: np.random.Generator, shape, scale: float = 1.0, shift=0.0) -> np.ndarray:
+    return _exact32(shift + scale * rng.standard_normal(shape))
+
+
+def _seed(rng: np.random.Generator) -> int:
+    return int(rng.integers(0, 2**31 - 1))
+
+
+def _pick(rng: np.random.Generator, values: tuple[float, ...]) -> float:
+    return float(values[rng.integers(len(values))])
+
+
+# --------------------------------------------------------------------------- dropout
+
+
+def _keep_mask(inputs) -> np.ndarray:
+    """The mask the docstring prescribes, drawn here from the case's seed."""
+    return np.random.default_rng(inputs["seed"]).random(np.shape(inputs["x"])) >= inputs["p"]
+
+
+def _dropout_statistics(source: np.ndarray, p: float, name: str, source_name: str) -> Property:
+    """A check that ``name`` is a valid inverted dropout of ``source``: each
+    unit 0 or ``source / (1 - p)``, a drop rate near ``p`` and the mean kept."""
+    n = source.size
+    scaled = source / (1.0 - p)
+    allowed = TOLERANCE.atol * max(1.0, float(np.max(np.abs(scaled)))) + TOLERANCE.rtol * np.abs(scaled)
+
+    def check(actual: np.ndarray) -> str | None:
+        if actual.shape != source.shape:
+            return f"{name} has shape {actual.shape}; expected shape {source.shape}"
+        if actual.dtype.kind != "f":
+            return f"{name} has dtype {actual.dtype}; a float32 or float64 array is expected"
+        got = actual.astype(np.float64)
+        if not np.all(np.isfinite(got)):
+            return f"{name} contains NaN or infinite values"
+        dropped = got == 0
+        kept = np.abs(got - scaled) <= allowed
+        if not np.all(dropped | kept):
+            bad = int(np.sum(~(dropped | kept)))
+            return (f"{name} has {bad} of {n} units that are neither 0 (dropped) nor {source_name} / (1 - p) "
+                    f"(kept and rescaled)")
+        rate = float(dropped.mean())
+        margin = SIGMAS * np.sqrt(p * (1.0 - p) / n)
+        if abs(rate - p) > margin:
+            return (f"{name} drops {rate:.1%} of its {n} units; with p = {p:g} the drop rate should be within "
+                    f"{margin:.1%} of {p:.1%}: each unit is dropped with probability p")
+        # Independent units: the number dropped per row (and per column) varies as a binomial's would;
+        # a mask shared by a whole row or column spreads the counts far more.
+        grid = dropped.reshape(source.shape[0], -1)
+        for axis in (0, 1):
+            counts = grid.sum(axis=axis)
+            if counts.size > 1 and np.var(counts) > MAX_DISPERSION * grid.shape[axis] * p * (1.0 - p):
+                return (f"{name} drops whole rows or columns together more often than chance allows: draw one "
+                        f"independent number per unit, with the shape of {source_name}")
+        # E[sum] = sum(source); Var[sum] = sum(source^2) * p / (1 - p).
+        spread = SIGMAS * np.sqrt(np.sum(source ** 2) * p / (1.0 - p))
+        if abs(np.sum(got) - np.sum(source)) > spread:
+            return (f"the mean of {name} is {np.sum(got) / np.sum(source):.3f} times the mean of {source_name}; "
+                    f"inverted dropout keeps it the same on average: is the mask independent of the values?")
+        return None
+
+    return Property(check)
+
+
+def _dropout_cases(backward: bool) -> Callable[[np.random.Generator], list[Case]]:
+    def cases(rng: np.random.Generator) -> list[Case]:
+        def case(x: np.ndarray, p: float, train: bool = True, judge: str = "exact") -> dict:
+            inputs = {"x": x, "p": p, "train": train, "seed": _seed(rng), "judge": judge}
+            if backward:
+                inputs["dout"] = _normal(rng, x.shape)
+            return inputs
+
+        low, high, mid = _pick(rng, LOW_DROP_RATES), _pick(rng, HIGH_DROP_RATES), _pick(rng, (0.25, 0.5, 0.75))
+        # Positive inputs for the statistics: the mean check is meaningful, and no input is 0.
+        stats_low = _exact32(rng.uniform(0.5, 2.0, STATISTICAL_SHAPE))
+        stats_high = _exact32(rng.uniform(0.5, 2.0, STATISTICAL_SHAPE))
+        result = [
+            Case("train (N=8, D=10)", case(_normal(rng, (8, 10), 2.0), mid)),
+            Case("train, 4-d activations (2, 3, 4, 5)", case(_normal(rng, (2, 3, 4, 5), 2.0), low)),
+            Case("train, batch of 1 (N=1, D=12)", case(_normal(rng, (1, 12), 2.0), high)),
+            Case("train, p = 0 (nothing dropped)", case(_normal(rng, (6, 7), 2.0), 0.0)),
+            Case("eval mode (identity)", case(_normal(rng, (7, 9), 2.0), _pick(rng, LOW_DROP_RATES + HIGH_DROP_RATES),
+                                              train=False)),
+            Case(f"mask statistics, p < 0.5 ({stats_low.size} units)", case(stats_low, low, judge="statistics")),
+        ]
+        if not backward:
+            result.append(Case(f"mask statistics, p > 0.5 ({stats_high.size} units)",
+                               case(stats_high, high, judge="statistics")))
+        return result
+
+    return cases
+
+
+def _dropout_reference(backward: bool):
+    def reference(inputs) -> dict:
+        name = "dx" if backward else "out"
+        if inputs["judge"] == "statistics":
+            source, source_name = (inputs["dout"], "dout") if backward else (inputs["x"], "x")
+            return {name: _dropout_statistics(source, inputs["p"], name, source_name)}
+        t = tensors(inputs, requires_grad=("x",))
+        if inputs["train"]:
+            keep = torch.from_numpy(_keep_mask(inputs)).to(t["x"].dtype)
+            out = t["x"] * keep / (1.0 - inputs["p"])
+        else:
+            out = F.dropout(t["x"], inputs["p"], training=False)
+        if not backward:
+            return {"out": numpy(out)}
+        return {"dx": gradients(out, inputs["dout"], {"x": t["x"]})["dx"]}
+
+    return reference
+
+
+def _dropout_program(backward: bool) -> Program:
+    calls = (call("builtin:rng", "seed"), call("dropout_forward", "x", "p", "train", Returned(0)))
+    if not backward:
+        return Program(calls, {"out": Returned(1, 0)})
+    return Program(calls + (call("dropout_backward", "dout", Returned(1, 1)),), {"dx": Returned(2)})
+
+
+DROPOUT_FORWARD = GradedFunction(
+    name="dropout_forward",
+    program=_dropout_program(backward=False),
+    cases=_dropout_cases(backward=False),
+    reference=_dropout_reference(backward=False),
+    bugs=(
+        Bug(
+            name="dropout-scaled-at-eval",
+            hint="In eval mode your output is scaled. Inverted dropout already rescales the kept units by "
+            "1 / (1 - p) while training, so at test time the layer is the identity: the output is x itself.",
+            edits=(("        out = x\n", "        out = x * (1.0 - p)\n"),),
+        ),
+        Bug(
+            name="dropout-applied-at-eval",
+            hint="In eval mode your output still drops units. Dropout is only active while training; at test "
+            "time every unit is kept and the output is x.",
+            edits=(("    if train:\n        keep = rng", "    if True:\n        keep = rng"),),
+        ),
+        Bug(
+            name="dropout-keeps-with-probability-p",
+            hint="Your mask keeps a unit with probability p. Here p is the probability of dropping a unit "
+            "(as in torch.nn.Dropout): a unit is kept with probability 1 - p, when its uniform draw is at least p.",
+            edits=(("rng.random(x.shape) >= p\n        # Rescaling", "rng.random(x.shape) < p\n        # Rescaling"),),
+        ),
+        Bug(
+            name="dropout-not-rescaled",
+            hint="While training, your kept units are not rescaled. Inverted dropout divides them by the keep "
+            "probability 1 - p, so that the expected output equals the input and nothing changes at test time.",
+            edits=(("out = x * keep / (1.0 - p)", "out = x * keep"),),
+        ),
+    ),
+)
+
+DROPOUT_BACKWARD = GradedFunction(
+    name="dropout_backward",
+    program=_dropout_program(backward=True),
+    cases=_dropout_cases(backward=True),
+    reference=_dropout_reference(backward=True),
+    bugs=(
+        Bug(
+            name="dropout-backward-scaled-twice",
+            hint="Your gradient is rescaled by 1 / (1 - p) twice. If the cached mask already holds the scale, "
+            "multiply dout by it once: the backward pass applies exactly what the forward pass applied to x.",
+            edits=(("dx = dout * keep / (1.0 - p)", "dx = dout * keep / (1.0 - p) ** 2"),),
+        ),
+        Bug(
+            name="dropout-backward-not-rescaled",
+            hint="Your gradient is masked but not rescaled. The forward pass multiplies the kept units by "
+            "1 / (1 - p), so the same factor multiplies their gradient.",
+            edits=(("dx = dout * keep / (1.0 - p)", "dx = dout * keep"),),
+        ),
+    ),
+)
+
+
+# --------------------------------------------------------------------------- batch normalisation
+
+
+def _bn_parameters(rng: np.random.Generator, d: int) -> dict:
+    """gamma of both signs and away from 1 (so a forgotten gamma shows), any beta."""
+    gamma = _exact32(rng.choice(np.array([-1.0, 1.0]), size=d) * rng.uniform(0.5, 2.0, size=d))
+    return {"gamma": gamma, "beta": _normal(rng, (d,))}
+
+
+def _running(rng: np.random.Generator, d: int, mean_scale: float = 1.0, var_scale: float = 1.0) -> dict:
+    """Running statistics that are not torch's initial zeros and ones."""
+    return {"running_mean": _normal(rng, (d,), mean_scale),
+            "running_var": _exact32(var_scale * rng.uniform(0.5, 3.0, size=d))}
+
+
+def _features(rng: np.random.Generator, n: int, d: int, scale: float = 1.0, shift: float = 0.0,
+              leading=()) -> np.ndarray:
+    """Activations with a different mean and spread per feature (column)."""
+    means = shift * rng.standard_normal(d)
+    spreads = scale * rng.uniform(0.5, 2.0, size=d)
+    return _exact32(means + spreads * rng.standard_normal((*leading, n, d)))
+
+
+def _bn_case(rng: np.random.Generator, x: np.ndarray, *, train: bool = True, eps: float = 1e-5,
+             stats_scale: tuple[float, float] = (1.0, 1.0), dout: bool = False) -> dict:
+    d = x.shape[-1]
+    inputs = {"x": x, **_bn_parameters(rng, d), **_running(rng, d, *stats_scale), "train": train,
+              "momentum": _pick(rng, MOMENTA), "eps": eps}
+    if dout:
+        inputs["dout"] = _normal(rng, x.shape)
+    return inputs
+
+
+def _bn_train_inputs(rng: np.random.Generator) -> list[tuple[str, np.ndarray, dict]]:
+    """Named training batches shared by the forward and backward cases."""
+    return [
+        ("random (N=16, D=8)", _features(rng, 16, 8, shift=2.0), {}),
+        ("batch of 2 (N=2, D=5)", _features(rng, 2, 5, shift=1.0), {"eps": 1e-3}),
+        ("one feature (N=12, D=1)", _features(rng, 12, 1, 3.0, shift=2.0), {}),
+        ("non-square (N=4, D=20)", _features(rng, 4, 20, 2.0, shift=1.0), {}),
+        ("large magnitudes (|x| ~ 1000)", _features(rng, 10, 6, 300.0, shift=1000.0),
+         {"stats_scale": (1000.0, 1e5)}),
+        ("tiny variance (below eps)", _features(rng, 16, 5, 1e-3, shift=1e-3), {}),
+    ]
+
+
+def _bn_forward_cases(rng: np.random.Generator) -> list[Case]:
+    cases = [Case(name, _bn_case(rng, x, **options)) for name, x, options in _bn_train_inputs(rng)]
+    cases += [
+        Case("eval mode (running statistics)", _bn_case(rng, _features(rng, 9, 6, 2.0, shift=1.0), train=False)),
+        Case("eval mode, batch of 1 (N=1, D=7)", _bn_case(rng, _features(rng, 1, 7, 2.0, shift=1.0), train=False)),
+    ]
+    return cases
+
+
+def _bn_backward_cases(rng: np.random.Generator) -> list[Case]:
+    return [Case(name, _bn_case(rng, x, dout=True, **options)) for name, x, options in _bn_train_inputs(rng)]
+
+
+def _batch_norm(t: dict, x: torch.Tensor, inputs, train: bool) -> torch.Tensor:
+    """torch's batch norm on ``x``, updating ``t``'s running statistics in place."""
+    return F.batch_norm(x, t["running_mean"], t["running_var"], weight=t["gamma"], bias=t["beta"],
+                        training=train, momentum=inputs["momentum"], eps=inputs["eps"])
+
+
+def _bn_forward_reference(inputs) -> dict:
+    t = tensors(inputs)
+    out = _batch_norm(t, t["x"], inputs, inputs["train"])
+    return {"out": numpy(out), "running_mean": numpy(t["running_mean"]), "running_var": numpy(t["running_var"])}
+
+
+def _bn_backward_reference(inputs) -> dict:
+    t = tensors(inputs, requires_grad=("x", "gamma", "beta"))
+    out = _batch_norm(t, t["x"], inputs, True)
+    return gradients(out, inputs["dout"], {k: t[k] for k in ("x", "gamma", "beta")})
+
+
+STATE = call("builtin:dict", running_mean="running_mean", running_var="running_var")
+
+
+def _bn_call(x: str | Input = "x", train: str = "train") -> Call:
+    """``batchnorm_forward`` on the state dict built by the program's first call."""
+    return call("batchnorm_forward", x, "gamma", "beta", Returned(0), train, momentum="momentum", eps="eps")
+
+
+BN_FORWARD_PROGRAM = Program(
+    (STATE, _bn_call()),
+    {"out": Returned(1, 0), "running_mean": Returned(0, key="running_mean"),
+     "running_var": Returned(0, key="running_var")},
+)
+
+BN_BACKWARD_PROGRAM = Program(
+    (STATE, _bn_call(), call("batchnorm_backward", "dout", Returned(1, 1))),
+    {"dx": Returned(2, 0), "dgamma": Returned(2, 1), "dbeta": Returned(2, 2)},
+)
+
+# Several training steps on x[0], x[1], ..., then one evaluation step on x[-1].
+TRAIN_STEPS = 3
+BN_STEPS_PROGRAM = Program(
+    (STATE, *(_bn_call(Input("x", i)) for i in range(TRAIN_STEPS)), _bn_call(Input("x", TRAIN_STEPS), "test")),
+    {"out": Returned(TRAIN_STEPS + 1, 0), "running_mean": Returned(0, key="running_mean"),
+     "running_var": Returned(0, key="running_var")},
+)
+
+
+def _bn_steps_case(rng: np.random.Generator, n: int, d: int, scale: float = 1.0, shift: float = 1.0,
+                   fresh: bool = False, stats_scale=(1.0, 1.0)) -> dict:
+    inputs = _bn_case(rng, _features(rng, n, d, scale, shift, leading=(TRAIN_STEPS + 1,)), stats_scale=stats_scale)
+    inputs["test"] = False
+    if fresh:  # torch's initial running statistics
+        inputs["running_mean"], inputs["running_var"] = np.zeros(d), np.ones(d)
+    return inputs
+
+
+def _bn_steps_cases(rng: np.random.Generator) -> list[Case]:
+    return [
+        Case(f"{TRAIN_STEPS} train steps from torch's initial statistics, then eval (N=8, D=6)",
+             _bn_steps_case(rng, 8, 6, 2.0, fresh=True)),
+        Case(f"{TRAIN_STEPS} train steps, then eval (N=12, D=4)", _bn_steps_case(rng, 12, 4, 2.0, shift=3.0)),
+        Case(f"{TRAIN_STEPS} train steps on batches of 2, then eval (D=5)", _bn_steps_case(rng, 2, 5)),
+        Case(f"{TRAIN_STEPS} train steps, large magnitudes, then eval", _bn_steps_case(
+            rng, 10, 4, 300.0, shift=1000.0, stats_scale=(1000.0, 1e5))),
+    ]
+
+
+def _bn_steps_reference(inputs) -> dict:
+    t = tensors(inputs)
+    for i in range(TRAIN_STEPS):
+        _batch_norm(t, t["x"][i], inputs, True)
+    out = _batch_norm(t, t["x"][TRAIN_STEPS], inputs, False)
+    return {"out": numpy(out), "running_mean": numpy(t["running_mean"]), "running_var": numpy(t["running_var"])}
+
+
+_RUNNING_UPDATE = (
+    '        state["running_mean"] = (1 - momentum) * state["running_mean"] + momentum * mu\n'
+    '        state["running_var"] = (1 - momentum) * state["running_var"] + momentum * unbiased\n'
+)
+
+NOT_UPDATED = Bug(
+    name="bn-running-stats-not-updated",
+    hint="Your running mean and variance do not change in train mode. Each training step moves them toward "
+    "the batch statistics: running = (1 - momentum) * running + momentum * batch statistic; eval mode then "
+    "normalises with them.",
+    edits=((_RUNNING_UPDATE, ""),),
+)
+
+MOMENTUM_SWAPPED = Bug(
+    name="bn-momentum-swapped",
+    hint="Your running statistics weight the new batch statistic by 1 - momentum and the old value by "
+    "momentum. With torch's convention momentum is the weight of the new batch statistic (0.1 by default).",
+    edits=((_RUNNING_UPDATE,
+            '        state["running_mean"] = momentum * state["running_mean"] + (1 - momentum) * mu\n'
+            '        state["running_var"] = momentum * state["running_var"] + (1 - momentum) * unbiased\n'),),
+)
+
+RUNNING_VAR_BIASED = Bug(
+    name="bn-running-var-biased",
+    hint="Your running variance is built from the biased batch variance (divided by N). torch normalises the "
+    "batch with the biased variance but feeds the unbiased one (divided by N - 1) into the running estimate.",
+    edits=(("unbiased = var * n / (n - 1)", "unbiased = var"),),
+)
+
+BATCHNORM_FORWARD = GradedFunction(
+    name="batchnorm_forward",
+    program=BN_FORWARD_PROGRAM,
+    cases=_bn_forward_cases,
+    reference=_bn_forward_reference,
+    bugs=(
+        Bug(
+            name="bn-eps-outside-sqrt",
+            hint="Your output is far off when a feature's variance is tiny: eps is added after the square root. "
+            "Normalise by sqrt(var + eps), which keeps the scale bounded when the variance is near 0.",
+            edits=(("std = np.sqrt(var + eps)", "std = np.sqrt(var) + eps"),),
+        ),
+        Bug(
+            name="bn-unbiased-variance-normalising",
+            hint="Your output is normalised with the unbiased batch variance (divided by N - 1). Batch norm "
+            "normalises with the batch's own, biased variance (divided by N); only the running estimate uses "
+            "the unbiased one.",
+            edits=(("var = np.var(x, axis=0)", "var = np.var(x, axis=0, ddof=1)"),
+                   ("unbiased = var * n / (n - 1)", "unbiased = var")),
+        ),
+        Bug(
+            name="bn-wrong-axis",
+            hint="Your statistics are taken over the features of each example instead of over the batch. Batch "
+            "norm normalises each feature (column) with its mean and variance across the N examples (axis 0).",
+            edits=(("mu = np.mean(x, axis=0)", "mu = np.mean(x, axis=1, keepdims=True)"),
+                   ("var = np.var(x, axis=0)", "var = np.var(x, axis=1, keepdims=True)")),
+        ),
+        Bug(
+            name="bn-eval-uses-batch-stats",
+            hint="In eval mode your output is normalised with the statistics of the batch at hand. At test time "
+            "batch norm uses the running mean and variance gathered during training, so that each example's "
+            "output does not depend on the rest of the batch.",
+            edits=(('mu, var = state["running_mean"], state["running_var"]',
+                    "mu, var = np.mean(x, axis=0), np.var(x, axis=0)"),),
+        ),
+        NOT_UPDATED,
+        MOMENTUM_SWAPPED,
+        RUNNING_VAR_BIASED,
+    ),
+)
+
+BATCHNORM_BACKWARD = GradedFunction(
+    name="batchnorm_backward",
+    program=BN_BACKWARD_PROGRAM,
+    cases=_bn_backward_cases,
+    reference=_bn_backward_reference,
+    bugs=(
+        Bug(
+            name="bn-backward-mean-var-constant",
+            hint="Your dx treats the batch mean and variance as constants (dx = dout * gamma / std). They are "
+            "computed from x, so the gradient also flows through them: every row of x affects every output of "
+            "its column.",
+            edits=(("dx = (dx_hat - np.mean(dx_hat, axis=0) - x_hat * np.mean(dx_hat * x_hat, axis=0)) / std",
+                    "dx = dx_hat / std"),),
+        ),
+        Bug(
+            name="bn-backward-missing-variance-path",
+            hint="Your dx follows the path through the batch mean but not the one through the batch variance. "
+            "The variance depends on x too; its term involves x_hat times the batch mean of dx_hat * x_hat.",
+            edits=(("dx = (dx_hat - np.mean(dx_hat, axis=0) - x_hat * np.mean(dx_hat * x_hat, axis=0)) / std",
+                    "dx = (dx_hat - np.mean(dx_hat, axis=0)) / std"),),
+        ),
+        Bug(
+            name="bn-backward-ignores-gamma",
+            hint="Your dx ignores gamma. The output is gamma * x_hat + beta, so the gradient reaching x_hat is "
+            "dout * gamma before it goes back through the normalisation.",
+            edits=(("dx_hat = dout * gamma", "dx_hat = dout"),),
+        ),
+    ),
+)
+
+BATCHNORM_RUNNING_STATS = GradedFunction(
+    name="batchnorm_running_stats",
+    program=BN_STEPS_PROGRAM,
+    cases=_bn_steps_cases,
+    reference=_bn_steps_reference,
+    bugs=(NOT_UPDATED, MOMENTUM_SWAPPED, RUNNING_VAR_BIASED),
+)
+
+
+SUITE = Suite(
+    assignment="regularization",
+    folder="06_regularization",
+    module="regularization",
+    title="Regularisation layers: dropout and batch normalisation",
+    functions=(DROPOUT_FORWARD, DROPOUT_BACKWARD, BATCHNORM_FORWARD, BATCHNORM_BACKWARD, BATCHNORM_RUNNING_STATS),
+)

@@ -1,0 +1,70 @@
+"""Hostile submissions: each attack fails the function that tries it, with a
+message, and the other function is still graded in full."""
+
+from __future__ import annotations
+
+import pytest
+
+from grader.course import Course, Secret
+from grader.grade import grade_submission
+from grader.sandbox import Limits
+from tests.toy import SUITE, make_course
+
+SHIFT_OK = "def shift_forward(x):\n    return x + 1, None\n"
+
+
+@pytest.fixture
+def course(tmp_path):
+    make_course(tmp_path / "course")
+    return Course(tmp_path / "course")
+
+
+def attack(tmp_path, course, body, monkeypatch=None):
+    path = tmp_path / "toy.py"
+    path.write_text(f"import os, sys\nimport numpy as np\n\ndef scale_forward(x):\n{body}\n    return 2 * x, None\n\n"
+                    + SHIFT_OK)
+    result = grade_submission(SUITE, path, Secret("attacks"), course)
+    functions = {f.name: f for f in result.functions}
+    assert functions["shift_forward"].score == functions["shift_forward"].max_score
+    return functions["scale_forward"]
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ("    bytearray(16 << 30)", "MemoryError"),
+        ("    os.fork()", "os.fork is not allowed"),
+        ("    import subprocess; subprocess.run(['true'])", "subprocess.Popen is not allowed"),
+        ("    os.system('true')", "os.system is not allowed"),
+        ("    import socket; socket.create_connection(('127.0.0.1', 22), timeout=1)", "raised"),
+        ("    open('/tmp/big', 'wb').write(b'x' * (128 << 20))", "File too large"),
+        ("    sys.stdout.write('x' * (128 << 20)); sys.stdout.flush()", "File too large"),
+        ("    import signal; signal.signal(signal.SIGTERM, signal.SIG_IGN); signal.signal(signal.SIGALRM, "
+         "signal.SIG_IGN)\n    while True: pass", "time limit"),
+        ("    import threading; threading.Thread(target=lambda: [0 for _ in iter(int, 1)], daemon=True).start()\n"
+         "    raise ValueError('left a thread running')", "left a thread running"),
+    ],
+    ids=["memory", "fork", "subprocess", "system", "socket", "file-size", "output-flood", "ignore-signals", "thread"],
+)
+def test_attack_fails_only_its_function(tmp_path, course, body, message):
+    scale = attack(tmp_path, course, body)
+    assert scale.score == 0
+    assert message in scale.output()
+
+
+def test_secrets_are_not_in_the_environment(tmp_path, course, monkeypatch):
+    monkeypatch.setenv("DLGRADE_SEED", "the-secret")
+    scale = attack(tmp_path, course, "    assert 'the-secret' not in str(os.environ), 'leaked'\n"
+                                     "    assert set(os.environ) <= {'PATH', 'HOME', 'LANG', 'PYTHONDONTWRITEBYTECODE', "
+                                     "'OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS', "
+                                     "'OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE', 'LC_CTYPE'}, sorted(os.environ)")
+    assert scale.score == scale.max_score, scale.output()
+
+
+@pytest.mark.skipif(Limits().child_user()[0] is None,
+                    reason="the switch to an unprivileged user happens when grading as root with a Python that "
+                           "other users can read (not so here)")
+def test_child_runs_unprivileged_when_grader_is_root(tmp_path, course):
+    scale = attack(tmp_path, course, "    assert os.geteuid() != 0, 'still root'\n"
+                                     "    open(os.path.join(os.getcwd(), 'scratch'), 'w').write('ok')")
+    assert scale.score == scale.max_score, scale.output()
