@@ -13,6 +13,7 @@ VERBS = {
     "list": ("grader.listing", "list the assignments, their graded functions and points"),
     "check": ("grader.check", "run the public checks of an assignment (for students)"),
     "grade": ("grader.grade", "grade a submission with the hidden tests"),
+    "grade-batch": ("grader.batch", "grade a folder of submissions, one per student, into a gradebook"),
     "generate": ("grader.generate", "write assignments/ from solutions/ (instructors)"),
     "demo": ("grader.demo", "grade the bundled example submissions"),
 }
@@ -33,7 +34,13 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--json", metavar="FILE", help="also write Gradescope-style results.json to FILE")
     grade.add_argument("--format", choices=("text", "json"), default="text", help="what to print (default: text)")
     grade.add_argument("--fail-under", type=float, metavar="PCT", help="exit 1 when the score is below PCT percent")
-    for p in (grade, sub["demo"]):
+    batch = sub["grade-batch"]
+    batch.add_argument("folder", help="one folder, .py, .zip or .ipynb per student")
+    batch.add_argument("-a", "--assignment", required=True, help="assignment name")
+    batch.add_argument("-o", "--output", required=True, metavar="OUT", help="where results and gradebook.csv go")
+    batch.add_argument("--jobs", type=int, default=None, help="submissions graded at once (default: the cores)")
+    batch.add_argument("--regrade", action="store_true", help="grade students that already have a result too")
+    for p in (grade, sub["demo"], batch):
         p.add_argument("--seed", help="secret seed for hidden inputs (default: $DLGRADE_SEED, then the development seed)")
 
     sub["generate"].add_argument("--check", action="store_true", help="write nothing; fail if assignments/ drifted")
@@ -42,6 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if getattr(args, "jobs", 0) is None:
+        args.jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     module = importlib.import_module(VERBS[args.verb][0])
     try:
         return module.main(args)

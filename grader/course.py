@@ -14,10 +14,6 @@ from grader.spec import Suite
 DEVELOPMENT_SEED = "development"
 
 
-class SubmissionError(ValueError):
-    """A submission that cannot be graded as given (missing file, wrong type)."""
-
-
 @dataclass(frozen=True)
 class Course:
     """The course repository: solutions/, assignments/, templates/, examples/."""
@@ -45,6 +41,10 @@ class Course:
         return self.root / "assignments" / suite.folder
 
 
+class SecretError(ValueError):
+    pass
+
+
 @dataclass(frozen=True)
 class Secret:
     value: str
@@ -67,7 +67,7 @@ class Secret:
             try:
                 return cls(path.read_text().splitlines()[0].strip(), str(path))
             except (OSError, IndexError) as e:
-                raise SubmissionError(f"DLGRADE_SEED_FILE={path}: cannot read a seed from it ({e})") from None
+                raise SecretError(f"DLGRADE_SEED_FILE={path}: cannot read a seed from it ({e})") from None
         return cls(DEVELOPMENT_SEED, "default")
 
     def rng(self, *labels: str) -> np.random.Generator:
@@ -86,17 +86,3 @@ def infer_assignment(path: Path, suites: dict[str, Suite]) -> Suite | None:
             if name in (suite.assignment, suite.folder, suite.module):
                 return suite
     return None
-
-
-def module_file(path: Path, suite: Suite) -> Path:
-    """The file that holds the student's functions."""
-    if not path.exists():
-        raise SubmissionError(f"{path}: no such file or folder")
-    if path.is_dir():
-        candidate = path / f"{suite.module}.py"
-        if not candidate.is_file():
-            raise SubmissionError(f"{path} has no {suite.module}.py, the file to submit for '{suite.assignment}'")
-        return candidate
-    if path.suffix != ".py":
-        raise SubmissionError(f"{path}: expected a folder or a .py file")
-    return path

@@ -11,6 +11,7 @@ import json
 import os
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Mapping
@@ -18,9 +19,10 @@ from typing import Mapping
 import numpy as np
 
 from grader.compare import as_expected, compare, matches
-from grader.course import Course, Secret, SubmissionError, infer_assignment, module_file
+from grader.course import Course, Secret, SecretError, infer_assignment
+from grader.submissions import SubmissionError, materialize
 from grader.mutants import mutant_outputs
-from grader.report import CaseResult, FunctionResult, GradeResult, write_json_atomically
+from grader.report import CaseResult, FunctionResult, GradeResult, write_text_atomically
 from grader.sandbox import Outcome, Sandbox
 from grader.spec import Bug, Case, GradedFunction, Property, Suite
 
@@ -38,14 +40,17 @@ def grade_submission(suite: Suite, path: Path, secret: Secret, course: Course | 
     solution = course.solution_file(suite)
     if solution is None and any(fn.speed for fn in suite.functions):
         notices.append("no reference solution here: speed is not graded")
+    status, message = "graded", ""
     with contextlib.ExitStack() as stack:
+        scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="dlgrade-submission-")))
         try:
-            student = stack.enter_context(Sandbox(module_file(path, suite), suite.module, suite.limits))
+            student = stack.enter_context(Sandbox(materialize(path, suite, scratch), suite.module, suite.limits))
         except SubmissionError as e:
             student = _Unavailable(str(e))
+            status, message = "invalid", str(e)
         reference = _LazySandbox(stack, solution, suite.module, suite.limits)
         functions = [_grade_function(suite, fn, secret, student, reference, solution) for fn in suite.functions]
-    return GradeResult(suite.assignment, str(path), functions, notices, time.perf_counter() - started)
+    return GradeResult(suite.assignment, str(path), functions, notices, time.perf_counter() - started, status, message)
 
 
 class _Unavailable:
@@ -177,12 +182,12 @@ def main(args) -> int:
         return EXIT_USAGE
     try:
         secret = Secret.resolve(args.seed)
-    except SubmissionError as e:
+    except SecretError as e:
         print(f"dlgrade grade: {e}", file=sys.stderr)
         return EXIT_USAGE
     result = grade_submission(suite, path, secret)
     if args.json:
-        write_json_atomically(Path(args.json), result.to_gradescope())
+        write_text_atomically(Path(args.json), json.dumps(result.to_gradescope(), indent=2))
     if args.format == "json":
         print(json.dumps(result.to_gradescope(), indent=2))
     else:

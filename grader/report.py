@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -67,6 +66,8 @@ class GradeResult:
     functions: list[FunctionResult]
     notices: list[str] = field(default_factory=list)  # e.g. "graded with the development seed"
     seconds: float = 0.0
+    status: str = "graded"  # or "invalid" (the submission is unusable), "error" (the grader failed)
+    message: str = ""  # why, when the status is not "graded"
 
     @property
     def score(self) -> float:
@@ -90,9 +91,11 @@ class GradeResult:
             "score": round(self.score, 4),
             "max_score": round(self.max_score, 4),
             "execution_time": round(self.seconds, 3),
-            "output": "\n".join([f"{self.assignment}: {self.score:g}/{self.max_score:g}", *self.notices]),
+            "output": "\n".join([f"{self.assignment}: {self.score:g}/{self.max_score:g}", *self.notices,
+                                 *([self.message] if self.message else [])]),
             "visibility": "visible",
-            "extra_data": {"assignment": self.assignment, "percent": round(self.percent, 2), "bugs": self.bugs},
+            "extra_data": {"assignment": self.assignment, "percent": round(self.percent, 2), "bugs": self.bugs,
+                           "status": self.status, "message": self.message},
             "tests": [
                 {
                     "name": f"{self.assignment}: {f.name}",
@@ -108,7 +111,10 @@ class GradeResult:
 
     def to_text(self) -> str:
         width = max([len(f.name) for f in self.functions] + [8])
-        lines = [f"{self.assignment} — {self.submission}", *[f"note: {n}" for n in self.notices], ""]
+        lines = [f"{self.assignment} — {self.submission}", *[f"note: {n}" for n in self.notices]]
+        if self.status != "graded":
+            lines.append(f"{self.status}: {self.message}")
+        lines.append("")
         for f in self.functions:
             mark = "ok  " if f.score >= f.max_score else "FAIL"
             lines.append(f"  {mark} {f.name:<{width}} {f.score:6.2f} / {f.max_score:g}")
@@ -121,14 +127,14 @@ class GradeResult:
         return "\n".join(lines)
 
 
-def write_json_atomically(path: Path, data: dict) -> None:
+def write_text_atomically(path: Path, text: str) -> None:
     """Write to a temporary file beside ``path``, then rename: a reader (or a
-    crash) never sees half a file."""
+    crash, or kill -9) never leaves half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w") as f:
-            json.dump(data, f, indent=2)
+            f.write(text)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)

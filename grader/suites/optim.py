@@ -278,11 +278,11 @@ def _adam_cases(rng: np.random.Generator) -> list[Case]:
 def _adam_quadratic_cases(rng: np.random.Generator) -> list[Case]:
     u = lambda low, high: _uniform(rng, low, high)  # noqa: E731
     return [
-        Case("vector (D=6)", _on_quadratic(rng, (6,), **_adam(u(0.05, 0.1)))),
-        Case("other betas, matrix (5, 3)", _on_quadratic(rng, (5, 3), **_adam(u(0.05, 0.1), u(0.5, 0.8), u(0.9, 0.99)))),
-        Case("L2 weight decay, vector (D=8)", _on_quadratic(rng, (8,), **_adam(u(0.05, 0.1), weight_decay=u(0.2, 0.5)))),
+        Case("vector (D=6)", _on_quadratic(rng, (6,), **_adam(u(0.02, 0.05)))),
+        Case("other betas, matrix (5, 3)", _on_quadratic(rng, (5, 3), **_adam(u(0.02, 0.05), u(0.7, 0.85), u(0.95, 0.99)))),
+        Case("L2 weight decay, vector (D=8)", _on_quadratic(rng, (8,), **_adam(u(0.02, 0.05), weight_decay=u(0.2, 0.5)))),
         Case("small learning rate, matrix (4, 4)", _on_quadratic(rng, (4, 4), **_adam(u(0.005, 0.01)))),
-        Case("flat quadratic (gradients ~1e-4), vector (D=5)", _on_quadratic(rng, (5,), 1e-4, **_adam(u(0.05, 0.1)))),
+        Case("flat quadratic (gradients ~1e-4), vector (D=5)", _on_quadratic(rng, (5,), 1e-4, **_adam(u(0.02, 0.05)))),
     ]
 
 
@@ -302,10 +302,10 @@ def _adamw_cases(rng: np.random.Generator) -> list[Case]:
 def _adamw_quadratic_cases(rng: np.random.Generator) -> list[Case]:
     u = lambda low, high: _uniform(rng, low, high)  # noqa: E731
     return [
-        Case("vector (D=6)", _on_quadratic(rng, (6,), **_adam(u(0.05, 0.1), weight_decay=u(0.1, 0.3)))),
-        Case("strong weight decay, matrix (5, 3)", _on_quadratic(rng, (5, 3), **_adam(u(0.05, 0.1), weight_decay=u(0.5, 1.0)))),
+        Case("vector (D=6)", _on_quadratic(rng, (6,), **_adam(u(0.02, 0.05), weight_decay=u(0.1, 0.3)))),
+        Case("strong weight decay, matrix (5, 3)", _on_quadratic(rng, (5, 3), **_adam(u(0.02, 0.05), weight_decay=u(0.5, 1.0)))),
         Case("other betas, vector (D=8)",
-             _on_quadratic(rng, (8,), **_adam(u(0.05, 0.1), u(0.5, 0.8), u(0.9, 0.99), weight_decay=u(0.1, 0.3)))),
+             _on_quadratic(rng, (8,), **_adam(u(0.02, 0.05), u(0.7, 0.85), u(0.95, 0.99), weight_decay=u(0.1, 0.3)))),
     ]
 
 

@@ -31,6 +31,7 @@ the square root changes the output by a factor of about 3.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from typing import Callable
 
 import numpy as np
@@ -249,10 +250,17 @@ def _running(rng: np.random.Generator, d: int, mean_scale: float = 1.0, var_scal
 
 def _features(rng: np.random.Generator, n: int, d: int, scale: float = 1.0, shift: float = 0.0,
               leading=()) -> np.ndarray:
-    """Activations with a different mean and spread per feature (column)."""
+    """Activations with a different mean and spread per feature (column).
+
+    No column of a batch is nearly constant (its standard deviation is at least
+    half its spread): dx is a near-cancellation of terms of size
+    |gamma * dout| / std, so a float32 result is only as accurate as std is
+    large, and small batches (N = 2, 4) would otherwise draw such columns."""
     means = shift * rng.standard_normal(d)
     spreads = scale * rng.uniform(0.5, 2.0, size=d)
-    return _exact32(means + spreads * rng.standard_normal((*leading, n, d)))
+    z = rng.standard_normal((*leading, n, d))
+    z *= np.maximum(1.0, 0.5 / np.maximum(np.std(z, axis=-2, keepdims=True), 1e-3))
+    return _exact32(means + spreads * z)
 
 
 def _bn_case(rng: np.random.Generator, x: np.ndarray, *, train: bool = True, eps: float = 1e-5,
@@ -291,6 +299,19 @@ def _bn_backward_cases(rng: np.random.Generator) -> list[Case]:
     return [Case(name, _bn_case(rng, x, dout=True, **options)) for name, x, options in _bn_train_inputs(rng)]
 
 
+@contextmanager
+def _one_thread():
+    """torch on one thread. Its batch norm splits even a tiny batch across
+    OpenMP threads, which wait for a core while the child process still holds
+    one: about 60 ms a call on two cores, instead of 0.1 ms."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
 def _batch_norm(t: dict, x: torch.Tensor, inputs, train: bool) -> torch.Tensor:
     """torch's batch norm on ``x``, updating ``t``'s running statistics in place."""
     return F.batch_norm(x, t["running_mean"], t["running_var"], weight=t["gamma"], bias=t["beta"],
@@ -299,14 +320,16 @@ def _batch_norm(t: dict, x: torch.Tensor, inputs, train: bool) -> torch.Tensor:
 
 def _bn_forward_reference(inputs) -> dict:
     t = tensors(inputs)
-    out = _batch_norm(t, t["x"], inputs, inputs["train"])
+    with _one_thread():
+        out = _batch_norm(t, t["x"], inputs, inputs["train"])
     return {"out": numpy(out), "running_mean": numpy(t["running_mean"]), "running_var": numpy(t["running_var"])}
 
 
 def _bn_backward_reference(inputs) -> dict:
     t = tensors(inputs, requires_grad=("x", "gamma", "beta"))
-    out = _batch_norm(t, t["x"], inputs, True)
-    return gradients(out, inputs["dout"], {k: t[k] for k in ("x", "gamma", "beta")})
+    with _one_thread():
+        out = _batch_norm(t, t["x"], inputs, True)
+        return gradients(out, inputs["dout"], {k: t[k] for k in ("x", "gamma", "beta")})
 
 
 STATE = call("builtin:dict", running_mean="running_mean", running_var="running_var")
@@ -359,9 +382,10 @@ def _bn_steps_cases(rng: np.random.Generator) -> list[Case]:
 
 def _bn_steps_reference(inputs) -> dict:
     t = tensors(inputs)
-    for i in range(TRAIN_STEPS):
-        _batch_norm(t, t["x"][i], inputs, True)
-    out = _batch_norm(t, t["x"][TRAIN_STEPS], inputs, False)
+    with _one_thread():
+        for i in range(TRAIN_STEPS):
+            _batch_norm(t, t["x"][i], inputs, True)
+        out = _batch_norm(t, t["x"][TRAIN_STEPS], inputs, False)
     return {"out": numpy(out), "running_mean": numpy(t["running_mean"]), "running_var": numpy(t["running_var"])}
 
 
