@@ -85,9 +85,10 @@ def _grade_function(suite: Suite, fn: GradedFunction, secret: Secret, student, r
                     solution: Path | None) -> FunctionResult:
     program = fn.program.to_json()
     limit = fn.time_limit or suite.case_time_limit
-    cases = fn.cases(secret.rng(suite.assignment, fn.name))
-    results = [_grade_case(fn, program, case, student.run(program, dict(case.inputs), limit), solution)
-               for case in cases]
+    prepared = _prepared_cases(suite, fn, secret)
+    cases = [case for case, _ in prepared]
+    results = [_grade_case(fn, program, case, expected, student.run(program, dict(case.inputs), limit), solution)
+               for case, expected in prepared]
     notes = []
     if fn.speed:
         speed, note = _grade_speed(fn, program, cases[fn.speed.case], student, reference, limit,
@@ -97,10 +98,23 @@ def _grade_function(suite: Suite, fn: GradedFunction, secret: Secret, student, r
     return FunctionResult(fn.name, results, notes)
 
 
-def _grade_case(fn: GradedFunction, program: dict, case: Case, outcome: Outcome, solution: Path | None) -> CaseResult:
+_PREPARED: dict[tuple[str, str, str], list] = {}
+
+
+def _prepared_cases(suite: Suite, fn: GradedFunction, secret: Secret) -> list[tuple[Case, dict]]:
+    """A function's cases with their references. The same for every student
+    under one seed, so a batch worker computes them once."""
+    key = (suite.assignment, fn.name, secret.value)
+    if key not in _PREPARED:
+        cases = fn.cases(secret.rng(suite.assignment, fn.name))
+        _PREPARED[key] = [(c, {n: as_expected(v) for n, v in fn.reference(c.inputs).items()}) for c in cases]
+    return _PREPARED[key]
+
+
+def _grade_case(fn: GradedFunction, program: dict, case: Case, expected: dict, outcome: Outcome,
+                solution: Path | None) -> CaseResult:
     if not outcome.ok:
         return CaseResult(case.name, 0.0, case.points, [outcome.message])
-    expected = {name: as_expected(v) for name, v in fn.reference(case.inputs).items()}
     share = case.points / len(expected)
     score, messages, failed = 0.0, [], []
     for name, exp in expected.items():
