@@ -96,8 +96,8 @@ def batchnorm_forward(x, gamma, beta, state, train, momentum=0.1, eps=1e-5):
         x_hat = (x - mu) / sqrt(var + eps)
         out = gamma * x_hat + beta
 
-    and the running statistics in ``state`` are updated in place (assign the
-    new arrays to the dict's entries)::
+    and the running statistics in ``state`` are updated (assign the new arrays
+    to the dict's entries, or overwrite the arrays in place)::
 
         running_mean = (1 - momentum) * running_mean + momentum * mu
         running_var = (1 - momentum) * running_var + momentum * unbiased_var
@@ -121,7 +121,7 @@ def batchnorm_forward(x, gamma, beta, state, train, momentum=0.1, eps=1e-5):
         out: shape (N, D).
         cache: what ``batchnorm_backward`` needs.
     """
-    # BEGIN SOLUTION: normalise with the batch (train) or running (eval) statistics, then scale and shift; update the running averages while training
+    # BEGIN SOLUTION: normalise with batch (train) or running (eval) statistics, scale and shift; update the running averages
     if train:
         n = x.shape[0]
         mu = np.mean(x, axis=0)
@@ -155,7 +155,7 @@ def batchnorm_backward(dout, cache):
         dgamma: shape (D,).
         dbeta: shape (D,).
     """
-    # BEGIN SOLUTION: sum over the batch for dgamma and dbeta; for dx, follow x_hat back through the mean and the variance too
+    # BEGIN SOLUTION: sum over the batch for dgamma and dbeta; for dx, go back through x_hat, the mean and the variance
     x_hat, std, gamma = cache
     dbeta = np.sum(dout, axis=0)
     dgamma = np.sum(dout * x_hat, axis=0)
