@@ -111,6 +111,15 @@ def test_solution_gets_every_point_including_speed(tmp_path, course):
     assert "x the reference solution's time" in functions["double_forward"].output()
 
 
+def test_updating_w_in_place_is_correct(tmp_path, course):
+    """CS231n's optimisers do `w -= lr * dw; return w, config`: every step of the
+    trajectory is taken when its call returns, not overwritten by later steps."""
+    in_place = SOLUTION.replace("    return w - lr * g, state", "    w -= lr * g\n    return w, state")
+    assert in_place != SOLUTION
+    descend = grade(tmp_path, course, in_place)["descend"]
+    assert descend.score == descend.max_score, descend.output()
+
+
 def test_state_must_be_threaded_and_kept(tmp_path, course):
     forgetful = SOLUTION.replace('state["steps"] = state.get("steps", 0) + 1', "state = {}")
     functions = grade(tmp_path, course, forgetful)

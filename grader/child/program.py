@@ -39,6 +39,14 @@ class StudentError(Exception):
 def run_program(module: ModuleType, program: dict, inputs: dict, source_file: str | None = None) -> dict[str, np.ndarray]:
     """Call the program's functions in order; return its outputs as plain arrays."""
     results = []
+    # Each output part taken from a call's return value is copied as soon as
+    # that call returns: a student function that updates its argument in place
+    # (w -= lr * dw; return w, state) is correct and must not have earlier
+    # steps of a trajectory overwritten by later ones. Dict entries (key) are
+    # read at the end: they are state that later calls update.
+    parts = {(name, i): part for name, ref in program["outputs"].items()
+             for i, part in enumerate(ref["stack"] if "stack" in ref else [ref])}
+    taken = {}
     for step in program["calls"]:
         fname = step["function"]
         func = BUILTINS[fname[len(BUILTIN):]] if fname.startswith(BUILTIN) else getattr(module, fname, None)
@@ -57,13 +65,20 @@ def run_program(module: ModuleType, program: dict, inputs: dict, source_file: st
             raise StudentError("exit", f"{fname} raised KeyboardInterrupt") from None
         except Exception as e:
             raise StudentError("exception", f"{fname} raised {describe_exception(e, source_file)}") from None
-    return {name: _output(ref, name, inputs, results, program) for name, ref in program["outputs"].items()}
+        for (name, i), part in parts.items():
+            if "returned" in part and part["returned"]["call"] == len(results) - 1 and part["returned"].get("key") is None:
+                value = _resolve(part, inputs, results, program)
+                taken[name, i] = value.copy() if isinstance(value, np.ndarray) else value
+    return {name: _output(ref, name, inputs, results, program, taken) for name, ref in program["outputs"].items()}
 
 
-def _output(ref: dict, name: str, inputs: dict, results: list, program: dict) -> np.ndarray:
+def _output(ref: dict, name: str, inputs: dict, results: list, program: dict, taken: dict) -> np.ndarray:
+    def value(i: int, part: dict):
+        return taken[name, i] if (name, i) in taken else _resolve(part, inputs, results, program)
+
     if "stack" not in ref:
-        return _as_plain_array(_resolve(ref, inputs, results, program), name)
-    parts = [_as_plain_array(_resolve(p, inputs, results, program), f"{name}[{i}]") for i, p in enumerate(ref["stack"])]
+        return _as_plain_array(value(0, ref), name)
+    parts = [_as_plain_array(value(i, p), f"{name}[{i}]") for i, p in enumerate(ref["stack"])]
     shapes = {p.shape for p in parts}
     if len(shapes) > 1:
         raise StudentError("bad_return", f"the values making up {name} change shape from one call to the next: "

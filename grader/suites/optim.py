@@ -17,8 +17,14 @@ float64 ``Parameter``.
 
 Every float input is rounded to a float32-representable value, so that a
 student computing in float32 starts from exactly the grader's inputs.
-Gradients at three scales (~1e-4 to ~1e-7, ~1, ~1e3) exercise ``eps`` and the
-scale invariance of Adam and RMSprop.
+Gradients at three scales (small, ~1e-7 to ~1e-3; ~1; ~1e3) exercise ``eps``
+and the scale invariance of Adam and RMSprop; "flat" quadratics (the loss times
+1e-5) do the same for the quadratic programs.
+
+Bugs: each optimiser's catalogued bugs are declared on both of its graded
+functions, so that the hints show wherever the student's trajectory fails. Over
+many seeds every bug is off by more than 1000 times the tolerance on at least
+one case of each function, and a float32 implementation stays within 1/10 of it.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from grader.spec import BUILTIN, Bug, Case, GradedFunction, Input, Program, Returned, Stack, Suite, call
+from grader.spec import BUILTIN, Bug, Case, GradedFunction, Input, Program, Returned, Stack, Suite, Tolerance, call
 
 STEPS = 30  # steps on supplied gradients
 QUADRATIC_STEPS = 40  # steps minimising a quadratic
@@ -155,24 +161,24 @@ def _quadratic_reference(make: Factory):
 def _optimiser(step: str, make: Factory, hyper: tuple[str, ...],
                on_gradients: Callable[[np.random.Generator], list[Case]],
                on_quadratic: Callable[[np.random.Generator], list[Case]],
-               bugs: tuple[Bug, ...], quadratic_bugs: tuple[Bug, ...]) -> tuple[GradedFunction, GradedFunction]:
-    """The two graded functions of one optimiser: supplied gradients, then a quadratic."""
+               bugs: tuple[Bug, ...],
+               quadratic_tolerance: Tolerance = Tolerance()) -> tuple[GradedFunction, GradedFunction]:
+    """The two graded functions of one optimiser: supplied gradients, then a
+    quadratic. Both declare the same bugs, so that their hints show on either."""
     return (
         GradedFunction(name=step, program=_trajectory_program(step, hyper), cases=on_gradients,
                        reference=_gradients_reference(make), bugs=bugs),
         GradedFunction(name=f"{step} on a quadratic", program=_quadratic_program(step, hyper), cases=on_quadratic,
-                       reference=_quadratic_reference(make), bugs=quadratic_bugs),
+                       reference=_quadratic_reference(make), bugs=bugs, tolerance=quadratic_tolerance),
     )
 
 
-def _in_place_bug(prefix: str, old: str, new: str) -> Bug:
-    return Bug(
-        name=f"{prefix}-updates-w-in-place",
-        hint="Every point of your trajectory is the last one: your function changes w in place (w -= ...) and "
-        "returns that same array, so the caller's earlier parameters change too. Return a new array "
-        "(w_next = w - ...) and leave w as it was.",
-        edits=((old, new),),
-    )
+# Near the minimum of a quadratic, Adam's steps are close to lr * sign(gradient):
+# a gradient component near 0 turns float32 rounding into steps of another size,
+# and 40 steps compound it (float32 implementations reach 1/10 of the default
+# tolerance there, against 1/100 elsewhere). Three times the default keeps them
+# well inside while every catalogued bug stays over 1000 times outside.
+_ADAM_QUADRATIC_TOLERANCE = Tolerance(rtol=3e-4, atol=3e-5)
 
 
 # --------------------------------------------------------------------------- SGD
@@ -191,7 +197,8 @@ def _sgd_cases(rng: np.random.Generator) -> list[Case]:
         Case("momentum, matrix (5, 4)", _on_gradients(rng, (5, 4), **_sgd(u(0.02, 0.1), u(0.8, 0.95)))),
         Case("Nesterov momentum, matrix (3, 6)",
              _on_gradients(rng, (3, 6), **_sgd(u(0.02, 0.1), u(0.8, 0.95), nesterov=True))),
-        Case("weight decay, no momentum (D=8)", _on_gradients(rng, (8,), **_sgd(u(0.1, 0.3), weight_decay=u(0.2, 0.5)))),
+        Case("weight decay, no momentum (D=8)",
+             _on_gradients(rng, (8,), **_sgd(u(0.1, 0.3), weight_decay=u(0.2, 0.5)))),
         Case("Nesterov momentum and weight decay, matrix (4, 4)",
              _on_gradients(rng, (4, 4), **_sgd(u(0.02, 0.1), u(0.5, 0.9), True, u(0.1, 0.3)))),
         Case("large gradients (~1e3), momentum, 3-d (2, 3, 4)",
@@ -245,11 +252,10 @@ _SGD_BUGS = (
         "call continues from it.",
         edits=(('        state["momentum_buffer"] = b\n', ""),),
     ),
-    _in_place_bug("sgd", "w_next = w - lr * g\n", "w -= lr * g\n    w_next = w\n"),
 )
 
 SGD_STEP, SGD_QUADRATIC = _optimiser("sgd_step", _make_sgd, _SGD_HYPER, _sgd_cases, _sgd_quadratic_cases,
-                                     _SGD_BUGS, _SGD_BUGS)
+                                     _SGD_BUGS)
 
 # --------------------------------------------------------------------------- Adam and AdamW
 
@@ -267,11 +273,13 @@ def _adam_cases(rng: np.random.Generator) -> list[Case]:
         Case("default hyper-parameters, vector (D=10)", _on_gradients(rng, (10,), **_adam())),
         Case("other betas, matrix (6, 4)",
              _on_gradients(rng, (6, 4), **_adam(u(0.005, 0.02), u(0.7, 0.85), u(0.95, 0.99)))),
-        Case("L2 weight decay, matrix (4, 5)", _on_gradients(rng, (4, 5), **_adam(u(0.005, 0.02), weight_decay=u(0.1, 0.3)))),
+        Case("L2 weight decay, matrix (4, 5)",
+             _on_gradients(rng, (4, 5), **_adam(u(0.005, 0.02), weight_decay=u(0.1, 0.3)))),
         Case("small gradients (~1e-4)", _on_gradients(rng, (8,), 1e-4, **_adam(u(0.005, 0.02)))),
         Case("tiny gradients (~1e-7)", _on_gradients(rng, (3, 3), 1e-7, **_adam(u(0.005, 0.02)))),
         Case("large gradients (~1e3), 3-d (2, 3, 4)", _on_gradients(rng, (2, 3, 4), 1e3, **_adam(u(0.005, 0.02)))),
-        Case("some gradients exactly zero, matrix (5, 3)", _on_gradients(rng, (5, 3), zeros=True, **_adam(u(0.005, 0.02)))),
+        Case("some gradients exactly zero, matrix (5, 3)",
+             _on_gradients(rng, (5, 3), zeros=True, **_adam(u(0.005, 0.02)))),
     ]
 
 
@@ -279,10 +287,12 @@ def _adam_quadratic_cases(rng: np.random.Generator) -> list[Case]:
     u = lambda low, high: _uniform(rng, low, high)  # noqa: E731
     return [
         Case("vector (D=6)", _on_quadratic(rng, (6,), **_adam(u(0.02, 0.05)))),
-        Case("other betas, matrix (5, 3)", _on_quadratic(rng, (5, 3), **_adam(u(0.02, 0.05), u(0.7, 0.85), u(0.95, 0.99)))),
-        Case("L2 weight decay, vector (D=8)", _on_quadratic(rng, (8,), **_adam(u(0.02, 0.05), weight_decay=u(0.2, 0.5)))),
+        Case("other betas, matrix (5, 3)",
+             _on_quadratic(rng, (5, 3), **_adam(u(0.02, 0.05), u(0.7, 0.85), u(0.95, 0.99)))),
+        Case("L2 weight decay, vector (D=8)",
+             _on_quadratic(rng, (8,), **_adam(u(0.02, 0.05), weight_decay=u(0.2, 0.5)))),
         Case("small learning rate, matrix (4, 4)", _on_quadratic(rng, (4, 4), **_adam(u(0.005, 0.01)))),
-        Case("flat quadratic (gradients ~1e-4), vector (D=5)", _on_quadratic(rng, (5,), 1e-4, **_adam(u(0.02, 0.05)))),
+        Case("flat quadratic (gradients ~1e-5), vector (D=5)", _on_quadratic(rng, (5,), 1e-5, **_adam(u(0.02, 0.05)))),
     ]
 
 
@@ -292,10 +302,12 @@ def _adamw_cases(rng: np.random.Generator) -> list[Case]:
         Case("default hyper-parameters, vector (D=10)", _on_gradients(rng, (10,), **_adam(weight_decay=1e-2))),
         Case("strong weight decay, matrix (5, 4)",
              _on_gradients(rng, (5, 4), **_adam(u(0.01, 0.05), weight_decay=u(0.2, 0.5)))),
-        Case("small gradients (~1e-3), weight decay", _on_gradients(rng, (8,), 1e-3, **_adam(u(0.005, 0.02), weight_decay=u(0.1, 0.3)))),
+        Case("small gradients (~1e-3), weight decay",
+             _on_gradients(rng, (8,), 1e-3, **_adam(u(0.005, 0.02), weight_decay=u(0.1, 0.3)))),
         Case("no weight decay (Adam), matrix (3, 5)", _on_gradients(rng, (3, 5), **_adam(u(0.005, 0.02)))),
         Case("large gradients (~1e3), other betas",
-             _on_gradients(rng, (2, 6), 1e3, **_adam(u(0.01, 0.05), u(0.7, 0.85), u(0.95, 0.99), weight_decay=u(0.1, 0.3)))),
+             _on_gradients(rng, (2, 6), 1e3,
+                           **_adam(u(0.01, 0.05), u(0.7, 0.85), u(0.95, 0.99), weight_decay=u(0.1, 0.3)))),
     ]
 
 
@@ -303,7 +315,8 @@ def _adamw_quadratic_cases(rng: np.random.Generator) -> list[Case]:
     u = lambda low, high: _uniform(rng, low, high)  # noqa: E731
     return [
         Case("vector (D=6)", _on_quadratic(rng, (6,), **_adam(u(0.02, 0.05), weight_decay=u(0.1, 0.3)))),
-        Case("strong weight decay, matrix (5, 3)", _on_quadratic(rng, (5, 3), **_adam(u(0.02, 0.05), weight_decay=u(0.5, 1.0)))),
+        Case("strong weight decay, matrix (5, 3)",
+             _on_quadratic(rng, (5, 3), **_adam(u(0.02, 0.05), weight_decay=u(0.5, 1.0)))),
         Case("other betas, vector (D=8)",
              _on_quadratic(rng, (8,), **_adam(u(0.02, 0.05), u(0.7, 0.85), u(0.95, 0.99), weight_decay=u(0.1, 0.3)))),
     ]
@@ -325,7 +338,8 @@ _ADAM_BUGS = (
         hint="Your first steps are too large or too small: the running averages m and v start at 0, so early on "
         "they underestimate the gradient and its square. Adam divides them by 1 - beta1^t and 1 - beta2^t "
         "(bias correction) before using them.",
-        edits=(("\n    m_hat = m / (1 - beta1 ** t)\n    v_hat = v / (1 - beta2 ** t)\n", "\n    m_hat = m\n    v_hat = v\n"),),
+        edits=(("\n    m_hat = m / (1 - beta1 ** t)\n    v_hat = v / (1 - beta2 ** t)\n",
+                "\n    m_hat = m\n    v_hat = v\n"),),
     ),
     Bug(
         name="adam-step-count-starts-at-0",
@@ -348,8 +362,6 @@ _ADAM_BUGS = (
         "next call continues from them.",
         edits=(("    state.update(t=t, m=m, v=v)\n", ""),),
     ),
-    _in_place_bug("adam", "w_next = w - lr * m_hat / (np.sqrt(v_hat) + eps)\n",
-                  "w -= lr * m_hat / (np.sqrt(v_hat) + eps)\n    w_next = w\n"),
 )
 
 _ADAMW_BUGS = (
@@ -370,9 +382,9 @@ _ADAMW_BUGS = (
 )
 
 ADAM_STEP, ADAM_QUADRATIC = _optimiser("adam_step", _make_adam, _ADAM_HYPER, _adam_cases, _adam_quadratic_cases,
-                                       _ADAM_BUGS, _ADAM_BUGS)
+                                       _ADAM_BUGS, _ADAM_QUADRATIC_TOLERANCE)
 ADAMW_STEP, ADAMW_QUADRATIC = _optimiser("adamw_step", _make_adamw, _ADAM_HYPER, _adamw_cases,
-                                         _adamw_quadratic_cases, _ADAMW_BUGS, _ADAMW_BUGS)
+                                         _adamw_quadratic_cases, _ADAMW_BUGS, _ADAM_QUADRATIC_TOLERANCE)
 
 # --------------------------------------------------------------------------- RMSprop
 
@@ -403,10 +415,12 @@ def _rmsprop_quadratic_cases(rng: np.random.Generator) -> list[Case]:
     u = lambda low, high: _uniform(rng, low, high)  # noqa: E731
     return [
         Case("vector (D=6)", _on_quadratic(rng, (6,), **_rmsprop(u(0.005, 0.02)))),
-        Case("momentum, matrix (5, 3)", _on_quadratic(rng, (5, 3), **_rmsprop(u(0.002, 0.01), u(0.9, 0.99), momentum=u(0.8, 0.9)))),
-        Case("weight decay, vector (D=8)", _on_quadratic(rng, (8,), **_rmsprop(u(0.005, 0.02), weight_decay=u(0.2, 0.5)))),
-        Case("flat quadratic (gradients ~1e-4), vector (D=5)",
-             _on_quadratic(rng, (5,), 1e-4, **_rmsprop(u(0.005, 0.02)))),
+        Case("momentum, matrix (5, 3)",
+             _on_quadratic(rng, (5, 3), **_rmsprop(u(0.002, 0.01), u(0.9, 0.99), momentum=u(0.8, 0.9)))),
+        Case("weight decay, vector (D=8)",
+             _on_quadratic(rng, (8,), **_rmsprop(u(0.005, 0.02), weight_decay=u(0.2, 0.5)))),
+        Case("flat quadratic (gradients ~1e-5), vector (D=5)",
+             _on_quadratic(rng, (5,), 1e-5, **_rmsprop(u(0.005, 0.02)))),
     ]
 
 
@@ -443,11 +457,10 @@ _RMSPROP_BUGS = (
         "continues from it.",
         edits=(('    state["square_avg"] = square_avg\n', ""),),
     ),
-    _in_place_bug("rmsprop", "w_next = w - lr * step\n", "w -= lr * step\n    w_next = w\n"),
 )
 
 RMSPROP_STEP, RMSPROP_QUADRATIC = _optimiser("rmsprop_step", _make_rmsprop, _RMSPROP_HYPER, _rmsprop_cases,
-                                             _rmsprop_quadratic_cases, _RMSPROP_BUGS, _RMSPROP_BUGS)
+                                             _rmsprop_quadratic_cases, _RMSPROP_BUGS)
 
 
 SUITE = Suite(

@@ -56,10 +56,10 @@ def sgd_step(w, dw, state, lr, momentum=0.0, nesterov=False, weight_decay=0.0):
         weight_decay: L2 penalty factor, a float >= 0.
 
     Returns:
-        w_next: the parameters after the step, a new array of the shape of ``w``.
+        w_next: the parameters after the step, shape of ``w`` (a new array, or ``w`` updated in place).
         state: the updated state dict.
     """
-    # BEGIN SOLUTION: add the L2 term to the gradient, update the momentum buffer (if any), then step against the direction
+    # BEGIN SOLUTION: add the L2 term to the gradient, update the momentum buffer (if any), then step
     g = dw + weight_decay * w
     if momentum != 0.0:
         # torch starts the buffer at the first gradient itself (not at a damped one).
@@ -94,7 +94,7 @@ def adam_step(w, dw, state, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_de
         weight_decay: L2 penalty factor, a float >= 0.
 
     Returns:
-        w_next: the parameters after the step, a new array of the shape of ``w``.
+        w_next: the parameters after the step, shape of ``w`` (a new array, or ``w`` updated in place).
         state: the updated state dict.
     """
     # BEGIN SOLUTION: update the step count and both running averages, correct their bias, then take the step
@@ -128,7 +128,7 @@ def adamw_step(w, dw, state, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_d
         weight_decay: decoupled weight decay factor, a float >= 0.
 
     Returns:
-        w_next: the parameters after the step, a new array of the shape of ``w``.
+        w_next: the parameters after the step, shape of ``w`` (a new array, or ``w`` updated in place).
         state: the updated state dict.
     """
     # BEGIN SOLUTION: shrink the weights, then take an Adam step without weight decay in the gradient
@@ -161,10 +161,10 @@ def rmsprop_step(w, dw, state, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, 
         momentum: momentum factor in [0, 1); 0 means none.
 
     Returns:
-        w_next: the parameters after the step, a new array of the shape of ``w``.
+        w_next: the parameters after the step, shape of ``w`` (a new array, or ``w`` updated in place).
         state: the updated state dict.
     """
-    # BEGIN SOLUTION: update the running average of squared gradients, scale the gradient by its root, add momentum, step
+    # BEGIN SOLUTION: update the average of squared gradients, scale the gradient by its root, add momentum
     grad = dw + weight_decay * w
     square_avg = alpha * state.get("square_avg", 0.0) + (1 - alpha) * grad ** 2
     state["square_avg"] = square_avg
