@@ -30,8 +30,10 @@ def gradients(out: torch.Tensor, dout: np.ndarray | None, wrt: Mapping[str, torc
     """``d(sum(out * dout)) / d(each of wrt)``, named ``d<name>``.
 
     ``dout=None`` means a scalar ``out`` (a loss), differentiated directly."""
-    grad_out = None if dout is None else torch.as_tensor(dout, dtype=out.dtype)
-    grads = torch.autograd.grad(out, list(wrt.values()), grad_outputs=grad_out, allow_unused=True)
+    # sum(out * dout) rather than grad_outputs=dout: the same gradient, without
+    # the first-call import of sympy (about a second per grading process).
+    scalar = out if dout is None else (out * torch.as_tensor(dout, dtype=out.dtype)).sum()
+    grads = torch.autograd.grad(scalar, list(wrt.values()), allow_unused=True)
     result = {}
     for (name, t), g in zip(wrt.items(), grads):
         result[f"d{name}"] = numpy(g) if g is not None else np.zeros(tuple(t.shape), dtype=np.float64)

@@ -90,7 +90,7 @@ def test_same_seed_gives_identical_results():
 def test_points_do_not_depend_on_the_seed(suite):
     for fn in suite.functions:
         totals = {sum(c.points for c in fn.cases(Secret(str(i)).rng("x"))) for i in range(5)}
-        assert totals == {fn.max_points}, fn.name
+        assert totals == {fn.max_points - (fn.speed.points if fn.speed else 0)}, fn.name
 
 
 @pytest.mark.parametrize("suite", SUITES.values(), ids=list(SUITES))
@@ -99,6 +99,10 @@ def test_hidden_inputs_change_with_the_seed(suite):
 
     for fn in suite.functions:
         a, b = (fn.cases(Secret(s).rng(suite.assignment, fn.name)) for s in ("one", "two"))
-        arrays = [(x, y) for ca, cb in zip(a, b) for x, y in zip(ca.inputs.values(), cb.inputs.values())
+        pairs = [(x, y) for ca, cb in zip(a, b) for x, y in zip(ca.inputs.values(), cb.inputs.values())]
+        arrays = [(x, y) for x, y in pairs
                   if isinstance(x, np.ndarray) and x.size > 1 and np.issubdtype(x.dtype, np.floating)]
-        assert any(x.shape != y.shape or not np.array_equal(x, y) for x, y in arrays), fn.name
+        if arrays:
+            assert any(x.shape != y.shape or not np.array_equal(x, y) for x, y in arrays), fn.name
+        else:  # a function of sizes only (e.g. conv_output_size): its integers change
+            assert any(x != y for x, y in pairs if isinstance(x, int) and not isinstance(x, bool)), fn.name

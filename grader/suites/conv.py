@@ -108,32 +108,10 @@ def _torch_output_size(h: int, w: int, hh: int, ww: int, stride: int, pad: int) 
     return tuple(out.shape[2:])
 
 
-def _exact_integers(name: str, expected: np.ndarray) -> Property:
-    """Sizes must be whole numbers equal to the expected ones (ints or floats)."""
-
-    def check(actual: np.ndarray) -> str | None:
-        if actual.dtype.kind not in "iuf":
-            return f"{name} has dtype {actual.dtype}; whole numbers (ints) are expected"
-        if actual.shape != expected.shape:
-            return f"{name} has shape {actual.shape}; one number per call is expected"
-        got = actual.astype(np.float64)
-        fractional = int(np.sum(got != np.floor(got)))
-        if fractional:
-            return (f"{name} is not a whole number in {fractional} of {got.size} combinations: "
-                    f"a size counts windows, use integer division")
-        wrong = got != expected
-        if not wrong.any():
-            return None
-        high, low = int(np.sum(got > expected)), int(np.sum(got < expected))
-        return f"{name} is wrong in {int(wrong.sum())} of {got.size} combinations ({high} too large, {low} too small)"
-
-    return Property(check)
-
-
 def _size_reference(inputs) -> dict:
     sizes = np.array([_torch_output_size(*(inputs[f"{a}{i}"] for a in _SIZE_ARGS)) for i in range(_SIZES_PER_CASE)],
-                     dtype=np.float64)
-    return {"H_out": _exact_integers("H_out", sizes[:, 0]), "W_out": _exact_integers("W_out", sizes[:, 1])}
+                     dtype=np.int64)
+    return {"H_out": sizes[:, 0], "W_out": sizes[:, 1]}
 
 
 _SIZE_PROGRAM = Program(
@@ -152,6 +130,8 @@ CONV_OUTPUT_SIZE = GradedFunction(
     program=_SIZE_PROGRAM,
     cases=_size_cases,
     reference=_size_reference,
+    # Sizes are whole numbers: ints, or floats holding whole numbers, and exactly right.
+    tolerance=Tolerance(rtol=0.0, atol=1e-9),
     bugs=(
         Bug(
             name="output-size-h-w-swapped",
@@ -209,6 +189,14 @@ _CONV_SHAPES = [
     ("larger batch (N=8, C=3, 16x16 input, F=8, 3x3 filters, padding 1)", (8, 3, 16, 16), (8, 3, 3), 1, 1),
 ]
 _CONV_TIMED = len(_CONV_SHAPES) - 1
+# Loops over examples, filters and output pixels take about 100 (forward) and
+# 150 (backward) times the reference's time on the timed case; an einsum or
+# im2col layer about 1 to 3 times.
+_CONV_MAX_RATIO = 10
+# Seconds per case: the timed cases take a layer written with scalar loops over
+# every pixel, channel and filter offset about a second on a busy machine; it
+# loses the speed point, not the case.
+_LOOP_TIME_LIMIT = 20.0
 
 
 def _conv_cases(backward: bool):
@@ -245,7 +233,8 @@ CONV_FORWARD = GradedFunction(
     program=forward_program("conv", *_CONV_ARGS),
     cases=_conv_cases(backward=False),
     reference=_conv_reference(backward=False),
-    speed=Speed(points=1, max_ratio=10, case=_CONV_TIMED),
+    speed=Speed(points=1, max_ratio=_CONV_MAX_RATIO, case=_CONV_TIMED),
+    time_limit=_LOOP_TIME_LIMIT,
     bugs=(
         Bug(
             name="conv-flipped-kernel",
@@ -284,7 +273,8 @@ CONV_BACKWARD = GradedFunction(
     program=backward_program("conv", *_CONV_ARGS, grads=("dx", "dw", "db")),
     cases=_conv_cases(backward=True),
     reference=_conv_reference(backward=True),
-    speed=Speed(points=1, max_ratio=10, case=_CONV_TIMED),
+    speed=Speed(points=1, max_ratio=_CONV_MAX_RATIO, case=_CONV_TIMED),
+    time_limit=_LOOP_TIME_LIMIT,
     bugs=(
         Bug(
             name="conv-dw-not-summed-over-batch",
@@ -333,9 +323,13 @@ _POOL_SHAPES = {
                      (2, 3, 8, 8), (2, 2), 2),
     "overlapping ties": ("ties in overlapping windows (N=2, C=2, 9x9 input, 3x3 windows, stride 2)",
                          (2, 2, 9, 9), (3, 3), 2),
-    "larger": ("larger batch (N=8, C=8, 16x16 input, 2x2 windows, stride 2)", (8, 8, 16, 16), (2, 2), 2),
+    "larger": ("larger batch (N=16, C=8, 16x16 input, 2x2 windows, stride 2)", (16, 8, 16, 16), (2, 2), 2),
 }
 _POOL_TIMED = list(_POOL_SHAPES).index("larger")
+# A window's maximum is little work: loops over output pixels (with numpy inside
+# a window) are only about 30 times slower than the reference here, vectorised
+# layers about as fast; the threshold sits between, away from timing noise.
+_POOL_MAX_RATIO = 6
 
 
 def _plant_ties(rng: np.random.Generator, x: np.ndarray, pool: tuple[int, int], stride: int) -> np.ndarray:
@@ -519,7 +513,8 @@ MAX_POOL_FORWARD = GradedFunction(
     program=forward_program("max_pool", *_POOL_ARGS),
     cases=_pool_cases(backward=False),
     reference=_max_pool_forward_reference,
-    speed=Speed(points=1, max_ratio=10, case=_POOL_TIMED),
+    speed=Speed(points=1, max_ratio=_POOL_MAX_RATIO, case=_POOL_TIMED),
+    time_limit=_LOOP_TIME_LIMIT,
     bugs=(
         Bug(
             name="pool-stride-equals-window",
@@ -543,7 +538,8 @@ MAX_POOL_BACKWARD = GradedFunction(
     cases=_pool_cases(backward=True),
     reference=_max_pool_backward_reference,
     tolerance=MAX_POOL_TOLERANCE,
-    speed=Speed(points=1, max_ratio=10, case=_POOL_TIMED),
+    speed=Speed(points=1, max_ratio=_POOL_MAX_RATIO, case=_POOL_TIMED),
+    time_limit=_LOOP_TIME_LIMIT,
     bugs=(
         Bug(
             name="max-pool-gradient-to-every-maximum",

@@ -81,10 +81,9 @@ def conv_forward(x, w, b, stride, pad):
     x_pad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
     # windows[n, c, i, j, k, l] = x_pad[n, c, i * stride + k, j * stride + l]: a view, no copy.
     windows = np.lib.stride_tricks.sliding_window_view(x_pad, (HH, WW), axis=(2, 3))[:, :, ::stride, ::stride]
-    # One matrix product over (c, k, l) for every window and filter: (N, H_out, W_out, F).
-    out = np.tensordot(windows, w, axes=([1, 4, 5], [1, 2, 3]))
-    out = out + b
-    out = out.transpose(0, 3, 1, 2)
+    # Each output pixel is a dot product over (c, k, l) of a window and a filter; b[f] is
+    # added to every pixel of output channel f.
+    out = np.einsum('ncijkl,fckl->nfij', windows, w, optimize=True) + b[:, None, None]
     cache = (x, w, stride, pad, windows)
     return out, cache
     # END SOLUTION
@@ -102,24 +101,23 @@ def conv_backward(dout, cache):
         dw: shape (F, C, HH, WW).
         db: shape (F,).
     """
-    # BEGIN SOLUTION: sum dout for db; contract dout with the windows for dw; send dout through w back onto each window for dx, adding where windows overlap
+    # BEGIN SOLUTION: db sums dout; dw contracts dout with the windows; dx sends dout back through w onto each window
     x, w, stride, pad, windows = cache
     N, C, H, W = x.shape
     HH, WW = w.shape[2:]
     H_out, W_out = dout.shape[2:]
     # Each filter's bias is added at every output pixel of every example.
     db = np.sum(dout, axis=(0, 2, 3))
-    # A weight meets its input pixel once per output pixel and example: sum over n, i, j.
-    dw = np.tensordot(dout, windows, axes=([0, 2, 3], [0, 2, 3]))
-    # The gradient of each window, dwindows[n, i, j, c, k, l] = sum_f dout[n, f, i, j] w[f, c, k, l] ...
-    dwindows = np.tensordot(dout, w, axes=([1], [0]))
-    # ... is added back where the window came from, one filter offset (k, l) at a time:
-    # overlapping windows share pixels, so their gradients add up.
+    # w[f, c, k, l] multiplies one pixel of every window of every example: sum over n, i, j.
+    dw = np.einsum('nfij,ncijkl->fckl', dout, windows, optimize=True)
+    # The gradient of each window, sum_f dout[n, f, i, j] * w[f, c, k, l], is added back
+    # where the window came from, one filter offset (k, l) at a time: overlapping
+    # windows share pixels, so their gradients add up.
+    dwindows = np.einsum('nfij,fckl->ncklij', dout, w, optimize=True)
     dx_pad = np.zeros((N, C, H + 2 * pad, W + 2 * pad))
     for k in range(HH):
         for l in range(WW):
-            dx_pad[:, :, k:k + stride * H_out:stride, l:l + stride * W_out:stride] += \
-                dwindows[:, :, :, :, k, l].transpose(0, 3, 1, 2)
+            dx_pad[:, :, k:k + stride * H_out:stride, l:l + stride * W_out:stride] += dwindows[:, :, k, l]
     dx = dx_pad[:, :, pad:pad + H, pad:pad + W]
     return dx, dw, db
     # END SOLUTION
@@ -164,7 +162,8 @@ def max_pool_backward(dout, cache):
     # BEGIN SOLUTION: in each window, send dout to one position of its maximum, adding where windows overlap
     x_shape, stride, windows = cache
     N, C, H_out, W_out, ph, pw = windows.shape
-    # One-hot of the first maximum of each window (argmax breaks ties).
+    # One-hot of each window's maximum: np.argmax picks the first of tied maxima, so a
+    # window's gradient goes to a single pixel.
     first_max = np.argmax(windows.reshape(N, C, H_out, W_out, ph * pw), axis=-1)
     mask = (np.arange(ph * pw) == first_max[..., None]).reshape(windows.shape)
     dwindows = mask * dout[..., None, None]
