@@ -55,11 +55,13 @@ def is_finished(out: Path, student: str) -> bool:
         return False
 
 
-def grade_one(assignment: str, student: str, path: str, out: str, seed: str) -> tuple[str, str, float]:
+def grade_one(assignment: str, student: str, path: str, out: str, seed: str,
+              hide: tuple[Path, ...]) -> tuple[str, str, float]:
     """Grade one student and write their files; runs in a worker process."""
     suite = SUITES[assignment]
     try:
-        result = grade_submission(suite, Path(path), Secret(seed), Course.locate())
+        # The class's submissions and results are hidden from each student's code.
+        result = grade_submission(suite, Path(path), Secret(seed), Course.locate(), hide=hide)
     except Exception as e:  # noqa: BLE001 - one student's failure must not stop the class
         result = GradeResult(suite.assignment, path, [], status="error",
                              message=f"the grader failed on this submission: {type(e).__name__}: {e}")
@@ -117,7 +119,9 @@ def main(args) -> int:
     with _progress(len(todo)) as advance, concurrent.futures.ProcessPoolExecutor(
         max_workers=args.jobs, mp_context=multiprocessing.get_context("spawn")
     ) as pool:
-        futures = [pool.submit(grade_one, suite.assignment, s, str(p), str(out), secret.value) for s, p in todo.items()]
+        hide = (folder.resolve(), out.resolve())
+        futures = [pool.submit(grade_one, suite.assignment, s, str(p), str(out), secret.value, hide)
+                   for s, p in todo.items()]
         for future in concurrent.futures.as_completed(futures):
             try:
                 _, status, _ = future.result()

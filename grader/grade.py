@@ -25,6 +25,7 @@ from grader.submissions import SubmissionError, materialize
 from grader.mutants import mutant_outputs
 from grader.report import CaseResult, FunctionResult, GradeResult, write_text_atomically
 from grader.sandbox import Outcome, Sandbox
+from grader import suites as suites_package
 from grader.spec import Bug, Case, GradedFunction, Property, Suite
 
 EXIT_OK, EXIT_BELOW_THRESHOLD, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
@@ -34,7 +35,10 @@ EXIT_OK, EXIT_BELOW_THRESHOLD, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 torch.set_num_threads(1)
 
 
-def grade_submission(suite: Suite, path: Path, secret: Secret, course: Course | None = None) -> GradeResult:
+def grade_submission(suite: Suite, path: Path, secret: Secret, course: Course | None = None,
+                     hide: tuple[Path, ...] = ()) -> GradeResult:
+    """``hide``: folders the student's code must not see besides the solutions
+    and suites (a batch adds the class's submissions and results)."""
     course = course or Course.locate()
     started = time.perf_counter()
     notices = []
@@ -46,17 +50,21 @@ def grade_submission(suite: Suite, path: Path, secret: Secret, course: Course | 
     if solution is None and any(fn.speed for fn in suite.functions):
         notices.append("no reference solution here: speed is not graded")
     status, message = "graded", ""
+    hide = (course.root / "solutions", Path(suites_package.__file__).parent, *hide)
     with contextlib.ExitStack() as stack:
         scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="dlgrade-submission-")))
         try:
-            student = stack.enter_context(Sandbox(materialize(path, suite, scratch), suite.module, suite.limits))
+            student = stack.enter_context(Sandbox(materialize(path, suite, scratch), suite.module, suite.limits, hide))
         except SubmissionError as e:
             student = _Unavailable(str(e))
             status, message = "invalid", str(e)
-        reference = _LazySandbox(stack, solution, suite.module, suite.limits)
+        reference = _LazySandbox(stack, solution, suite.module, suite.limits, hide)
         functions = [_grade_function(suite, fn, secret, student, reference, solution) for fn in suite.functions]
-        if getattr(student, "network", None) == "audit hook":
+        guarantees = getattr(student, "guarantees", {})
+        if guarantees.get("network") == "audit hook":
             notices.append("no network namespace could be made here: sockets were refused by an audit hook only")
+        if guarantees.get("hidden") == "permissions only":
+            notices.append("no mount namespace could be made here: hidden folders were protected by permissions only")
     return GradeResult(suite.assignment, str(path), functions, notices, time.perf_counter() - started, status, message)
 
 
@@ -74,15 +82,16 @@ class _LazySandbox:
     """The reference solution's own sandbox, started on first use (only speed
     grading needs it)."""
 
-    def __init__(self, stack: contextlib.ExitStack, solution: Path | None, module: str, limits):
-        self._stack, self._solution, self._module, self._limits, self._sandbox = stack, solution, module, limits, None
+    def __init__(self, stack: contextlib.ExitStack, solution: Path | None, module: str, limits, hide):
+        self._stack, self._solution, self._module, self._sandbox = stack, solution, module, None
+        self._limits, self._hide = limits, hide
 
     def __bool__(self) -> bool:
         return self._solution is not None
 
     def get(self) -> Sandbox:
         if self._sandbox is None:
-            self._sandbox = self._stack.enter_context(Sandbox(self._solution, self._module, self._limits))
+            self._sandbox = self._stack.enter_context(Sandbox(self._solution, self._module, self._limits, self._hide))
         return self._sandbox
 
 

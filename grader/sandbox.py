@@ -53,13 +53,14 @@ class Limits:
     allow_processes: bool = False
     unprivileged_user: str = "nobody"  # used when the grader runs as root
 
-    def to_json(self, uid: int | None, gid: int | None) -> str:
+    def to_json(self, uid: int | None, gid: int | None, hide: list[str]) -> str:
         rlimits = {"RLIMIT_CPU": self.cpu_seconds, "RLIMIT_FSIZE": self.file_bytes, "RLIMIT_CORE": 0}
         if self.memory_bytes is not None:
             rlimits["RLIMIT_AS"] = self.memory_bytes
         if uid is not None:
             rlimits["RLIMIT_NPROC"] = self.processes
-        return json.dumps({"rlimits": rlimits, "uid": uid, "gid": gid, "allow_processes": self.allow_processes})
+        return json.dumps({"rlimits": rlimits, "uid": uid, "gid": gid, "allow_processes": self.allow_processes,
+                           "hide": hide})
 
     def child_user(self) -> tuple[int | None, int | None]:
         """(uid, gid) to switch to: an unprivileged user when we are root and
@@ -71,6 +72,29 @@ class Limits:
         except KeyError:
             return None, None
         return entry.pw_uid, entry.pw_gid
+
+
+def _sandboxes_folder() -> Path:
+    """One folder for every sandbox of this machine: others may pass through it
+    (0o711) but not list it, and each child has it covered."""
+    base = Path(tempfile.gettempdir()) / "dlgrade-sandboxes"
+    base.mkdir(mode=0o711, exist_ok=True)
+    return base
+
+
+def _hideable(paths: list[Path]) -> list[str]:
+    """The folders that can be covered without taking away what the child runs
+    on: never one holding Python, its packages or the child's own code."""
+    import sysconfig
+
+    needed = [Path(p).resolve() for p in (sys.prefix, sysconfig.get_path("stdlib"), sysconfig.get_path("purelib"),
+                                          CHILD_MAIN.parent)]
+    keep = []
+    for path in paths:
+        path = Path(path).resolve()
+        if path.is_dir() and not any(n == path or path in n.parents for n in needed):
+            keep.append(str(path))
+    return keep
 
 
 def _python_readable_by_others() -> bool:
@@ -110,19 +134,23 @@ class _Timeout(Exception):
 
 
 class Sandbox:
-    def __init__(self, module_file: Path, module_name: str, limits: Limits = Limits()):
-        self._workdir = Path(tempfile.mkdtemp(prefix="dlgrade-"))
+    def __init__(self, module_file: Path, module_name: str, limits: Limits = Limits(), hide: tuple[Path, ...] = ()):
+        """``hide``: folders the child must not see (solutions, suites, other
+        students' work); every sandbox's folder is hidden from the others."""
+        base = _sandboxes_folder()
+        self._workdir = Path(tempfile.mkdtemp(prefix="sandbox-", dir=base))
         self._module_file = self._workdir / f"{module_name}.py"
         _copy_submission(Path(module_file), self._module_file)
         self._uid, self._gid = limits.child_user()
         if self._uid is not None:
             for path in (self._workdir, *self._workdir.iterdir()):
                 os.chown(path, self._uid, self._gid)
-        self._limits = limits.to_json(self._uid, self._gid)
+        self._limits = limits.to_json(self._uid, self._gid, _hideable([base, *hide]))
         self._proc: subprocess.Popen | None = None
         self._import_error: str | None = None
-        self.network: str | None = None  # which network guarantee held: "namespace" or "audit hook"
-        self._log_path = Path(tempfile.mkstemp(prefix="dlgrade-child-", suffix=".log")[1])
+        # Which guarantees held in the child: {"network": ..., "hidden": ...}, see grader/child/confine.py.
+        self.guarantees: dict[str, str] = {}
+        self._log_path = Path(tempfile.mkstemp(prefix="log-", suffix=".txt", dir=base)[1])
 
     def __enter__(self) -> "Sandbox":
         return self
@@ -192,7 +220,7 @@ class Sandbox:
         if meta.get("kind") != "ready":
             self._kill()
             self._import_error = str(meta.get("message", "the submission could not be imported"))
-        self.network = meta.get("network")
+        self.guarantees = {k: str(meta[k]) for k in ("network", "hidden") if k in meta}
 
     def _kill(self) -> None:
         if self._proc is None:

@@ -3,11 +3,13 @@ message, and the other function is still graded in full."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from grader.course import Course, Secret
 from grader.grade import grade_submission
-from grader.sandbox import Limits
+from grader.sandbox import Limits, Sandbox
 from tests.toy import SUITE, make_course
 
 SHIFT_OK = "def shift_forward(x):\n    return x + 1, None\n"
@@ -68,3 +70,28 @@ def test_child_runs_unprivileged_when_grader_is_root(tmp_path, course):
     scale = attack(tmp_path, course, "    assert os.geteuid() != 0, 'still root'\n"
                                      "    open(os.path.join(os.getcwd(), 'scratch'), 'w').write('ok')")
     assert scale.score == scale.max_score, scale.output()
+
+
+def test_solutions_suites_and_other_sandboxes_are_out_of_reach(tmp_path, course):
+    import tempfile
+
+    from grader import suites
+
+    solution = course.root / "solutions" / "00_toy" / "toy.py"
+    other = Sandbox(solution, "toy")  # another student's sandbox, alive meanwhile
+    try:
+        path = tmp_path / "toy.py"
+        path.write_text(
+            "import os\n\ndef scale_forward(x):\n"
+            f"    for secret in ({str(solution)!r}, {str(next(Path(suites.__file__).parent.glob('neuron.py')))!r}):\n"
+            "        try:\n            open(secret).read()\n        except OSError:\n            continue\n"
+            "        raise AssertionError('read ' + secret)\n"
+            f"    base = {str(Path(tempfile.gettempdir()) / 'dlgrade-sandboxes')!r}\n"
+            "    assert os.listdir(base) == [os.path.basename(os.getcwd())], os.listdir(base)\n"
+            "    return 2 * x, None\n\n" + SHIFT_OK)
+        result = grade_submission(SUITE, path, Secret("attacks"), course)
+    finally:
+        other.close()
+    if any("no mount namespace" in n for n in result.notices):
+        pytest.skip("no mount namespace here: hidden folders rely on permissions")
+    assert result.score == result.max_score, result.to_text()

@@ -27,14 +27,14 @@ def main() -> None:
     results = os.fdopen(result_fd, "wb", buffering=0)
     sys.path.remove(os.path.dirname(os.path.abspath(__file__)))
     sys.path.insert(0, os.path.dirname(module_file))
-    network = confine(json.loads(limits))
+    guarantees = confine(json.loads(limits))
 
     try:
         module = import_submission(module_file)
     except BaseException as e:  # noqa: BLE001 - SystemExit and KeyboardInterrupt at import are reported too
         results.write(encode({"kind": "import_error", "message": describe_import_error(e, module_file)}))
         return
-    results.write(encode({"kind": "ready", "network": network}))
+    results.write(encode({"kind": "ready", **guarantees}))
 
     def read_exactly(n: int) -> bytes:
         chunks = []
