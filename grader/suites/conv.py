@@ -25,19 +25,29 @@ import torch.nn.functional as F
 
 from grader.compare import compare
 from grader.reference import gradients, numpy, tensors
-from grader.spec import (Bug, Case, Expected, GradedFunction, Program, Property, Returned, Speed, Stack, Suite,
-                         Tolerance, backward_program, call, forward_program)
+from grader.spec import (
+    Bug,
+    Case,
+    Expected,
+    GradedFunction,
+    Program,
+    Property,
+    Returned,
+    Speed,
+    Stack,
+    Suite,
+    Tolerance,
+    backward_program,
+    call,
+    float32_exact,
+    forward_program,
+)
 
 # --------------------------------------------------------------------------- helpers
 
 
-def _exact32(x) -> np.ndarray:
-    """``x`` rounded to float32's grid, kept as float64."""
-    return np.asarray(x, dtype=np.float64).astype(np.float32).astype(np.float64)
-
-
 def _normal(rng: np.random.Generator, shape, scale: float = 1.0) -> np.ndarray:
-    return _exact32(scale * rng.standard_normal(shape))
+    return float32_exact(scale * rng.standard_normal(shape))
 
 
 def _windows(x: np.ndarray, ph: int, pw: int, stride: int) -> np.ndarray:
@@ -350,7 +360,7 @@ def _plant_ties(rng: np.random.Generator, x: np.ndarray, pool: tuple[int, int], 
 
 def _pool_input(rng: np.random.Generator, kind: str, shape, pool, stride) -> np.ndarray:
     if kind == "negative":
-        return _exact32(-np.abs(rng.standard_normal(shape)) - 0.125)
+        return float32_exact(-np.abs(rng.standard_normal(shape)) - 0.125)
     if kind == "integer ties":
         return rng.integers(-1, 2, size=shape).astype(np.float64)
     x = _normal(rng, shape)

@@ -13,18 +13,13 @@ import torch
 import torch.nn.functional as F
 
 from grader.reference import gradients, numpy, tensors
-from grader.spec import Bug, Case, GradedFunction, Suite, returns_pair_program
+from grader.spec import Bug, Case, GradedFunction, Suite, float32_exact, returns_pair_program
 
 # --------------------------------------------------------------------------- helpers
 
 
-def _exact32(x: np.ndarray) -> np.ndarray:
-    """``x`` rounded to float32's grid, kept as float64."""
-    return np.asarray(x, dtype=np.float64).astype(np.float32).astype(np.float64)
-
-
 def _normal(rng: np.random.Generator, shape, scale: float = 1.0, shift: float = 0.0) -> np.ndarray:
-    return _exact32(shift + scale * rng.standard_normal(shape))
+    return float32_exact(shift + scale * rng.standard_normal(shape))
 
 
 def _labels(rng: np.random.Generator, n: int, c: int) -> np.ndarray:
@@ -36,7 +31,7 @@ def _hard_targets(rng: np.random.Generator, shape) -> np.ndarray:
 
 
 def _soft_targets(rng: np.random.Generator, shape) -> np.ndarray:
-    return _exact32(rng.uniform(0.0, 1.0, size=shape))
+    return float32_exact(rng.uniform(0.0, 1.0, size=shape))
 
 
 def _random_signs(rng: np.random.Generator, shape) -> np.ndarray:
@@ -122,7 +117,7 @@ def _confidently_wrong(rng: np.random.Generator, n: int, c: int) -> dict:
     logits = _normal(rng, (n, c), 2.0)
     logits[np.arange(n), wrong] += 500.0
     logits[np.arange(n), labels] -= 500.0
-    return {"logits": _exact32(logits), "labels": labels}
+    return {"logits": float32_exact(logits), "labels": labels}
 
 
 def _ce_cases(rng: np.random.Generator) -> list[Case]:
@@ -190,8 +185,8 @@ SOFTMAX_CROSS_ENTROPY = GradedFunction(
 
 
 def _bce_cases(rng: np.random.Generator) -> list[Case]:
-    big = _exact32(_random_signs(rng, (6, 4)) * rng.uniform(900.0, 1100.0, size=(6, 4)))
-    right = _exact32(_random_signs(rng, (10,)) * rng.uniform(900.0, 1100.0, size=10))
+    big = float32_exact(_random_signs(rng, (6, 4)) * rng.uniform(900.0, 1100.0, size=(6, 4)))
+    right = float32_exact(_random_signs(rng, (10,)) * rng.uniform(900.0, 1100.0, size=10))
     return [
         Case("vector, 0/1 targets (N=16)", {"logits": _normal(rng, (16,), 2.0), "targets": _hard_targets(rng, (16,))}),
         Case("soft targets (N=8, D=4)", {"logits": _normal(rng, (8, 4), 2.0), "targets": _soft_targets(rng, (8, 4))}),

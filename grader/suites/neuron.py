@@ -20,14 +20,18 @@ import torch
 import torch.nn.functional as F
 
 from grader.reference import gradients, numpy, tensors
-from grader.spec import Bug, Case, Expected, GradedFunction, Suite, backward_program, forward_program
+from grader.spec import (
+    Bug,
+    Case,
+    Expected,
+    GradedFunction,
+    Suite,
+    backward_program,
+    float32_exact,
+    forward_program,
+)
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _exact32(x) -> np.ndarray:
-    """``x`` rounded to float32's grid, kept as float64."""
-    return np.asarray(x, dtype=np.float64).astype(np.float32).astype(np.float64)
 
 
 def _scalar32(x: float) -> float:
@@ -35,7 +39,7 @@ def _scalar32(x: float) -> float:
 
 
 def _normal(rng: np.random.Generator, shape, scale: float = 1.0, shift: float = 0.0) -> np.ndarray:
-    return _exact32(shift + scale * rng.standard_normal(shape))
+    return float32_exact(shift + scale * rng.standard_normal(shape))
 
 
 def _signs(rng: np.random.Generator, shape) -> np.ndarray:
@@ -60,8 +64,8 @@ def _elementwise_inputs(rng: np.random.Generator) -> list[tuple[str, np.ndarray]
         ("batch of 1 (N=1, D=6)", _normal(rng, (1, 6), 2.0)),
         ("3-d array (2, 3, 4)", _normal(rng, (2, 3, 4), 2.0)),
         ("exact zeros", _with_zeros(rng, _normal(rng, (6, 4), 2.0))),
-        ("all negative", _exact32(-np.abs(_normal(rng, (5, 3), 2.0)) - 0.125)),
-        ("large magnitudes (around ±1000)", _exact32(_signs(rng, (4, 5)) * rng.uniform(900.0, 1100.0, (4, 5)))),
+        ("all negative", float32_exact(-np.abs(_normal(rng, (5, 3), 2.0)) - 0.125)),
+        ("large magnitudes (around ±1000)", float32_exact(_signs(rng, (4, 5)) * rng.uniform(900.0, 1100.0, (4, 5)))),
     ]
 
 
@@ -79,7 +83,7 @@ def _softmax_inputs(rng: np.random.Generator) -> list[tuple[str, np.ndarray]]:
         ("ties (equal logits)", ties),
         ("logits near +1000 (N=4, C=3)", _normal(rng, (4, 3), 3.0, 1000.0)),
         ("logits near -1000 (N=4, C=3)", _normal(rng, (4, 3), 3.0, -1000.0)),
-        ("logits spread by ~1000 (N=4, C=5)", _exact32(spread)),
+        ("logits spread by ~1000 (N=4, C=5)", float32_exact(spread)),
     ]
 
 

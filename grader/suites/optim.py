@@ -34,17 +34,25 @@ from typing import Callable
 import numpy as np
 import torch
 
-from grader.spec import BUILTIN, Bug, Case, GradedFunction, Input, Program, Returned, Stack, Suite, Tolerance, call
+from grader.spec import (
+    BUILTIN,
+    Bug,
+    Case,
+    GradedFunction,
+    Input,
+    Program,
+    Returned,
+    Stack,
+    Suite,
+    Tolerance,
+    call,
+    float32_exact,
+)
 
 STEPS = 30  # steps on supplied gradients
 QUADRATIC_STEPS = 40  # steps minimising a quadratic
 
 # --------------------------------------------------------------------------- inputs
-
-
-def _exact32(x) -> np.ndarray:
-    """``x`` rounded to float32's grid, kept as float64."""
-    return np.asarray(x, dtype=np.float64).astype(np.float32).astype(np.float64)
 
 
 def _scalar32(x: float) -> float:
@@ -65,11 +73,11 @@ def _gradients(rng: np.random.Generator, shape, scale: float = 1.0, zeros: bool 
         dead = rng.random(shape) < 0.3
         dead.flat[rng.integers(dead.size)] = True
         g[:, dead] = 0.0
-    return _exact32(g)
+    return float32_exact(g)
 
 
 def _on_gradients(rng: np.random.Generator, shape, scale: float = 1.0, zeros: bool = False, **hyper) -> dict:
-    return {"w0": _exact32(rng.standard_normal(shape)), "grads": _gradients(rng, shape, scale, zeros), **hyper}
+    return {"w0": float32_exact(rng.standard_normal(shape)), "grads": _gradients(rng, shape, scale, zeros), **hyper}
 
 
 def _on_quadratic(rng: np.random.Generator, shape, scale: float = 1.0, **hyper) -> dict:
@@ -82,9 +90,9 @@ def _on_quadratic(rng: np.random.Generator, shape, scale: float = 1.0, **hyper) 
     eigenvalues = rng.uniform(0.5, 4.0, size=d)
     a = scale * (q * eigenvalues) @ q.T
     return {
-        "w0": _exact32(rng.standard_normal(shape)),
-        "A": _exact32(0.5 * (a + a.T)),
-        "b": _exact32(scale * rng.standard_normal(shape)),
+        "w0": float32_exact(rng.standard_normal(shape)),
+        "A": float32_exact(0.5 * (a + a.T)),
+        "b": float32_exact(scale * rng.standard_normal(shape)),
         **hyper,
     }
 

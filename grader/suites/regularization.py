@@ -42,7 +42,7 @@ import torch
 import torch.nn.functional as F
 
 from grader.reference import gradients, numpy, tensors
-from grader.spec import Bug, Call, Case, GradedFunction, Input, Program, Property, Returned, Suite, Tolerance, call
+from grader.spec import Bug, Call, Case, GradedFunction, Input, Program, Property, Returned, Suite, Tolerance, call, float32_exact
 
 # --------------------------------------------------------------------------- helpers
 
@@ -57,13 +57,8 @@ SIGMAS = 6.0
 MAX_DISPERSION = 3.0
 
 
-def _exact32(x) -> np.ndarray:
-    """``x`` rounded to float32's grid, kept as float64."""
-    return np.asarray(x, dtype=np.float64).astype(np.float32).astype(np.float64)
-
-
 def _normal(rng: np.random.Generator, shape, scale: float = 1.0, shift=0.0) -> np.ndarray:
-    return _exact32(shift + scale * rng.standard_normal(shape))
+    return float32_exact(shift + scale * rng.standard_normal(shape))
 
 
 def _seed(rng: np.random.Generator) -> int:
@@ -139,8 +134,8 @@ def _dropout_cases(backward: bool) -> Callable[[np.random.Generator], list[Case]
         any_rate = LOW_DROP_RATES + HIGH_DROP_RATES
         low, high, mid = _pick(rng, LOW_DROP_RATES), _pick(rng, HIGH_DROP_RATES), _pick(rng, any_rate)
         # Positive inputs for the statistics: the mean check is meaningful, and no input is 0.
-        stats_low = _exact32(rng.uniform(0.5, 2.0, STATISTICAL_SHAPE))
-        stats_high = _exact32(rng.uniform(0.5, 2.0, STATISTICAL_SHAPE))
+        stats_low = float32_exact(rng.uniform(0.5, 2.0, STATISTICAL_SHAPE))
+        stats_high = float32_exact(rng.uniform(0.5, 2.0, STATISTICAL_SHAPE))
         result = [
             Case("train (N=8, D=10)", case(_normal(rng, (8, 10), 2.0), mid)),
             Case("train, 4-d activations (2, 3, 4, 5)", case(_normal(rng, (2, 3, 4, 5), 2.0), low)),
@@ -253,14 +248,14 @@ DROPOUT_BACKWARD = GradedFunction(
 
 def _bn_parameters(rng: np.random.Generator, d: int) -> dict:
     """gamma of both signs and away from 1 (so a forgotten gamma shows), any beta."""
-    gamma = _exact32(rng.choice(np.array([-1.0, 1.0]), size=d) * rng.uniform(0.5, 2.0, size=d))
+    gamma = float32_exact(rng.choice(np.array([-1.0, 1.0]), size=d) * rng.uniform(0.5, 2.0, size=d))
     return {"gamma": gamma, "beta": _normal(rng, (d,))}
 
 
 def _running(rng: np.random.Generator, d: int, mean_scale: float = 1.0, var_scale: float = 1.0) -> dict:
     """Running statistics that are not torch's initial zeros and ones."""
     return {"running_mean": _normal(rng, (d,), mean_scale),
-            "running_var": _exact32(var_scale * rng.uniform(0.5, 3.0, size=d))}
+            "running_var": float32_exact(var_scale * rng.uniform(0.5, 3.0, size=d))}
 
 
 def _features(rng: np.random.Generator, n: int, d: int, scale: float = 1.0, shift: float = 0.0,
@@ -276,7 +271,7 @@ def _features(rng: np.random.Generator, n: int, d: int, scale: float = 1.0, shif
     z = rng.standard_normal((*leading, n, d))
     centre = np.mean(z, axis=-2, keepdims=True)
     z = centre + (z - centre) * np.maximum(1.0, 0.5 / np.maximum(np.std(z, axis=-2, keepdims=True), 1e-9))
-    return _exact32(means + spreads * z)
+    return float32_exact(means + spreads * z)
 
 
 def _bn_case(rng: np.random.Generator, x: np.ndarray, *, train: bool = True, eps: float = 1e-5,
