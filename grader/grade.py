@@ -129,20 +129,22 @@ def _grade_case(fn: GradedFunction, program: dict, case: Case, expected: dict, o
                 solution: Path | None) -> CaseResult:
     if not outcome.ok:
         return CaseResult(case.name, 0.0, case.points, [outcome.message])
-    share = case.points / len(expected)
-    score, messages, failed = 0.0, [], []
+    messages, failed = [], []
     for name, exp in expected.items():
         actual = outcome.outputs.get(name)
         if actual is None:
             messages.append(f"{name} was not returned")
+            failed.append(name)
             continue
         problem = exp.check(actual) if isinstance(exp, Property) else compare(name, actual, exp, fn.tolerance).message
-        if not problem:
-            score += share
-        else:
+        if problem:
             messages.append(problem)
             failed.append(name)
-    bugs = _recognised_bugs(fn, program, case.inputs, {n: outcome.outputs[n] for n in failed}, solution)
+    # The case's points are shared by its outputs; computed from the count so
+    # that all outputs right is exactly full points (six shares of 1/6 are not).
+    score = case.points * (len(expected) - len(failed)) / len(expected)
+    bugs = _recognised_bugs(fn, program, case.inputs, {n: outcome.outputs[n] for n in failed if n in outcome.outputs},
+                            solution)
     return CaseResult(case.name, score, case.points, messages, [f"{b.hint} [{b.name}]" for b in bugs],
                       [b.name for b in bugs])
 

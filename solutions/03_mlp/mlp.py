@@ -151,8 +151,9 @@ def train_mlp(x, y, hidden, activation, lr, epochs, batch_size, seed):
     The grader trains on XOR (4 points, or jittered copies of them) and on
     Fisher's iris data (standardised features), with hyper-parameters under
     which this recipe converges, then calls ``predict`` on test inputs: it
-    requires 100% accuracy on XOR and at least 90% on iris. Each training run
-    has a time limit of a few seconds: vectorise over the minibatch.
+    requires 100% accuracy on XOR and at least 80% on iris (a correct network
+    gets about 95%). A training run takes well under a second with
+    vectorised numpy; each has a time limit of 30 seconds.
 
     Args:
         x: training inputs, shape (N, D).

@@ -1,0 +1,495 @@
+"""Hidden suite of assignment 3 (mlp): the two-layer network
+``scores = sigma(x @ W + b1) @ U + b2`` on its forward pass, its backward pass,
+its loss (MSE and softmax cross-entropy) with gradients, prediction, and
+training by minibatch SGD.
+
+Forward, backward and loss are compared with a float64 torch network and
+``torch.autograd``. Shapes are non-square (D, H and C differ) so that a
+transposed gradient shows in its shape. Every float input is rounded to a
+float32-representable value (still a float64 array), so a student who casts to
+float32 sees exactly the grader's inputs. For ReLU, random networks are redrawn
+until no pre-activation lies near 0 (where float32 rounding could flip a unit);
+the one case with exact zeros accepts either one-sided derivative there.
+
+Training is judged by accuracy (``Property``): the child gets training data,
+hyper-parameters and test inputs, never the test labels. The labels are
+recomputed here: XOR from the signs of the test inputs, iris by looking the
+test rows up in the data set (grader/data/iris.csv). Thresholds: 100% on XOR;
+80% on a stratified 75/75 iris split. A correct network averages ~95% on iris,
+but some splits put most of the overlapping versicolor/virginica flowers in the
+test half: over thousands of seeds (and variants: other initial scales, no
+shuffling, float32) the worst run was 85.3% (64/75), and about one run in 200
+falls below 90%, so a 90% threshold would fail correct students by bad luck.
+"""
+
+from __future__ import annotations
+
+import csv
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from grader.reference import gradients, numpy, tensors
+from grader.spec import (Bug, Case, Expected, GradedFunction, Program, Property, Returned, Suite, call,
+                          float32_exact)
+
+PARAMS = ("W", "b1", "U", "b2")
+GRADS = (*PARAMS, "x")  # the keys of the grads dict, in the order graded
+ACTIVATIONS = {"sigmoid": torch.sigmoid, "relu": torch.relu}
+IRIS_CSV = Path(__file__).resolve().parent.parent / "data" / "iris.csv"
+IRIS_SPECIES = ("setosa", "versicolor", "virginica")
+XOR_THRESHOLD, IRIS_THRESHOLD = 1.0, 0.80
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _normal(rng: np.random.Generator, shape, scale: float = 1.0, shift: float = 0.0) -> np.ndarray:
+    return float32_exact(shift + scale * rng.standard_normal(shape))
+
+
+def _net(rng: np.random.Generator, activation: str, n: int, d: int, h: int, c: int, *, x_scale: float = 1.0,
+         zero_rows: int = 0, zero_biases: int = 0, min_abs_z: float = 0.0) -> dict:
+    """Inputs ``x`` (N, D) and parameters of a random network. For ReLU, or
+    when ``min_abs_z`` is given, it is redrawn until every pre-activation
+    ``z = x @ W + b1`` is either exactly 0 or clearly away from it,
+    ``|z| > max(min_abs_z, 1e-3 * max|z|)``: a ReLU unit that float32 rounding
+    could switch on or off would make the gradient ambiguous, and
+    ``min_abs_z=40`` keeps every sigmoid unit saturated. ``zero_rows`` input
+    rows and ``zero_biases`` hidden biases are exactly 0."""
+    while True:
+        x = _normal(rng, (n, d), x_scale)
+        x[rng.permutation(n)[:zero_rows]] = 0.0
+        b1 = _normal(rng, (h,), 0.5)
+        b1[rng.permutation(h)[:zero_biases]] = 0.0
+        W = _normal(rng, (d, h), 1.0 / np.sqrt(d))
+        z = x @ W + b1
+        margin = max(min_abs_z, 1e-3 * float(np.max(np.abs(z))))
+        if activation == "relu" or min_abs_z:
+            if not np.all((z == 0) | (np.abs(z) > margin)):
+                continue
+        return {"x": x, "W": W, "b1": b1, "U": _normal(rng, (h, c), 1.0 / np.sqrt(h)), "b2": _normal(rng, (c,), 0.5),
+                "activation": activation}
+
+
+def _network_cases(rng: np.random.Generator) -> list[tuple[str, dict]]:
+    """Named networks for the forward and backward passes."""
+    return [
+        ("sigmoid, random (N=8, D=5, H=7, C=3)", _net(rng, "sigmoid", 8, 5, 7, 3)),
+        ("relu, random (N=8, D=5, H=7, C=3)", _net(rng, "relu", 8, 5, 7, 3)),
+        ("sigmoid, batch of 1 (N=1, D=4, H=6, C=3)", _net(rng, "sigmoid", 1, 4, 6, 3)),
+        ("relu, one output (N=6, D=3, H=5, C=1)", _net(rng, "relu", 6, 3, 5, 1)),
+        ("relu, more features than examples (N=3, D=10, H=4, C=6)", _net(rng, "relu", 3, 10, 4, 6)),
+        ("relu, exact zeros (zero input rows and hidden biases)",
+         _net(rng, "relu", 7, 4, 6, 3, zero_rows=2, zero_biases=2)),
+        ("sigmoid, saturated units (|x| ~ 1000)", _net(rng, "sigmoid", 4, 3, 5, 2, x_scale=1000.0, min_abs_z=40.0)),
+        ("relu, large inputs (|x| ~ 1000)", _net(rng, "relu", 5, 4, 6, 3, x_scale=1000.0)),
+    ]
+
+
+def _with_dout(rng: np.random.Generator, net: dict) -> dict:
+    return {**net, "dout": _normal(rng, (net["x"].shape[0], net["U"].shape[1]))}
+
+
+def _scores(t: dict, activation: str) -> torch.Tensor:
+    return ACTIVATIONS[activation](t["x"] @ t["W"] + t["b1"]) @ t["U"] + t["b2"]
+
+
+def _kink_free(inputs) -> dict[str, np.ndarray]:
+    """Where a ReLU unit sits exactly at z == 0, its derivative may be 0 or 1:
+    the gradient entries that depend on that choice are free."""
+    x, W = inputs["x"], inputs["W"]
+    kink = ((x @ W + inputs["b1"]) == 0) if inputs["activation"] == "relu" else np.zeros((len(x), W.shape[1]), bool)
+    return {
+        "dW": ((x != 0).T.astype(int) @ kink.astype(int)) > 0,
+        "db1": kink.any(axis=0),
+        "dU": np.zeros(inputs["U"].shape, bool),
+        "db2": np.zeros(inputs["b2"].shape, bool),
+        "dx": (kink.astype(int) @ (W != 0).T.astype(int)) > 0,
+    }
+
+
+def _network_gradients(scores: torch.Tensor, dout, t: dict, inputs) -> dict:
+    grads = gradients(scores, dout, {name: t[name] for name in GRADS})
+    free = _kink_free(inputs)
+    return {name: Expected(value, free=free[name]) if free[name].any() else value for name, value in grads.items()}
+
+
+_PARAMS_DICT = call("builtin:dict", W="W", b1="b1", U="U", b2="b2")
+
+# --------------------------------------------------------------------------- mlp_forward
+
+
+def _forward_cases(rng: np.random.Generator) -> list[Case]:
+    return [Case(name, net) for name, net in _network_cases(rng)]
+
+
+def _forward_reference(inputs) -> dict:
+    return {"scores": numpy(_scores(tensors(inputs), inputs["activation"]))}
+
+
+MLP_FORWARD = GradedFunction(
+    name="mlp_forward",
+    program=Program((_PARAMS_DICT, call("mlp_forward", "x", Returned(0), "activation")), {"scores": Returned(1, 0)}),
+    cases=_forward_cases,
+    reference=_forward_reference,
+    bugs=(
+        Bug(
+            name="activation-on-scores",
+            hint="Your scores went through the activation a second time. The output layer here is linear, "
+            "scores = h @ U + b2: the softmax or the loss comes after, so the scores stay unbounded.",
+            edits=(("scores = h @ U + b2\n    cache", "scores = h @ U + b2\n    scores = (np.maximum(scores, 0.0) "
+                    "if activation == 'relu' else 1.0 / (1.0 + np.exp(-scores)))\n    cache"),),
+        ),
+        Bug(
+            name="forward-missing-hidden-bias",
+            hint="Your hidden layer ignores its bias: the pre-activation is x @ W + b1, with b1 added to every "
+            "row before the non-linearity.",
+            edits=(("z = x @ W + b1\n    if", "z = x @ W\n    if"),),
+        ),
+    ),
+)
+
+# --------------------------------------------------------------------------- mlp_backward
+
+
+def _backward_cases(rng: np.random.Generator) -> list[Case]:
+    return [Case(name, _with_dout(rng, net)) for name, net in _network_cases(rng)]
+
+
+def _backward_reference(inputs) -> dict:
+    t = tensors(inputs, requires_grad=GRADS)
+    return _network_gradients(_scores(t, inputs["activation"]), inputs["dout"], t, inputs)
+
+
+MLP_BACKWARD = GradedFunction(
+    name="mlp_backward",
+    program=Program(
+        (_PARAMS_DICT, call("mlp_forward", "x", Returned(0), "activation"),
+         call("mlp_backward", "dout", Returned(1, 1))),
+        {f"d{name}": Returned(2, key=name) for name in GRADS},
+    ),
+    cases=_backward_cases,
+    reference=_backward_reference,
+    bugs=(
+        Bug(
+            name="weight-gradient-transposed",
+            hint="Your gradient for W has shape (H, D), the transpose of W's. A parameter's gradient has the "
+            "shape of the parameter: with z = x @ W, dW pairs the inputs x (N, D) with dz (N, H) over the batch.",
+            edits=(("dW = x.T @ dz", "dW = dz.T @ x"),),
+        ),
+        Bug(
+            name="bias-gradient-not-summed",
+            hint="Your gradient for b1 has one row per example. The bias is added to every row, so the "
+            "contributions of the N examples add up into one vector of shape (H,).",
+            edits=(("db1 = np.sum(dz, axis=0)", "db1 = dz"),),
+        ),
+        Bug(
+            name="bias-gradient-summed-over-classes",
+            hint="Your gradient for b2 sums over the wrong axis: it has one value per example. The bias is "
+            "shared by the examples, so sum dscores over the batch axis (axis 0) to get shape (C,).",
+            edits=(("db2 = np.sum(dscores, axis=0)", "db2 = np.sum(dscores, axis=1)"),),
+        ),
+        Bug(
+            name="sigmoid-derivative-at-preactivation",
+            hint="Your sigmoid derivative is evaluated at the wrong point: s * (1 - s) must use the sigmoid's "
+            "output s = sigmoid(z) (the hidden layer h), not its input z.",
+            edits=(("dz = dh * h * (1.0 - h)", "dz = dh * z * (1.0 - z)"),),
+        ),
+        Bug(
+            name="relu-mask-from-upstream-gradient",
+            hint="Your ReLU derivative looks at the sign of the incoming gradient. Whether a unit passes the "
+            "gradient depends on whether it was on in the forward pass, i.e. on its pre-activation z > 0.",
+            edits=(("dz = dh * (z > 0)", "dz = dh * (dh > 0)"),),
+        ),
+        Bug(
+            name="output-weight-gradient-uses-preactivation",
+            hint="Your gradient for U uses the pre-activation z. The output layer multiplies U by the hidden "
+            "layer's output h = sigma(z), so dU pairs h with dscores.",
+            edits=(("dU = h.T @ dscores", "dU = z.T @ dscores"),),
+        ),
+        Bug(
+            name="backward-averages-over-batch",
+            hint="Your weight gradients are N times too small: they average over the batch. A layer's backward "
+            "pass sums the contributions of the examples; the averaging belongs to the loss, which already put "
+            "its 1/N into dscores.",
+            edits=(("dU = h.T @ dscores", "dU = h.T @ dscores / len(x)"), ("dW = x.T @ dz", "dW = x.T @ dz / len(x)")),
+        ),
+    ),
+)
+
+# --------------------------------------------------------------------------- mlp_loss
+
+
+def _loss_case(rng: np.random.Generator, activation: str, loss: str, n: int, d: int, h: int, c: int) -> dict:
+    net = _net(rng, activation, n, d, h, c)
+    y = _normal(rng, (n, c)) if loss == "mse" else rng.integers(0, c, size=n).astype(np.int64)
+    return {**net, "y": y, "loss": loss}
+
+
+def _large_scores_case(rng: np.random.Generator) -> dict:
+    """Output biases around 1000, where exp() overflows, with one class at least
+    20 ahead of the others in every row. Then every probability is within
+    e^-20 of 0 or 1, so float32 rounding of scores near 1000 (spacing 6e-5)
+    changes no gradient beyond the tolerance, whichever way the softmax is
+    written."""
+    while True:
+        case = _loss_case(rng, "relu", "cross_entropy", 6, 4, 5, 3)
+        b2 = 1000.0 - rng.uniform(30.0, 40.0, size=3)
+        b2[rng.integers(3)] = 1000.0
+        case["b2"] = float32_exact(b2)
+        scores = np.sort(np.maximum(case["x"] @ case["W"] + case["b1"], 0.0) @ case["U"] + case["b2"], axis=1)
+        if np.all(scores[:, -1] - scores[:, -2] >= 20.0):
+            return case
+
+
+def _loss_cases(rng: np.random.Generator) -> list[Case]:
+    named = [
+        ("mse, sigmoid (N=8, D=5, H=7, C=3)", _loss_case(rng, "sigmoid", "mse", 8, 5, 7, 3)),
+        ("mse, relu, one output (N=6, D=3, H=5, C=1)", _loss_case(rng, "relu", "mse", 6, 3, 5, 1)),
+        ("mse, relu, more outputs than examples (N=2, D=4, H=6, C=5)", _loss_case(rng, "relu", "mse", 2, 4, 6, 5)),
+        ("cross-entropy, sigmoid (N=10, D=4, H=6, C=3)", _loss_case(rng, "sigmoid", "cross_entropy", 10, 4, 6, 3)),
+        ("cross-entropy, relu (N=12, D=6, H=9, C=4)", _loss_case(rng, "relu", "cross_entropy", 12, 6, 9, 4)),
+        ("cross-entropy, batch of 1 (N=1, D=3, H=5, C=4)", _loss_case(rng, "relu", "cross_entropy", 1, 3, 5, 4)),
+        ("cross-entropy, two classes (N=9, D=7, H=3, C=2)", _loss_case(rng, "sigmoid", "cross_entropy", 9, 7, 3, 2)),
+        ("cross-entropy, scores near +1000 (one class far ahead)", _large_scores_case(rng)),
+    ]
+    return [Case(name, inputs) for name, inputs in named]
+
+
+def _loss_reference(inputs) -> dict:
+    t = tensors(inputs, requires_grad=GRADS)
+    scores = _scores(t, inputs["activation"])
+    if inputs["loss"] == "mse":
+        loss = torch.nn.functional.mse_loss(scores, t["y"], reduction="mean")
+    else:
+        loss = torch.nn.functional.cross_entropy(scores, t["y"], reduction="mean")
+    return {"loss": numpy(loss), **_network_gradients(loss, None, t, inputs)}
+
+
+MLP_LOSS = GradedFunction(
+    name="mlp_loss",
+    program=Program(
+        (_PARAMS_DICT, call("mlp_loss", "x", "y", Returned(0), "activation", "loss")),
+        {"loss": Returned(1, 0), **{f"d{name}": Returned(1, 1, key=name) for name in GRADS}},
+    ),
+    cases=_loss_cases,
+    reference=_loss_reference,
+    bugs=(
+        Bug(
+            name="loss-gradient-not-averaged",
+            hint="Your gradients are too large by the number of terms the loss averages: the loss is a mean, so "
+            "d(loss)/d(scores) carries its 1/N (cross-entropy) or 1/(N*C) (MSE) before you backpropagate it.",
+            edits=(("        dscores /= n\n", ""), ("dscores = 2.0 * diff / diff.size", "dscores = 2.0 * diff")),
+        ),
+        Bug(
+            name="mse-gradient-missing-factor-2",
+            hint="Your MSE gradients are half the expected ones. The derivative of (scores - y)**2 brings down "
+            "a factor 2.",
+            edits=(("dscores = 2.0 * diff / diff.size", "dscores = diff / diff.size"),),
+        ),
+        Bug(
+            name="mse-gradient-divides-by-batch-size",
+            hint="Your MSE gradient divides by N only. The loss averages over all N * C elements of the scores, "
+            "so its gradient divides by N * C.",
+            edits=(("dscores = 2.0 * diff / diff.size", "dscores = 2.0 * diff / len(diff)"),),
+        ),
+        Bug(
+            name="ce-gradient-missing-one-hot",
+            hint="Your cross-entropy gradient is the softmax alone. The derivative of -log softmax(s)[y] also "
+            "has a -1 at the true class: subtract the one-hot label.",
+            edits=(("        dscores[np.arange(n), y] -= 1.0\n", ""),),
+        ),
+        Bug(
+            name="ce-loss-summed",
+            hint="Your cross-entropy is the sum of the per-example losses. Average them over the batch, so the "
+            "loss does not grow with N.",
+            edits=(("value = -np.mean(log_probs[np.arange(n), y])", "value = -np.sum(log_probs[np.arange(n), y])"),),
+        ),
+        Bug(
+            name="ce-no-max-shift",
+            hint="Your loss is inf or NaN when the scores are around 1000: exp of such a score overflows. "
+            "Subtract each row's maximum score before exp; the softmax does not change.",
+            edits=(("shifted = scores - np.max(scores, axis=1, keepdims=True)", "shifted = scores"),),
+        ),
+    ),
+)
+
+# --------------------------------------------------------------------------- predict
+
+
+def _near_ties(scores: np.ndarray) -> np.ndarray:
+    """Rows whose two best scores are so close that float32 rounding may swap them."""
+    if scores.shape[1] < 2:
+        return np.zeros(len(scores), bool)
+    top2 = np.sort(scores, axis=1)[:, -2:]
+    return (top2[:, 1] - top2[:, 0]) <= 1e-4 * max(1.0, float(np.max(np.abs(scores))))
+
+
+def _predict_cases(rng: np.random.Generator) -> list[Case]:
+    return [
+        Case("sigmoid, random (N=12, D=5, H=7, C=4)", _net(rng, "sigmoid", 12, 5, 7, 4)),
+        Case("relu, random (N=12, D=4, H=8, C=3)", _net(rng, "relu", 12, 4, 8, 3)),
+        Case("relu, batch of 1 (N=1, D=3, H=6, C=5)", _net(rng, "relu", 1, 3, 6, 5)),
+        Case("sigmoid, one class (N=5, D=3, H=4, C=1)", _net(rng, "sigmoid", 5, 3, 4, 1)),
+        Case("relu, more classes than examples (N=3, D=6, H=5, C=8)", _net(rng, "relu", 3, 6, 5, 8)),
+    ]
+
+
+def _predict_reference(inputs) -> dict:
+    scores = numpy(_scores(tensors(inputs), inputs["activation"]))
+    labels = np.argmax(scores, axis=1).astype(np.int64)
+    ties = _near_ties(scores)
+    return {"labels": Expected(labels, free=ties) if ties.any() else labels}
+
+
+PREDICT = GradedFunction(
+    name="predict",
+    program=Program((_PARAMS_DICT, call("predict", "x", Returned(0), "activation")), {"labels": Returned(1)}),
+    cases=_predict_cases,
+    reference=_predict_reference,
+    bugs=(
+        Bug(
+            name="predict-argmax-over-batch",
+            hint="Your labels have one entry per class: the argmax runs over the examples. Each row of the "
+            "scores belongs to one example, so take the argmax along the class axis (axis 1).",
+            edits=(("return np.argmax(scores, axis=1)", "return np.argmax(scores, axis=0)"),),
+        ),
+    ),
+)
+
+# --------------------------------------------------------------------------- train_mlp
+
+
+@lru_cache(maxsize=1)
+def _iris() -> tuple[np.ndarray, np.ndarray]:
+    """Fisher's iris data, every feature standardised over the 150 flowers
+    (float32-exact), and the species as labels 0, 1, 2."""
+    with IRIS_CSV.open(newline="") as f:
+        rows = list(csv.DictReader(line for line in f if not line.startswith("#")))
+    x = np.array([[float(r[k]) for k in ("sepal_length", "sepal_width", "petal_length", "petal_width")]
+                  for r in rows])
+    y = np.array([IRIS_SPECIES.index(r["species"]) for r in rows], dtype=np.int64)
+    return float32_exact((x - x.mean(axis=0)) / x.std(axis=0)), y
+
+
+def _iris_labels(x: np.ndarray) -> np.ndarray:
+    """The species of each row of ``x``, looked up in the data set (rows that
+    occur twice in iris have the same species)."""
+    features, species = _iris()
+    distance = np.abs(x[:, None, :] - features[None, :, :]).max(axis=2)
+    return species[np.argmin(distance, axis=1)]
+
+
+def _xor_labels(x: np.ndarray) -> np.ndarray:
+    return (np.sign(x[:, 0]) != np.sign(x[:, 1])).astype(np.int64)
+
+
+def _xor_points(rng: np.random.Generator, copies: int, jitter: float) -> np.ndarray:
+    """``copies`` of each corner of [-1, 1]^2, jittered, in random order."""
+    corners = np.array([[-1.0, -1.0], [-1.0, 1.0], [1.0, -1.0], [1.0, 1.0]])
+    x = np.repeat(corners, copies, axis=0) + jitter * rng.standard_normal((4 * copies, 2))
+    return float32_exact(x[rng.permutation(len(x))])
+
+
+def _hyper(activation: str, hidden: int, lr: float, epochs: int, batch_size: int, rng: np.random.Generator) -> dict:
+    return {"hidden": hidden, "activation": activation, "lr": lr, "epochs": epochs, "batch_size": batch_size,
+            "seed": int(rng.integers(2 ** 31))}
+
+
+def _xor_case(rng: np.random.Generator, activation: str, copies: int, **hyper) -> dict:
+    x = _xor_points(rng, copies, 0.1 if copies > 1 else 0.0)
+    # The 4 corners themselves, and jittered points around them.
+    x_test = np.concatenate([_xor_points(rng, 1, 0.0), _xor_points(rng, 4, 0.1)])
+    return {"x": x, "y": _xor_labels(x), **_hyper(activation, rng=rng, **hyper), "x_test": x_test}
+
+
+def _iris_case(rng: np.random.Generator, activation: str, **hyper) -> dict:
+    """A stratified split: 25 test flowers per species, the other 75 flowers
+    (shuffled) to train on."""
+    features, species = _iris()
+    test = np.concatenate([50 * k + rng.permutation(50)[:25] for k in range(3)])
+    train = rng.permutation(np.setdiff1d(np.arange(150), test))
+    return {"x": features[train], "y": species[train], **_hyper(activation, rng=rng, **hyper),
+            "x_test": features[rng.permutation(test)]}
+
+
+def _train_cases(rng: np.random.Generator) -> list[Case]:
+    return [
+        Case("XOR, the 4 points (sigmoid, full batch)",
+             _xor_case(rng, "sigmoid", 1, hidden=8, lr=2.0, epochs=600, batch_size=4)),
+        Case("XOR, the 4 points (relu, full batch)",
+             _xor_case(rng, "relu", 1, hidden=16, lr=0.3, epochs=150, batch_size=4)),
+        Case("XOR, 36 jittered points (sigmoid, minibatches of 12)",
+             _xor_case(rng, "sigmoid", 9, hidden=8, lr=2.0, epochs=250, batch_size=12)),
+        Case("XOR, 36 jittered points (relu, minibatches of 8, the last one smaller)",
+             _xor_case(rng, "relu", 9, hidden=16, lr=0.2, epochs=60, batch_size=8)),
+        Case("iris, 75 train / 75 test flowers (sigmoid)",
+             _iris_case(rng, "sigmoid", hidden=16, lr=0.5, epochs=100, batch_size=16)),
+        Case("iris, 75 train / 75 test flowers (relu)",
+             _iris_case(rng, "relu", hidden=16, lr=0.1, epochs=100, batch_size=16)),
+    ]
+
+
+def _accuracy(labels: np.ndarray, threshold: float, task: str):
+    def check(actual: np.ndarray) -> str | None:
+        actual = np.asarray(actual)
+        if actual.shape != labels.shape:
+            return f"labels has shape {actual.shape}; expected shape {labels.shape} (one class per test example)"
+        if not np.all(np.isfinite(actual)):
+            return "labels contains NaN or infinite values"
+        accuracy = float(np.mean(actual == labels))
+        if accuracy < threshold:
+            return (f"after train_mlp, predict gets {accuracy:.0%} of the {len(labels)} {task} test examples right; "
+                    f"at least {threshold:.0%} is required. Check the gradient step's sign, the initialisation "
+                    f"and that every parameter is updated (and mlp_loss, predict on their own).")
+        return None
+
+    return check
+
+
+def _train_reference(inputs) -> dict:
+    x_test = inputs["x_test"]
+    if x_test.shape[1] == 2:
+        return {"labels": Property(_accuracy(_xor_labels(x_test), XOR_THRESHOLD, "XOR"))}
+    return {"labels": Property(_accuracy(_iris_labels(x_test), IRIS_THRESHOLD, "iris"))}
+
+
+TRAIN_MLP = GradedFunction(
+    name="train_mlp",
+    program=Program(
+        (call("train_mlp", "x", "y", "hidden", "activation", "lr", "epochs", "batch_size", "seed"),
+         call("predict", "x_test", Returned(0), "activation")),
+        {"labels": Returned(1)},
+    ),
+    cases=_train_cases,
+    reference=_train_reference,
+    time_limit=30.0,
+    bugs=(
+        Bug(
+            name="sgd-step-uphill",
+            hint="Your training moves the parameters along the gradient, uphill: the loss grows. Gradient "
+            "descent subtracts lr times the gradient.",
+            edits=(("params[name] = params[name] - lr * grads[name]",
+                    "params[name] = params[name] + lr * grads[name]"),),
+        ),
+        Bug(
+            name="zero-initialisation",
+            hint="Your network starts with all weights at zero. Then every hidden unit computes the same thing "
+            "and gets the same update, so they stay identical and the network cannot learn XOR. Draw W and U "
+            "from the random generator as the docstring says.",
+            edits=(("rng.normal(0.0, 1.0 / np.sqrt(d), size=(d, hidden))", "np.zeros((d, hidden))"),
+                   ("rng.normal(0.0, 1.0 / np.sqrt(hidden), size=(hidden, c))", "np.zeros((hidden, c))")),
+        ),
+    ),
+)
+
+
+SUITE = Suite(
+    assignment="mlp",
+    folder="03_mlp",
+    module="mlp",
+    title="A two-layer network: forward, backward, loss and training",
+    functions=(MLP_FORWARD, MLP_BACKWARD, MLP_LOSS, PREDICT, TRAIN_MLP),
+)
