@@ -23,10 +23,12 @@ def main(args) -> int:
             rows.append((suite.assignment, label, result))
             print(f"graded {suite.assignment}/{label}: {result.percent:.1f}% in {result.seconds:.2f} s", flush=True)
     print()
-    print(f"{'assignment':<12} {'submission':<16} {'score':>13} {'%':>6} {'time':>7}  catalogued bugs recognised")
+    width = max(len(a) for a, _, _ in rows)
+    print(f"{'assignment':<{width}} {'submission':<16} {'score':>11} {'%':>6} {'time':>7}  catalogued bugs recognised")
     for assignment, label, r in rows:
-        score = f"{r.score:g}/{r.max_score:g}"
-        print(f"{assignment:<12} {label:<16} {score:>13} {r.percent:6.1f} {r.seconds:6.2f}s  {', '.join(r.bugs) or '-'}")
+        score = f"{round(r.score, 2):g}/{r.max_score:g}"
+        print(f"{assignment:<{width}} {label:<16} {score:>11} {r.percent:6.1f} {r.seconds:6.2f}s  "
+              f"{', '.join(r.bugs) or '-'}")
     if secret.is_development:
         print("\n(graded with the development seed; set DLGRADE_SEED for real grading)")
     print("Details of one submission: dlgrade grade examples/submissions/neuron/buggy.py")
