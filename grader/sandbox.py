@@ -51,6 +51,10 @@ class Limits:
     file_bytes: int = 64 << 20  # any file it writes, its printed output included
     processes: int = 64  # applied where the child runs as its own user (RLIMIT_NPROC counts per user)
     allow_processes: bool = False
+    # Modules the student may not import, at any depth (torch for the numpy
+    # assignments: autograd would compute the gradients they are to derive).
+    forbidden_modules: tuple[str, ...] = ("torch", "tensorflow", "jax", "autograd", "scipy", "sklearn", "cupy",
+                                          "numba")
     unprivileged_user: str = "nobody"  # used when the grader runs as root
 
     def to_json(self, uid: int | None, gid: int | None, hide: list[str]) -> str:
@@ -60,7 +64,7 @@ class Limits:
         if uid is not None:
             rlimits["RLIMIT_NPROC"] = self.processes
         return json.dumps({"rlimits": rlimits, "uid": uid, "gid": gid, "allow_processes": self.allow_processes,
-                           "hide": hide})
+                           "hide": hide, "forbidden_modules": list(self.forbidden_modules)})
 
     def child_user(self) -> tuple[int | None, int | None]:
         """(uid, gid) to switch to: an unprivileged user when we are root and

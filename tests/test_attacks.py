@@ -95,3 +95,31 @@ def test_solutions_suites_and_other_sandboxes_are_out_of_reach(tmp_path, course)
     if any("no mount namespace" in n for n in result.notices):
         pytest.skip("no mount namespace here: hidden folders rely on permissions")
     assert result.score == result.max_score, result.to_text()
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["    import torch", "    __import__('scipy.signal')", "    import importlib; importlib.import_module('torch.nn')",
+     "    import builtins; builtins.__import__('sklearn')"],
+    ids=["import", "dunder-import", "importlib", "builtins"],
+)
+def test_forbidden_modules_are_refused_however_imported(tmp_path, course, body):
+    scale = attack(tmp_path, course, body)
+    assert scale.score == 0 and "may not be used in this assignment" in scale.output()
+
+
+def test_forbidden_import_at_module_level_fails_every_function(tmp_path, course):
+    path = tmp_path / "toy.py"
+    path.write_text("import torch\n\ndef scale_forward(x):\n    return 2 * x, None\n\n" + SHIFT_OK)
+    result = grade_submission(SUITE, path, Secret("attacks"), course)
+    assert result.score == 0
+    assert "torch may not be used in this assignment" in result.functions[0].output()
+
+
+def test_huge_returned_array_is_refused_not_loaded(tmp_path, course):
+    path = tmp_path / "toy.py"
+    path.write_text("import numpy as np\n\ndef scale_forward(x):\n    return np.zeros(40_000_000), None\n\n" + SHIFT_OK)
+    result = grade_submission(SUITE, path, Secret("attacks"), course)
+    scale, shift = result.functions
+    assert scale.score == 0 and "take 305 MiB, more than 256 MiB" in scale.output()
+    assert shift.score == shift.max_score

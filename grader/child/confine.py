@@ -7,7 +7,8 @@ In order: private network and mount namespaces where the kernel allows them
 the hidden folders (solutions, suites, other students' work, the temporary
 folders of other sandboxes) covered by empty read-only mounts; resource
 limits; when started as root, the switch to an unprivileged user; last, an
-audit hook that refuses sockets and new processes from Python code. Native
+audit hook that refuses sockets and new processes from Python code, and an
+import hook that refuses the assignment's forbidden modules. Native
 code (ctypes, C extensions) can get past the audit hook but not past the
 namespaces, the limits or the user.
 """
@@ -52,8 +53,23 @@ def confine(limits: dict) -> dict[str, str]:
             raise PermissionError(f"{event} is not allowed while grading")
 
     sys.addaudithook(refuse)
+    sys.meta_path.insert(0, ForbiddenModules(tuple(limits.get("forbidden_modules", ()))))
     return {"network": "namespace" if network else "audit hook",
             "hidden": "namespace" if hidden else "permissions only"}
+
+
+class ForbiddenModules:
+    """A meta path finder that refuses the assignment's forbidden modules, however
+    they are imported (import, __import__, importlib); none is loaded before."""
+
+    def __init__(self, names: tuple[str, ...]):
+        self.names = names
+
+    def find_spec(self, fullname: str, path=None, target=None):
+        top = fullname.partition(".")[0]
+        if top in self.names:
+            raise ImportError(f"{top} may not be used in this assignment (write it with numpy)", name=fullname)
+        return None
 
 
 def _hide(libc, paths: list[str]) -> bool:

@@ -16,7 +16,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from confine import confine  # noqa: E402
 from program import StudentError, describe_exception, run_program  # noqa: E402
-from wire import encode, read_message  # noqa: E402
+from wire import MAX_MESSAGE_BYTES, encode, read_message  # noqa: E402
 
 
 def main() -> None:
@@ -56,6 +56,11 @@ def main() -> None:
             outputs = run_program(module, meta["program"], inputs, module_file)
         except StudentError as e:
             results.write(encode({"kind": "error", "error": e.kind, "message": e.message}))
+            continue
+        size = sum(a.nbytes for a in outputs.values())
+        if size > MAX_MESSAGE_BYTES:
+            results.write(encode({"kind": "error", "error": "bad_return", "message":
+                                  f"the returned arrays take {size >> 20} MiB, more than {MAX_MESSAGE_BYTES >> 20} MiB"}))
         else:
             results.write(encode({"kind": "outputs"}, outputs))
 

@@ -81,6 +81,8 @@ def _check_array_spec(name, spec) -> tuple[np.dtype, tuple[int, ...], int]:
         raise WireError(f"{name}: bad shape {shape!r}")
     dtype = np.dtype(dtype_str)
     expected = dtype.itemsize * math.prod(shape)
-    if nbytes != expected or nbytes > MAX_MESSAGE_BYTES:
+    if nbytes > MAX_MESSAGE_BYTES:
+        raise WireError(f"{name}: {nbytes >> 20} MiB is more than {MAX_MESSAGE_BYTES >> 20} MiB")
+    if nbytes != expected:
         raise WireError(f"{name}: {nbytes} bytes do not fit shape {shape} of {dtype}")
     return dtype, tuple(shape), nbytes
