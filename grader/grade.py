@@ -59,7 +59,9 @@ def grade_submission(suite: Suite, path: Path, secret: Secret, course: Course | 
             student = _Unavailable(str(e))
             status, message = "invalid", str(e)
         reference = _LazySandbox(stack, solution, suite.module, suite.limits, hide)
-        functions = [_grade_function(suite, fn, secret, student, reference, solution) for fn in suite.functions]
+        deadline = time.monotonic() + suite.submission_time_limit
+        functions = [_grade_function(suite, fn, secret, student, reference, solution, deadline)
+                     for fn in suite.functions]
         guarantees = getattr(student, "guarantees", {})
         if guarantees.get("network") == "audit hook":
             notices.append("no network namespace could be made here: sockets were refused by an audit hook only")
@@ -95,14 +97,27 @@ class _LazySandbox:
         return self._sandbox
 
 
+TIMEOUTS_PER_FUNCTION = 2  # after this many, the function's other cases are not run
+
+
 def _grade_function(suite: Suite, fn: GradedFunction, secret: Secret, student, reference: _LazySandbox,
-                    solution: Path | None) -> FunctionResult:
+                    solution: Path | None, deadline: float) -> FunctionResult:
     program = fn.program.to_json()
     limit = fn.time_limit or suite.case_time_limit
     prepared = _prepared_cases(suite, fn, secret)
     cases = [case for case, _ in prepared]
-    results = [_grade_case(fn, program, case, expected, student.run(program, dict(case.inputs), limit), solution)
-               for case, expected in prepared]
+    results, timeouts = [], 0
+    for case, expected in prepared:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            outcome = Outcome(error="timeout", message=f"not run: the submission used up its time budget of "
+                                                       f"{suite.submission_time_limit:g} s")
+        elif timeouts >= TIMEOUTS_PER_FUNCTION:
+            outcome = Outcome(error="timeout", message=f"not run: {fn.name} timed out on {timeouts} earlier cases")
+        else:
+            outcome = student.run(program, dict(case.inputs), min(limit, remaining))
+            timeouts += outcome.error == "timeout"
+        results.append(_grade_case(fn, program, case, expected, outcome, solution))
     notes = []
     if fn.speed:
         speed, note = _grade_speed(fn, program, cases[fn.speed.case], student, reference, limit,

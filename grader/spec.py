@@ -239,6 +239,9 @@ class Suite:
     title: str
     functions: tuple[GradedFunction, ...]
     case_time_limit: float = 10.0  # seconds of wall time per case
+    # Seconds of wall time for the whole submission: a hostile or hopelessly
+    # slow one cannot hold a batch up for long.
+    submission_time_limit: float = 300.0
     limits: Limits = field(default_factory=Limits)  # what the process running student code may use
 
     def function(self, name: str) -> GradedFunction:

@@ -8,6 +8,7 @@ import pytest
 
 from grader.course import Course, Secret
 from grader.grade import grade_submission
+from grader.spec import Case
 from tests.toy import SUITE, make_course
 
 SHIFT_OK = "def shift_forward(x):\n    return x + 1, None\n"
@@ -119,3 +120,29 @@ def test_child_receives_inputs_but_never_expected_values(tmp_path, course, monke
             assert case.inputs["x"].tobytes() in wire
             assert fn.reference(case.inputs)["out"].tobytes() not in wire
     assert b"scale_forward" in wire and b"2 * x" not in wire
+
+
+def test_hanging_function_costs_at_most_two_time_limits(tmp_path, course):
+    import dataclasses
+
+    suite = dataclasses.replace(SUITE, functions=tuple(
+        dataclasses.replace(f, cases=lambda rng: [Case(f"case {i}", {"x": rng.standard_normal(3)}) for i in range(6)])
+        for f in SUITE.functions), case_time_limit=1.0)
+    path = tmp_path / "toy.py"
+    path.write_text("def scale_forward(x):\n    while True: pass\n\n" + SHIFT_OK)
+    result = grade_submission(suite, path, Secret("test"), course)
+    scale = result.functions[0]
+    messages = [m for c in scale.cases for m in c.messages]
+    assert sum("did not finish within the time limit" in m for m in messages) == 2
+    assert sum("timed out on 2 earlier cases" in m for m in messages) == 4 and scale.score == 0
+    assert result.functions[1].score == result.functions[1].max_score
+
+
+def test_submission_time_budget_stops_the_rest(tmp_path, course):
+    import dataclasses
+
+    suite = dataclasses.replace(SUITE, case_time_limit=1.0, submission_time_limit=1.5)
+    path = tmp_path / "toy.py"
+    path.write_text("def scale_forward(x):\n    while True: pass\n\n" + SHIFT_OK)
+    result = grade_submission(suite, path, Secret("test"), course)
+    assert "used up its time budget of 1.5 s" in result.functions[1].output()
