@@ -127,17 +127,18 @@ def _grade_function(suite: Suite, fn: GradedFunction, secret: Secret, student, r
     return FunctionResult(fn.name, results, notes)
 
 
-_PREPARED: dict[tuple[str, str, str], list] = {}
+_PREPARED: dict[tuple, tuple[GradedFunction, list]] = {}
 
 
 def _prepared_cases(suite: Suite, fn: GradedFunction, secret: Secret) -> list[tuple[Case, dict]]:
     """A function's cases with their references. The same for every student
-    under one seed, so a batch worker computes them once."""
-    key = (suite.assignment, fn.name, secret.value)
+    under one seed, so a batch worker computes them once. Keyed by the
+    declaration itself (kept alive in the value, so its id stays its own)."""
+    key = (id(fn), suite.assignment, secret.value)
     if key not in _PREPARED:
         cases = fn.cases(secret.rng(suite.assignment, fn.name))
-        _PREPARED[key] = [(c, {n: as_expected(v) for n, v in fn.reference(c.inputs).items()}) for c in cases]
-    return _PREPARED[key]
+        _PREPARED[key] = (fn, [(c, {n: as_expected(v) for n, v in fn.reference(c.inputs).items()}) for c in cases])
+    return _PREPARED[key][1]
 
 
 def _grade_case(fn: GradedFunction, program: dict, case: Case, expected: dict, outcome: Outcome,
