@@ -26,6 +26,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 OUTPUT = ROOT / "docs" / "benchmarks.md"
 
 
@@ -83,6 +84,56 @@ def _wall(command: list[str]) -> float:
     return time.perf_counter() - started
 
 
+def batch_throughput(assignment: str = "losses") -> list[str]:
+    """`dlgrade grade-batch --jobs 2` on generated classes (correct, loop,
+    float32, buggy and stub submissions in turn), start-up included."""
+    import csv
+    import tempfile
+
+    from make_class import make
+
+    rows = ["| submissions | wall | per submission | submissions / s |", "|---|---|---|---|"]
+    for count in (10, 100, 1000):
+        with tempfile.TemporaryDirectory() as tmp:
+            folder, out = Path(tmp) / "class", Path(tmp) / "out"
+            make(assignment, count, folder, ["correct", "correct_loops", "correct_float32", "buggy", "stub"])
+            wall = _wall([sys.executable, "-m", "grader", "grade-batch", str(folder), "-a", assignment, "-o", str(out),
+                          "--jobs", "2"])
+            with open(out / "gradebook.csv") as f:
+                assert sum(1 for _ in csv.DictReader(f)) == count
+        rows.append(f"| {count} | {wall:.1f} s | {wall / count * 1e3:.0f} ms | {count / wall:.1f} |")
+    return rows
+
+
+def mixed_class(assignment: str = "losses", count: int = 200) -> list[str]:
+    """A class of correct, buggy, malformed and hostile submissions: every
+    student gets a row, with the status the kind of submission calls for."""
+    import collections
+    import csv
+    import tempfile
+
+    from make_class import ALL_KINDS, make
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder, out = Path(tmp) / "class", Path(tmp) / "out"
+        make(assignment, count, folder, ALL_KINDS)
+        wall = _wall([sys.executable, "-m", "grader", "grade-batch", str(folder), "-a", assignment, "-o", str(out),
+                      "--jobs", "2"])
+        with open(out / "gradebook.csv") as f:
+            book = list(csv.DictReader(f))
+    by_kind = collections.defaultdict(list)
+    for row in book:
+        by_kind[row["student"].split("_", 1)[1]].append(row)
+    rows = [f"{len(book)} rows for {count} submissions, graded in {wall:.0f} s with 2 workers.", "",
+            "| kind | students | statuses | mean % |", "|---|---|---|---|"]
+    for kind in ALL_KINDS:
+        got = by_kind[kind]
+        statuses = ", ".join(f"{n} {s}" for s, n in collections.Counter(r["status"] for r in got).items())
+        mean = statistics.mean(float(r["percent"] or 0) for r in got)
+        rows.append(f"| {kind} | {len(got)} | {statuses} | {mean:.1f} |")
+    return rows
+
+
 def conv_vs_torch() -> list[str]:
     """The reference conv2d (forward + backward) against torch's CPU conv2d on a
     LeNet-sized layer: N=64, C=6, 14x14 input, 16 filters of 5x5."""
@@ -124,6 +175,16 @@ def main() -> int:
          "a warm run is one child process (Python + numpy) plus the cases' round trips. optim's cold run includes "
          "torch.optim's first optimiser, which imports torch._dynamo (about 1.5-3 s, once per process).",
          grade_wall_times()),
+        ("Batch throughput",
+         "`dlgrade grade-batch --jobs 2` of the losses assignment on generated classes; the wall time includes "
+         "starting the two workers (each imports torch once). Not yet compared with `otter run` (issue 5).",
+         batch_throughput()),
+        ("A mixed class",
+         "200 generated losses submissions: correct (three ways, a zip, a notebook), buggy, stubs, malformed "
+         "(empty, binary junk, a broken zip, a broken notebook) and hostile (exit at import, os._exit, an infinite "
+         "loop, a memory bomb, fork, a forbidden import, a 100 MB print flood). Hostile code attacks one function; "
+         "the others are graded.",
+         mixed_class()),
         ("conv2d: reference solution vs torch (one thread)",
          "Issue 3 asks the vectorised reference to stay within 4x of torch's CPU conv2d on a LeNet-sized layer.",
          conv_vs_torch()),

@@ -54,7 +54,8 @@ def grade_submission(suite: Suite, path: Path, secret: Secret, course: Course | 
     with contextlib.ExitStack() as stack:
         scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="dlgrade-submission-")))
         try:
-            student = stack.enter_context(Sandbox(materialize(path, suite, scratch), suite.module, suite.limits, hide))
+            student = stack.enter_context(Sandbox(materialize(path, suite, scratch), suite.module, suite.limits, hide,
+                                                  helpers=path.is_dir()))
         except SubmissionError as e:
             student = _Unavailable(str(e))
             status, message = "invalid", str(e)

@@ -138,13 +138,16 @@ class _Timeout(Exception):
 
 
 class Sandbox:
-    def __init__(self, module_file: Path, module_name: str, limits: Limits = Limits(), hide: tuple[Path, ...] = ()):
+    def __init__(self, module_file: Path, module_name: str, limits: Limits = Limits(), hide: tuple[Path, ...] = (),
+                 helpers: bool = False):
         """``hide``: folders the child must not see (solutions, suites, other
-        students' work); every sandbox's folder is hidden from the others."""
+        students' work); every sandbox's folder is hidden from the others.
+        ``helpers``: the submission is a folder of the student's own, whose
+        other ``.py`` files (helper modules) come along."""
         base = _sandboxes_folder()
         self._workdir = Path(tempfile.mkdtemp(prefix="sandbox-", dir=base))
         self._module_file = self._workdir / f"{module_name}.py"
-        _copy_submission(Path(module_file), self._module_file)
+        _copy_submission(Path(module_file), self._module_file, helpers)
         self._uid, self._gid = limits.child_user()
         if self._uid is not None:
             for path in (self._workdir, *self._workdir.iterdir()):
@@ -154,7 +157,9 @@ class Sandbox:
         self._import_error: str | None = None
         # Which guarantees held in the child: {"network": ..., "hidden": ...}, see grader/child/confine.py.
         self.guarantees: dict[str, str] = {}
-        self._log_path = Path(tempfile.mkstemp(prefix="log-", suffix=".txt", dir=base)[1])
+        log_fd, log_path = tempfile.mkstemp(prefix="log-", suffix=".txt", dir=base)
+        os.close(log_fd)  # reopened for each child
+        self._log_path = Path(log_path)
 
     def __enter__(self) -> "Sandbox":
         return self
@@ -198,13 +203,13 @@ class Sandbox:
     def _start(self) -> None:
         request_r, request_w = os.pipe()
         result_r, result_w = os.pipe()
-        env = {"PATH": os.defpath, "HOME": str(self._workdir), "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1",
+        env = {"PATH": os.defpath, "HOME": str(self._workdir), "LANG": "C.UTF-8",
                # One thread each: fair timings, and many children side by side.
                "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
         env.update({k: os.environ[k] for k in PASSED_ENVIRONMENT if k in os.environ})
         with open(self._log_path, "wb") as log:  # a fresh log per child: the size limit is per child
             self._proc = subprocess.Popen(
-                [sys.executable, "-I", str(CHILD_MAIN), str(request_r), str(result_w), str(self._module_file),
+                [sys.executable, "-I", "-B", str(CHILD_MAIN), str(request_r), str(result_w), str(self._module_file),
                  self._limits],
                 pass_fds=(request_r, result_w), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 cwd=self._workdir, env=env, start_new_session=True,
@@ -270,7 +275,7 @@ class Sandbox:
         view = memoryview(data)
         while view:
             remaining = deadline - time.monotonic()
-            if remaining <= 0 or not select.select([], [self._requests], [], remaining)[1]:
+            if remaining <= 0 or not _ready(self._requests, select.POLLOUT, remaining):
                 raise _Timeout
             written = os.write(self._requests, view)
             view = view[written:]
@@ -280,7 +285,7 @@ class Sandbox:
             chunks = []
             while n:
                 remaining = deadline - time.monotonic()
-                if remaining <= 0 or not select.select([self._results], [], [], remaining)[0]:
+                if remaining <= 0 or not _ready(self._results, select.POLLIN, remaining):
                     raise _Timeout
                 chunk = os.read(self._results, min(n, 1 << 20))
                 if not chunk:
@@ -292,10 +297,19 @@ class Sandbox:
         return read_message(read_exactly)
 
 
-def _copy_submission(source: Path, target: Path) -> None:
-    """The graded module under its expected name, with the other ``.py`` files of
-    its folder (helper modules), and nothing else."""
-    for sibling in source.parent.glob("*.py"):
-        if sibling != source and not sibling.name.startswith("test_"):
-            shutil.copyfile(sibling, target.parent / sibling.name)
+def _ready(fd: int, event: int, seconds: float) -> bool:
+    """Whether ``fd`` is ready (or closed) within ``seconds``. poll, not select:
+    select fails for descriptors numbered 1024 and above."""
+    poller = select.poll()
+    poller.register(fd, event)
+    return bool(poller.poll(seconds * 1000))
+
+
+def _copy_submission(source: Path, target: Path, helpers: bool) -> None:
+    """The graded module under its expected name and, from a submission folder,
+    its other ``.py`` files (never from a folder of many students' files)."""
+    if helpers:
+        for sibling in source.parent.glob("*.py"):
+            if sibling != source and not sibling.name.startswith("test_"):
+                shutil.copyfile(sibling, target.parent / sibling.name)
     shutil.copyfile(source, target)

@@ -57,7 +57,7 @@ def test_attack_fails_only_its_function(tmp_path, course, body, message):
 def test_secrets_are_not_in_the_environment(tmp_path, course, monkeypatch):
     monkeypatch.setenv("DLGRADE_SEED", "the-secret")
     scale = attack(tmp_path, course, "    assert 'the-secret' not in str(os.environ), 'leaked'\n"
-                                     "    assert set(os.environ) <= {'PATH', 'HOME', 'LANG', 'PYTHONDONTWRITEBYTECODE', "
+                                     "    assert set(os.environ) <= {'PATH', 'HOME', 'LANG', "
                                      "'OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS', "
                                      "'OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE', 'LC_CTYPE'}, sorted(os.environ)")
     assert scale.score == scale.max_score, scale.output()
@@ -123,3 +123,21 @@ def test_huge_returned_array_is_refused_not_loaded(tmp_path, course):
     scale, shift = result.functions
     assert scale.score == 0 and "take 305 MiB, more than 256 MiB" in scale.output()
     assert shift.score == shift.max_score
+
+
+def test_a_sandbox_holds_only_its_own_submission(tmp_path, course):
+    """Submissions handed in as files side by side (a batch folder): none is
+    copied into another's sandbox."""
+    (tmp_path / "other_student.py").write_text("SECRET = 'answers'\n")
+    scale = attack(tmp_path, course, "    assert sorted(os.listdir('.')) == ['toy.py'], os.listdir('.')")
+    assert scale.score == scale.max_score, scale.output()
+
+
+def test_a_folder_submission_brings_its_helper_modules(tmp_path, course):
+    folder = tmp_path / "alice"
+    folder.mkdir()
+    (folder / "helpers.py").write_text("def double(x):\n    return 2 * x\n")
+    (folder / "toy.py").write_text("from helpers import double\n\ndef scale_forward(x):\n    return double(x), None\n\n"
+                                   + SHIFT_OK)
+    result = grade_submission(SUITE, folder, Secret("attacks"), course)
+    assert result.score == result.max_score, result.to_text()

@@ -146,3 +146,13 @@ def test_submission_time_budget_stops_the_rest(tmp_path, course):
     path.write_text("def scale_forward(x):\n    while True: pass\n\n" + SHIFT_OK)
     result = grade_submission(suite, path, Secret("test"), course)
     assert "used up its time budget of 1.5 s" in result.functions[1].output()
+
+
+def test_grading_leaks_no_file_descriptors(tmp_path, course):
+    import os
+
+    grade(tmp_path, course, "import os\nos._exit(1)\n")  # warm up, and a child that dies at import
+    before = len(os.listdir("/proc/self/fd"))
+    for source in ((course.root / "solutions/00_toy/toy.py").read_text(), "def scale_forward(x):\n    raise ValueError\n"):
+        grade(tmp_path, course, source)
+    assert len(os.listdir("/proc/self/fd")) == before
