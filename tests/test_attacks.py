@@ -141,3 +141,28 @@ def test_a_folder_submission_brings_its_helper_modules(tmp_path, course):
                                    + SHIFT_OK)
     result = grade_submission(SUITE, folder, Secret("attacks"), course)
     assert result.score == result.max_score, result.to_text()
+
+
+def test_monkeypatching_numpy_changes_nothing_in_the_grader(tmp_path, course):
+    scale = attack(tmp_path, course, "    np.allclose = lambda *a, **k: True\n"
+                                     "    np.testing.assert_allclose = lambda *a, **k: None\n"
+                                     "    np.array_equal = np.isclose = lambda *a, **k: True\n"
+                                     "    return 3 * x, None")
+    assert scale.score == 0 and "3 times the expected value" in scale.output()
+
+
+def test_the_child_holds_no_grader_state_to_inspect(tmp_path, course):
+    scale = attack(tmp_path, course, "    import gc\n"
+                                     "    loaded = [m for m in sys.modules if m == 'grader' or m.startswith(('grader.', 'torch'))]\n"
+                                     "    assert not loaded, loaded\n"
+                                     "    assert not [o for o in gc.get_objects() if type(o).__module__.startswith('grader')]")
+    assert scale.score == scale.max_score, scale.output()
+
+
+def test_a_stray_results_file_is_ignored(tmp_path, course):
+    scale = attack(tmp_path, course, "    import json\n"
+                                     "    for where in ('results.json', os.path.join(os.environ['HOME'], 'results.json')):\n"
+                                     "        json.dump({'score': 100, 'tests': []}, open(where, 'w'))\n"
+                                     "    return 0 * x, None")
+    assert scale.score == 0
+    assert not (tmp_path / "results.json").exists()
