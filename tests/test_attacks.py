@@ -148,7 +148,7 @@ def test_monkeypatching_numpy_changes_nothing_in_the_grader(tmp_path, course):
                                      "    np.testing.assert_allclose = lambda *a, **k: None\n"
                                      "    np.array_equal = np.isclose = lambda *a, **k: True\n"
                                      "    return 3 * x, None")
-    assert scale.score == 0 and "3 times the expected value" in scale.output()
+    assert scale.score == 0 and "1.5 times the expected value" in scale.output()
 
 
 def test_the_child_holds_no_grader_state_to_inspect(tmp_path, course):
