@@ -20,26 +20,27 @@ import multiprocessing
 import sys
 from pathlib import Path
 
+from grader.cli import EXIT_OK, EXIT_USAGE
 from grader.course import Course, Secret
 from grader.grade import grade_submission
 from grader.report import GradeResult, write_text_atomically
 from grader.suites import SUITES, UnknownAssignment, get_suite
 
-SUFFIXES = (".py", ".zip", ".ipynb")
 FINAL_STATUSES = ("graded", "invalid")  # an "error" (the grader failed) is retried by a rerun
 
 
 def discover(folder: Path) -> dict[str, Path]:
-    """Student name -> submission; two entries for one name is an error."""
+    """Student name -> submission, for every entry not hidden (``.``/``_``): an
+    entry of an unusable kind is graded ``invalid`` with a message. Two entries
+    for one name is an error."""
     found: dict[str, Path] = {}
     for entry in sorted(folder.iterdir()):
         if entry.name.startswith((".", "_")):
             continue
-        if entry.is_dir() or entry.suffix in SUFFIXES or entry.is_file():
-            name = entry.name if entry.is_dir() else entry.stem
-            if name in found:
-                raise ValueError(f"{folder}: two submissions for '{name}' ({found[name].name}, {entry.name})")
-            found[name] = entry
+        name = entry.name if entry.is_dir() else entry.stem
+        if name in found:
+            raise ValueError(f"{folder}: two submissions for '{name}' ({found[name].name}, {entry.name})")
+        found[name] = entry
     return found
 
 
@@ -97,17 +98,17 @@ def main(args) -> int:
         suite = get_suite(args.assignment)
     except UnknownAssignment as e:
         print(f"dlgrade grade-batch: {e}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     folder, out = Path(args.folder), Path(args.output)
     if not folder.is_dir():
         print(f"dlgrade grade-batch: {folder} is not a folder", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     try:
         students = discover(folder)
         secret = Secret.resolve(args.seed)
     except ValueError as e:
         print(f"dlgrade grade-batch: {e}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     for stale in out.glob("students/*/.*.tmp"):  # left by a batch killed mid-write; never read
         stale.unlink()
     todo = {s: p for s, p in students.items() if args.regrade or not is_finished(out, s)}
@@ -131,7 +132,7 @@ def main(args) -> int:
             advance()
     gradebook = write_gradebook(out, suite, students)
     print(f"gradebook: {gradebook} ({', '.join(f'{n} {s}' for s, n in sorted(tally.items())) or 'nothing new'})")
-    return 0
+    return EXIT_OK
 
 
 class _progress:

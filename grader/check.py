@@ -21,6 +21,7 @@ PUBLIC_TESTS = "test_public.py"
 
 
 def main(args) -> int:
+    from grader.cli import EXIT_USAGE
     from grader.suites import SUITES
 
     path = Path(args.path).resolve()
@@ -30,13 +31,13 @@ def main(args) -> int:
     if suite is None:
         print(f"dlgrade check: {path} is not an assignment folder (it has no {PUBLIC_TESTS}) and its name "
               f"matches no assignment ({', '.join(SUITES)})", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     tests = Course.locate().assignment_dir(suite) / PUBLIC_TESTS
     source = path / f"{suite.module}.py" if path.is_dir() else path
     if not source.is_file() or not tests.is_file():
         missing = source if not source.is_file() else tests
         print(f"dlgrade check: {missing} does not exist", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     # A file under another name (e.g. examples/submissions/neuron/buggy.py): check
     # a copy under the module's name beside the public tests.
     with tempfile.TemporaryDirectory(prefix="dlgrade-check-") as tmp:

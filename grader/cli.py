@@ -9,6 +9,9 @@ import os
 import sys
 import traceback
 
+# Exit statuses of every command.
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3  # FAILED: below --fail-under, drift, failing checks
+
 VERBS = {
     "list": ("grader.listing", "list the assignments, their graded functions and points"),
     "check": ("grader.check", "run the public checks of an assignment (for students)"),
@@ -59,11 +62,11 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         # The reader went away (`dlgrade list | head`): not an error of ours.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+        return EXIT_OK
     except Exception:  # noqa: BLE001 - a bug of the grader itself: say so, keep the trace for the maintainers
         print(f"dlgrade {args.verb}: internal error in the grader (not in the submission):", file=sys.stderr)
         traceback.print_exc()
-        return 3
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

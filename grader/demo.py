@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from grader.course import Course, Secret
 from grader.grade import grade_submission
 

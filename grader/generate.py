@@ -111,6 +111,7 @@ def _replace_between(text: str, begin: str, end: str, content: str, path: Path) 
 
 
 def main(args) -> int:
+    from grader.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE
     from grader.suites import SUITES
 
     course = Course.locate()
@@ -118,19 +119,19 @@ def main(args) -> int:
         files = render(course, list(SUITES.values()))
     except (MarkerError, OSError) as e:
         print(f"dlgrade generate: {e}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     drifted = [p for p, text in files.items() if not p.is_file() or p.read_text() != text]
     if args.check:
         for p in drifted:
             print(f"out of date: {p.relative_to(course.root)}", file=sys.stderr)
         if drifted:
             print("run `dlgrade generate` and commit the result", file=sys.stderr)
-            return 1
+            return EXIT_FAILED
         print(f"{len(files)} generated files are up to date")
-        return 0
+        return EXIT_OK
     for p in drifted:
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text(files[p])
         print(f"wrote {p.relative_to(course.root)}")
     print(f"{len(files)} generated files, {len(drifted)} changed")
-    return 0
+    return EXIT_OK

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import statistics
 import sys
 import tempfile
@@ -28,7 +27,6 @@ from grader.sandbox import Outcome, Sandbox
 from grader import suites as suites_package
 from grader.spec import Bug, Case, GradedFunction, Property, Suite
 
-EXIT_OK, EXIT_BELOW_THRESHOLD, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 # References are small: torch's thread pool only makes them wait for a core
 # that the student's process holds (batch norm: 60 ms a call instead of 0.1 ms),
 # and batch workers run side by side.
@@ -44,8 +42,6 @@ def grade_submission(suite: Suite, path: Path, secret: Secret, course: Course | 
     notices = []
     if secret.is_development:
         notices.append("graded with the development seed: set DLGRADE_SEED for real grading")
-    if os.geteuid() == 0 and suite.limits.child_user()[0] is None:
-        notices.append("the submission ran as root: no unprivileged user can run this Python installation")
     solution = course.solution_file(suite)
     if solution is None and any(fn.speed for fn in suite.functions):
         notices.append("no reference solution here: speed is not graded")
@@ -63,12 +59,19 @@ def grade_submission(suite: Suite, path: Path, secret: Secret, course: Course | 
         deadline = time.monotonic() + suite.submission_time_limit
         functions = [_grade_function(suite, fn, secret, student, reference, solution, deadline)
                      for fn in suite.functions]
-        guarantees = getattr(student, "guarantees", {})
-        if guarantees.get("network") == "audit hook":
-            notices.append("no network namespace could be made here: sockets were refused by an audit hook only")
-        if guarantees.get("hidden") == "permissions only":
-            notices.append("no mount namespace could be made here: hidden folders were protected by permissions only")
+        notices += _confinement_notices(getattr(student, "guarantees", {}))
     return GradeResult(suite.assignment, str(path), functions, notices, time.perf_counter() - started, status, message)
+
+
+def _confinement_notices(guarantees: dict[str, str]) -> list[str]:
+    """What the report must say about the sandbox's weaker guarantees."""
+    notices = {
+        ("user", "root"): "the submission ran as root: no unprivileged user can run this Python installation",
+        ("network", "audit hook"): "no network namespace could be made here: sockets were refused by an audit hook only",
+        ("hidden", "permissions only"): "no mount namespace could be made here: hidden folders were protected by "
+                                        "permissions only",
+    }
+    return [text for (key, value), text in notices.items() if guarantees.get(key) == value]
 
 
 class _Unavailable:
@@ -217,6 +220,7 @@ def _recognised_bugs(fn: GradedFunction, program: dict, inputs: Mapping, failed:
 
 
 def main(args) -> int:
+    from grader.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE
     from grader.suites import SUITES, UnknownAssignment, get_suite
 
     path = Path(args.path)
@@ -243,5 +247,5 @@ def main(args) -> int:
         print(result.to_text())
     if args.fail_under is not None and result.percent < args.fail_under:
         print(f"score {result.percent:.1f}% is below --fail-under {args.fail_under:g}%", file=sys.stderr)
-        return EXIT_BELOW_THRESHOLD
+        return EXIT_FAILED
     return EXIT_OK

@@ -12,6 +12,7 @@ serves the next case.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import pwd
@@ -86,34 +87,33 @@ def _sandboxes_folder() -> Path:
     return base
 
 
-def _hideable(paths: list[Path]) -> list[str]:
-    """The folders that can be covered without taking away what the child runs
-    on: never one holding Python, its packages or the child's own code."""
+@functools.lru_cache(maxsize=None)
+def _python_folders() -> tuple[Path, ...]:
+    """What the child runs on: Python, its standard library and packages, and
+    the child's own code."""
     import sysconfig
 
-    needed = [Path(p).resolve() for p in (sys.prefix, sysconfig.get_path("stdlib"), sysconfig.get_path("purelib"),
-                                          CHILD_MAIN.parent)]
+    return tuple(dict.fromkeys(Path(p).resolve() for p in (
+        sys.prefix, sysconfig.get_path("stdlib"), sysconfig.get_path("purelib"), sysconfig.get_path("platlib"),
+        CHILD_MAIN.parent)))
+
+
+def _hideable(paths: list[Path]) -> list[str]:
+    """The folders that can be covered without taking away what the child runs
+    on (never one holding a folder of ``_python_folders``)."""
     keep = []
     for path in paths:
         path = Path(path).resolve()
-        if path.is_dir() and not any(n == path or path in n.parents for n in needed):
+        if path.is_dir() and not any(n == path or path in n.parents for n in _python_folders()):
             keep.append(str(path))
     return keep
 
 
+@functools.lru_cache(maxsize=None)
 def _python_readable_by_others() -> bool:
-    """Whether any user can read the standard library, the installed packages
-    and the child's code: every folder on the way searchable by others."""
-    import sysconfig
-
-    paths = {sysconfig.get_path("stdlib"), sysconfig.get_path("purelib"), sysconfig.get_path("platlib"),
-             str(CHILD_MAIN.parent)}
-    for path in paths:
-        p = Path(path).resolve()
-        for folder in (p, *p.parents):
-            if not os.stat(folder).st_mode & 0o001:
-                return False
-    return True
+    """Whether any user can reach what the child runs on: every folder on the
+    way searchable by others."""
+    return all(os.stat(folder).st_mode & 0o001 for p in _python_folders() for folder in (p, *p.parents))
 
 
 @dataclass
@@ -155,8 +155,10 @@ class Sandbox:
         self._limits = limits.to_json(self._uid, self._gid, _hideable([base, *hide]))
         self._proc: subprocess.Popen | None = None
         self._import_error: str | None = None
-        # Which guarantees held in the child: {"network": ..., "hidden": ...}, see grader/child/confine.py.
-        self.guarantees: dict[str, str] = {}
+        # Which guarantees held in the child: {"network": ..., "hidden": ...} (see grader/child/confine.py)
+        # and "user": "unprivileged", "root" (no unprivileged user can run this Python) or "own".
+        self.guarantees: dict[str, str] = {"user": "unprivileged" if self._uid is not None else
+                                           "root" if os.geteuid() == 0 else "own"}
         log_fd, log_path = tempfile.mkstemp(prefix="log-", suffix=".txt", dir=base)
         os.close(log_fd)  # reopened for each child
         self._log_path = Path(log_path)
@@ -229,7 +231,7 @@ class Sandbox:
         if meta.get("kind") != "ready":
             self._kill()
             self._import_error = str(meta.get("message", "the submission could not be imported"))
-        self.guarantees = {k: str(meta[k]) for k in ("network", "hidden") if k in meta}
+        self.guarantees.update({k: str(meta[k]) for k in ("network", "hidden") if k in meta})
 
     def _kill(self) -> None:
         if self._proc is None:
