@@ -70,7 +70,52 @@ class Stack:
         return {"stack": [p.to_json() for p in self.parts]}
 
 
-Arg = Union[str, Input, Returned]
+@dataclass(frozen=True)
+class Tensor:
+    """A torch tensor made in the child from the array input ``name``, on the
+    program's device (the same tensor object wherever the program names it)."""
+
+    name: str
+    requires_grad: bool = False
+
+    def to_json(self) -> dict:
+        return {"tensor": self.name, "requires_grad": self.requires_grad}
+
+
+@dataclass(frozen=True)
+class Device:
+    """The device the program runs on, as a string: "cuda" where the grader
+    found a GPU, else "cpu"."""
+
+    def to_json(self) -> dict:
+        return {"device": True}
+
+
+@dataclass(frozen=True)
+class Kept:
+    """A value an earlier program of the same submission kept (see
+    ``Program.keep``): a model built by one request and trained by the next."""
+
+    name: str
+
+    def to_json(self) -> dict:
+        return {"kept": self.name}
+
+
+@dataclass(frozen=True)
+class Gradient:
+    """The gradient of ``sum(of * cotangent)`` with respect to the tensor input
+    ``wrt``, computed in the child by autograd after the program's calls."""
+
+    of: Returned
+    wrt: str
+    cotangent: str
+
+    def to_json(self) -> dict:
+        return {"gradient": {"of": self.of.to_json(), "wrt": self.wrt, "cotangent": self.cotangent}}
+
+
+Arg = Union[str, Input, Returned, Tensor, Device, Kept]
 
 
 def _arg_json(a: Arg) -> dict:
@@ -99,8 +144,15 @@ def call(function: str, *args: Arg, **kwargs: Arg) -> Call:
 
 @dataclass(frozen=True)
 class Program:
+    """``keep``: values the child holds on to for the submission's later
+    programs (never sent back); ``synchronize``: wait for the GPU's queued
+    work before answering, so that the grader's clock around a request
+    measures the work, not its launch."""
+
     calls: tuple[Call, ...]
-    outputs: Mapping[str, Input | Returned | Stack]
+    outputs: Mapping[str, Input | Returned | Stack | Gradient]
+    keep: Mapping[str, Returned] = field(default_factory=dict)
+    synchronize: bool = False
 
     @property
     def functions(self) -> tuple[str, ...]:
@@ -111,6 +163,8 @@ class Program:
         return {
             "calls": [c.to_json() for c in self.calls],
             "outputs": {name: r.to_json() for name, r in self.outputs.items()},
+            "keep": {name: r.to_json() for name, r in self.keep.items()},
+            "synchronize": self.synchronize,
         }
 
 
@@ -175,15 +229,24 @@ class Property:
 
 @dataclass(frozen=True)
 class Speed:
-    """Efficiency points: the student's function is timed against the reference
-    solution on the same inputs (case number ``case``), in identical child
-    processes, alternating, after a warm-up; the median time ratio decides.
-    Given only to a function that passed every case."""
+    """Efficiency points, given only to a function that passed every case: the
+    student's function is timed on the inputs of case number ``case`` against a
+    baseline; the median time ratio decides.
+
+    ``baseline=None``: the reference solution, in an identical child process,
+    one round trip each in turn after a warm-up, timed by the grader.
+    ``baseline="name"``: the trusted builtin ``name`` of the child (e.g.
+    torch's own ``F.conv2d``), timed in the same child, interleaved with the
+    student's function, by the one timing harness (``grader/child/timing.py``:
+    warm-up excluded, synchronised, CUDA events on a GPU). ``gpu_only``: on a
+    machine without a GPU the points are skipped, with the reason."""
 
     points: float = 1.0
-    max_ratio: float = 10.0  # slower than this many times the reference loses the points
+    max_ratio: float = 10.0  # slower than this many times the baseline loses the points
     case: int = 0
     repeats: int = 5
+    baseline: str | None = None
+    gpu_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -224,6 +287,10 @@ class GradedFunction:
     tolerance: Tolerance = field(default_factory=Tolerance)
     speed: Speed | None = None
     time_limit: float | None = None  # seconds per case; default: the suite's case_time_limit
+    # Dotted names the function must not use (e.g. "torch.nn.functional.conv2d"
+    # where convolution is the thing to implement): found by a scan of the
+    # submission's source and, for torch functions, refused at run time.
+    forbidden: tuple[str, ...] = ()
 
     @property
     def max_points(self) -> float:
@@ -243,6 +310,7 @@ class Suite:
     # slow one cannot hold a batch up for long.
     submission_time_limit: float = 300.0
     limits: Limits = field(default_factory=Limits)  # what the process running student code may use
+    training: "Training | None" = None  # a model the grader trains through the student's code (grader/training.py)
 
     def function(self, name: str) -> GradedFunction:
         for f in self.functions:
@@ -252,9 +320,60 @@ class Suite:
 
     @property
     def max_points(self) -> float:
-        return sum(f.max_points for f in self.functions)
+        return sum(f.max_points for f in self.functions) + (self.training.max_points if self.training else 0)
 
     @property
     def student_functions(self) -> tuple[str, ...]:
         """Every student function some program calls, in order of first use."""
-        return tuple(dict.fromkeys(n for f in self.functions for n in f.program.functions))
+        training = self.training.functions if self.training else ()
+        return tuple(dict.fromkeys([*(n for f in self.functions for n in f.program.functions), *training]))
+
+
+@dataclass(frozen=True)
+class Mode:
+    """How a training task runs on one kind of machine: how much data, how
+    long training may take, and the accuracy thresholds."""
+
+    device: str  # "cuda" or "cpu"
+    train_size: int | None  # None: the whole training split
+    test_size: int | None
+    time_limit: float  # seconds for one training run; past it, training is stopped
+    time_budget: float  # seconds of training for the time points
+    full_accuracy: float  # test accuracy for full points ...
+    zero_accuracy: float  # ... falling linearly to none at this one
+
+
+@dataclass(frozen=True)
+class Training:
+    """A model trained by the student's own functions, in the child:
+    ``model = build()``, ``train(model, images, labels, device)``, then
+    ``predict(model, test_images, device)``; the test labels stay in the grader.
+
+    ``data(mode, rng) -> (train_images, train_labels, test_images, test_labels,
+    description)`` with uint8 images (N, H, W). Points: ``accuracy`` (partial
+    between the mode's thresholds), ``on_gpu`` (every parameter and buffer on
+    CUDA after training), ``time`` (training within the mode's budget),
+    ``throughput`` (training images per second over one epoch, at least
+    ``min_throughput_ratio`` times the reference solution's, measured in the
+    same run). ``on_gpu`` and ``throughput`` are GPU-only."""
+
+    name: str
+    data: Callable[[Mode, np.random.Generator], tuple]
+    gpu: Mode
+    cpu: Mode
+    build: str = "build_model"
+    train: str = "train"
+    predict: str = "predict"
+    accuracy_points: float = 6.0
+    on_gpu_points: float = 2.0
+    time_points: float = 1.0
+    throughput_points: float = 1.0
+    min_throughput_ratio: float = 0.05
+
+    @property
+    def functions(self) -> tuple[str, ...]:
+        return (self.build, self.train, self.predict)
+
+    @property
+    def max_points(self) -> float:
+        return self.accuracy_points + self.on_gpu_points + self.time_points + self.throughput_points

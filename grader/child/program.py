@@ -2,16 +2,27 @@
 
 The untrusted process runs it against the student's module; the grader runs
 the same code against edited solutions to recognise catalogued bugs. Depends
-on numpy and the standard library only.
+on numpy and the standard library only; programs of torch assignments load
+``torch_support.py`` (and so torch) when they first need it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
 import os
+import sys
 import traceback
 from types import ModuleType
 
 import numpy as np
+
+try:  # as grader.child.program, in the grader
+    from . import timing
+except ImportError:  # as the child's own top-level module
+    import timing
+
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 BUILTIN = "builtin:"
 # Helpers a program may call besides student functions: they build arguments
@@ -25,10 +36,26 @@ BUILTINS = {
 }
 
 
+# Values programs asked to keep (Program.keep), for the submission's later programs.
+KEPT: dict[str, object] = {}
+
+
+def torch_support() -> ModuleType:
+    """``torch_support.py``, loaded by path on first use: the child has taken
+    its own folder off ``sys.path`` by then, so that students cannot import it."""
+    if "dlgrade_torch_support" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("dlgrade_torch_support", os.path.join(HERE, "torch_support.py"))
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        sys.modules["dlgrade_torch_support"] = module
+    return sys.modules["dlgrade_torch_support"]
+
+
 class StudentError(Exception):
     """A case could not be completed because of the student's code.
 
-    ``kind`` is one of: missing, not_implemented, exception, exit, bad_return."""
+    ``kind`` is one of: missing, not_implemented, exception, exit, bad_return,
+    forbidden."""
 
     def __init__(self, kind: str, message: str):
         super().__init__(message)
@@ -38,7 +65,7 @@ class StudentError(Exception):
 
 def run_program(module: ModuleType, program: dict, inputs: dict, source_file: str | None = None) -> dict[str, np.ndarray]:
     """Call the program's functions in order; return its outputs as plain arrays."""
-    results = []
+    run = _Run(program, inputs)
     # Each output part taken from a call's return value is copied as soon as
     # that call returns: a student function that updates its argument in place
     # (w -= lr * dw; return w, state) is correct and must not have earlier
@@ -49,32 +76,143 @@ def run_program(module: ModuleType, program: dict, inputs: dict, source_file: st
     taken = {}
     for step in program["calls"]:
         fname = step["function"]
-        func = BUILTINS[fname[len(BUILTIN):]] if fname.startswith(BUILTIN) else getattr(module, fname, None)
+        func = _builtin(fname[len(BUILTIN):]) if fname.startswith(BUILTIN) else getattr(module, fname, None)
         if not callable(func):
             where = os.path.basename(source_file) if source_file else "the module"
             raise StudentError("missing", f"{where} has no function named {fname}")
-        args = [_resolve(a, inputs, results, program) for a in step["args"]]
-        kwargs = {k: _resolve(a, inputs, results, program) for k, a in step["kwargs"].items()}
-        try:
-            results.append(func(*args, **kwargs))
-        except NotImplementedError:
-            raise StudentError("not_implemented", f"{fname} is not implemented yet (it raises NotImplementedError)") from None
-        except SystemExit as e:
-            raise StudentError("exit", f"{fname} called sys.exit({e.code!r}); graded functions must return") from None
-        except KeyboardInterrupt:
-            raise StudentError("exit", f"{fname} raised KeyboardInterrupt") from None
-        except Exception as e:
-            raise StudentError("exception", f"{fname} raised {describe_exception(e, source_file)}") from None
+        args = [run.resolve(a) for a in step["args"]]
+        kwargs = {k: run.resolve(a) for k, a in step["kwargs"].items()}
+        if "timing" in program:
+            return _timed(func, args, kwargs, program, fname, source_file)
+        with _guarded(program, fname, source_file):
+            run.results.append(func(*args, **kwargs))
         for (name, i), part in parts.items():
-            if "returned" in part and part["returned"]["call"] == len(results) - 1 and part["returned"].get("key") is None:
-                value = _resolve(part, inputs, results, program)
+            if "returned" in part and part["returned"]["call"] == len(run.results) - 1 and part["returned"].get("key") is None:
+                value = run.resolve(part)
                 taken[name, i] = value.copy() if isinstance(value, np.ndarray) else value
-    return {name: _output(ref, name, inputs, results, program, taken) for name, ref in program["outputs"].items()}
+    if program.get("synchronize"):
+        timing.synchronize(run.device)
+    for name, ref in program.get("keep", {}).items():
+        KEPT[name] = run.resolve(ref)
+    return {name: _output(ref, name, run, taken) for name, ref in program["outputs"].items()}
 
 
-def _output(ref: dict, name: str, inputs: dict, results: list, program: dict, taken: dict) -> np.ndarray:
+def _builtin(name: str):
+    return BUILTINS[name] if name in BUILTINS else torch_support().BUILTINS[name]
+
+
+@contextlib.contextmanager
+def _guarded(program: dict, fname: str, source_file: str | None, enforce: bool = True):
+    """Run a call: exceptions become ``StudentError`` (a builtin fails on what
+    the student's code gave it); the program's forbidden torch functions are
+    refused while it runs."""
+    forbidden = program.get("forbidden") or []
+    support = torch_support() if forbidden else None
+    try:
+        with support.forbidding(forbidden, enforce) if support else contextlib.nullcontext():
+            yield
+    except StudentError:
+        raise
+    except NotImplementedError:
+        raise StudentError("not_implemented", f"{fname} is not implemented yet (it raises NotImplementedError)") from None
+    except SystemExit as e:
+        raise StudentError("exit", f"{fname} called sys.exit({e.code!r}); graded functions must return") from None
+    except KeyboardInterrupt:
+        raise StudentError("exit", f"{fname} raised KeyboardInterrupt") from None
+    except Exception as e:
+        if support and isinstance(e, support.ForbiddenCall):
+            raise StudentError("forbidden", f"{fname} called {e.name}, which it must not use here") from None
+        raise StudentError("exception", f"{fname} raised {describe_exception(e, source_file)}") from None
+
+
+def _timed(func, args, kwargs, program: dict, fname: str, source_file: str | None) -> dict[str, np.ndarray]:
+    """Time the program's one call against a trusted builtin on the same
+    arguments, with the shared harness; the grader takes the ratio."""
+    spec = program["timing"]
+    baseline = _builtin(spec["baseline"])
+    device = program.get("device", "cpu")
+
+    def student():
+        with _guarded(program, fname, source_file):
+            func(*args, **kwargs)
+
+    def reference():
+        with _guarded(program, spec["baseline"], None, enforce=False):
+            baseline(*args, **kwargs)
+
+    no_grad = torch_support().torch.no_grad() if "torch" in sys.modules else contextlib.nullcontext()
+    with no_grad:
+        times = timing.time_interleaved({"student": student, "baseline": reference}, device,
+                                        spec.get("warmup", 3), spec.get("repeats", 10))
+    return {name: np.array(t.seconds) for name, t in times.items()}
+
+
+class _Run:
+    """The state of one program's run: its calls' results and the tensors it made."""
+
+    def __init__(self, program: dict, inputs: dict):
+        self.program, self.inputs, self.results = program, inputs, []
+        self.device = program.get("device", "cpu")
+        self.tensors = {}
+
+    def resolve(self, arg: dict):
+        if "input" in arg:
+            value = self.inputs[arg["input"]]
+            return value if arg.get("index") is None else value[arg["index"]]
+        if "tensor" in arg:
+            name = arg["tensor"]
+            if name not in self.tensors:
+                self.tensors[name] = torch_support().to_tensor(self.inputs[name], self.device, arg["requires_grad"])
+            return self.tensors[name]
+        if "device" in arg:
+            return self.device
+        if "kept" in arg:
+            if arg["kept"] not in KEPT:
+                raise StudentError("missing", f"{arg['kept']} is not available: the step that makes it did not finish")
+            return KEPT[arg["kept"]]
+        if "gradient" in arg:
+            return self.gradient(arg["gradient"])
+        return self.returned(arg["returned"])
+
+    def returned(self, ref: dict):
+        value = self.results[ref["call"]]
+        producer = self.program["calls"][ref["call"]]["function"]
+        index, key = ref.get("index"), ref.get("key")
+        if index is not None:
+            if not isinstance(value, (tuple, list)):
+                raise StudentError("bad_return", f"{producer} must return a tuple, e.g. (out, cache); "
+                                                 f"it returned {_type_name(value)}")
+            if index >= len(value):
+                raise StudentError("bad_return", f"{producer} returned {len(value)} items; at least {index + 1} are expected")
+            value = value[index]
+        if key is not None:
+            if not isinstance(value, dict) or key not in value:
+                raise StudentError("bad_return", f"after {producer}, its state has no entry {key!r}")
+            value = value[key]
+        return value
+
+    def gradient(self, spec: dict):
+        support = torch_support()
+        of = self.resolve(spec["of"])
+        producer = self.program["calls"][spec["of"]["returned"]["call"]]["function"]
+        wrt = self.tensors.get(spec["wrt"])
+        if not support.is_tensor(of) or not of.requires_grad:
+            raise StudentError("bad_return", f"autograd cannot differentiate what {producer} returned: a tensor "
+                                             f"computed from its inputs by torch operations is expected (no .detach(), "
+                                             f".numpy() or .item() on the way)")
+        try:
+            grad = support.gradient(of, wrt, self.inputs[spec["cotangent"]])
+        except RuntimeError as e:
+            raise StudentError("bad_return", f"autograd failed on what {producer} returned: {e}") from None
+        if grad is None:
+            raise StudentError("bad_return", f"what {producer} returned does not depend on {spec['wrt']} "
+                                             f"through autograd")
+        return grad
+
+
+def _output(ref: dict, name: str, run: _Run, taken: dict) -> np.ndarray:
     def value(i: int, part: dict):
-        return taken[name, i] if (name, i) in taken else _resolve(part, inputs, results, program)
+        return taken[name, i] if (name, i) in taken else run.resolve(part)
 
     if "stack" not in ref:
         return _as_plain_array(value(0, ref), name)
@@ -86,31 +224,12 @@ def _output(ref: dict, name: str, inputs: dict, results: list, program: dict, ta
     return np.stack(parts)
 
 
-def _resolve(arg: dict, inputs: dict, results: list, program: dict):
-    if "input" in arg:
-        value = inputs[arg["input"]]
-        return value if arg.get("index") is None else value[arg["index"]]
-    ref = arg["returned"]
-    value = results[ref["call"]]
-    producer = program["calls"][ref["call"]]["function"]
-    index, key = ref.get("index"), ref.get("key")
-    if index is not None:
-        if not isinstance(value, (tuple, list)):
-            raise StudentError("bad_return", f"{producer} must return a tuple, e.g. (out, cache); "
-                                             f"it returned {_type_name(value)}")
-        if index >= len(value):
-            raise StudentError("bad_return", f"{producer} returned {len(value)} items; at least {index + 1} are expected")
-        value = value[index]
-    if key is not None:
-        if not isinstance(value, dict) or key not in value:
-            raise StudentError("bad_return", f"after {producer}, its state has no entry {key!r}")
-        value = value[key]
-    return value
-
-
 def _as_plain_array(value, name: str) -> np.ndarray:
-    """Only plain numeric arrays leave: a subclass, an object array, a tensor or a
-    list is refused here, and the grader refuses anything else on its side."""
+    """Only plain numeric arrays leave: a subclass, an object array or a list is
+    refused here, and the grader refuses anything else on its side. A torch
+    tensor (exactly that type) is copied out as its array."""
+    if "torch" in sys.modules and torch_support().is_tensor(value):
+        value = torch_support().to_numpy(value)
     if type(value) is np.ndarray or isinstance(value, (np.generic, bool, int, float)):
         array = np.asarray(value)
         if type(array) is np.ndarray and array.dtype.kind in "biuf":

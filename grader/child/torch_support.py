@@ -1,0 +1,163 @@
+"""What programs of torch assignments need in the process running student code:
+tensors made from the grader's arrays, gradients by autograd, the builtins of
+the training task, and the guard against forbidden torch functions.
+
+Loaded by ``program.py`` only when a program asks for torch, so that the child
+of a numpy assignment never imports it. Like the rest of this folder it never
+imports the rest of ``grader``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch.overrides import TorchFunctionMode
+from torch.utils._python_dispatch import TorchDispatchMode
+
+
+def to_tensor(array: np.ndarray, device: str, requires_grad: bool = False) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(array)).to(device).requires_grad_(requires_grad)
+
+
+def is_tensor(value) -> bool:
+    """Exactly a tensor or parameter: a subclass could override what it reports."""
+    return type(value) in (torch.Tensor, torch.nn.Parameter)
+
+
+def to_numpy(value) -> np.ndarray:
+    # Through the base class's own methods: nothing the tensor carries runs.
+    t = torch.Tensor.detach(value).cpu()
+    if t.dtype in (torch.bfloat16, torch.float16):
+        t = t.float()  # numpy has no bfloat16; half precision is compared as float32
+    return t.numpy()
+
+
+def gradient(of, wrt: torch.Tensor, cotangent: np.ndarray) -> torch.Tensor | None:
+    """d sum(of * cotangent) / d wrt, or None where ``of`` does not depend on ``wrt``."""
+    weights = torch.as_tensor(cotangent, dtype=of.dtype, device=of.device)
+    (grad,) = torch.autograd.grad(of, [wrt], grad_outputs=weights, allow_unused=True)
+    return grad
+
+
+# -- builtins of torch programs ----------------------------------------------
+
+
+def images(pixels: np.ndarray) -> torch.Tensor:
+    """uint8 images (N, H, W) as the float32 tensor (N, 1, H, W) in [0, 1] that
+    ``train`` and ``predict`` receive."""
+    return torch.from_numpy(pixels).unsqueeze(1).float().div_(255)
+
+
+def labels(classes: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(classes).long()
+
+
+def floats(values) -> np.ndarray:
+    """A list or tensor of real numbers (a training curve) as a float64 array."""
+    if is_tensor(values):
+        values = to_numpy(values)
+    array = np.asarray(values if isinstance(values, (list, tuple, np.ndarray)) else [], dtype=object)
+    if array.ndim != 1 or not all(isinstance(v, (int, float, np.integer, np.floating)) for v in array):
+        return np.zeros(0)
+    return array.astype(np.float64)
+
+
+def warm_up(device: str) -> np.ndarray:
+    """Initialise CUDA, cuBLAS and cuDNN before anything is timed: they cost
+    the first caller hundreds of milliseconds that are not the student's."""
+    if device.startswith("cuda"):
+        x = torch.randn(64, 3, 28, 28, device=device, requires_grad=True)
+        w = torch.randn(8, 3, 3, 3, device=device, requires_grad=True)
+        y = F.conv2d(x, w, padding=1).flatten(1) @ torch.randn(8 * 28 * 28, 10, device=device)
+        y.sum().backward()
+        torch.cuda.synchronize(device)
+    return np.zeros(0)
+
+
+def placement(model) -> np.ndarray:
+    """[tensors on a CUDA device, tensors] over the model's parameters and buffers."""
+    if not isinstance(model, torch.nn.Module):
+        return np.array([0, -1])
+    tensors = [*model.parameters(), *model.buffers()]
+    return np.array([sum(t.is_cuda for t in tensors), len(tensors)])
+
+
+def conv2d(x, weight, bias, stride=1, padding=0):
+    """torch's own convolution in exact float32 (cuDNN would use TF32 otherwise:
+    about 3e-4 relative error, and an unfair speed baseline)."""
+    with _exact_float32():
+        return F.conv2d(x, weight, bias, stride=stride, padding=padding)
+
+
+@contextlib.contextmanager
+def _exact_float32():
+    saved = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = saved
+
+
+BUILTINS = {"images": images, "labels": labels, "floats": floats, "warm_up": warm_up, "placement": placement,
+            "conv2d": conv2d}
+
+
+# -- forbidden functions ---------------------------------------------------------
+
+
+class ForbiddenCall(Exception):
+    def __init__(self, name: str):
+        super().__init__(name)
+        self.name = name
+
+
+def _resolve(dotted: str):
+    """The object a dotted name such as ``torch.nn.functional.conv2d`` names, or None."""
+    parts = dotted.split(".")
+    if parts[0] != "torch":
+        return None
+    value = torch
+    for part in parts[1:]:
+        value = getattr(value, part, None)
+        if value is None:
+            return None
+    return value
+
+
+@contextlib.contextmanager
+def forbidding(names: list[str], enforce: bool = True):
+    """Refuse the torch functions ``names`` while the student's code runs.
+
+    Two layers: a TorchFunctionMode sees calls of Python-level torch functions
+    (``F.conv2d``, ``torch.conv2d``, ``nn.Conv2d``'s forward); a
+    TorchDispatchMode sees the ATen operators underneath (``torch.ops.aten.
+    convolution`` called directly, or reached by any other path). Code that
+    pops the modes off torch's stack can get past them; the static scan of the
+    source (``grader/forbidden.py``) is the other half.
+
+    ``enforce=False`` intercepts the same calls and lets them through: a
+    trusted baseline timed against the student's code pays the same overhead."""
+    if not names:
+        yield
+        return
+    objects = {id(obj): name for name in names if (obj := _resolve(name)) is not None and callable(obj)}
+    packets = {name.rpartition(".")[2] for name in names if name.startswith("torch.ops.aten.")}
+
+    class Functions(TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            if enforce and id(func) in objects:
+                raise ForbiddenCall(objects[id(func)])
+            return func(*args, **(kwargs or {}))
+
+    class Operators(TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            if enforce and func.overloadpacket.__name__ in packets:
+                raise ForbiddenCall(f"torch.ops.aten.{func.overloadpacket.__name__}")
+            return func(*args, **(kwargs or {}))
+
+    with Functions(), (Operators() if packets else contextlib.nullcontext()):
+        yield
