@@ -9,6 +9,8 @@ import os
 import sys
 import traceback
 
+from grader.formats import FORMATS
+
 # Exit statuses of every command.
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3  # FAILED: below --fail-under, drift, failing checks
 
@@ -34,8 +36,11 @@ def build_parser() -> argparse.ArgumentParser:
     grade = sub["grade"]
     grade.add_argument("path", help="submission: a folder holding the assignment's module, or a .py file")
     grade.add_argument("-a", "--assignment", help="assignment name (default: inferred from the path)")
+    grade.add_argument("--format", choices=FORMATS, default="text", help="what to print (default: text)")
     grade.add_argument("--json", metavar="FILE", help="also write Gradescope-style results.json to FILE")
-    grade.add_argument("--format", choices=("text", "json"), default="text", help="what to print (default: text)")
+    grade.add_argument("--markdown", metavar="FILE", help="also write the markdown report (for a CI job summary)")
+    grade.add_argument("--junit", metavar="FILE", help="also write JUnit XML (one testcase per case) to FILE")
+    grade.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report with figures")
     grade.add_argument("--fail-under", type=float, metavar="PCT", help="exit 1 when the score is below PCT percent")
     batch = sub["grade-batch"]
     batch.add_argument("folder", help="one folder, .py, .zip or .ipynb per student")

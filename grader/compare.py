@@ -114,3 +114,50 @@ def _patterns(got: np.ndarray, ref: np.ndarray, checked: np.ndarray, tol: Tolera
 
 def _index(idx) -> str:
     return "index (" + ", ".join(str(int(i)) for i in idx) + ")"
+
+
+ERROR_MAP_SIDE = 64  # elements on the longer side of an error map at most: a picture, not a copy of the output
+
+
+def error_map(name: str, actual: np.ndarray, expected: Expected | Property, tol: Tolerance) -> dict | None:
+    """Where a failed array output of 2+ dimensions is wrong, for the HTML report.
+
+    The 2-D plane (over the leading axes) holding the worst element; each wrong
+    element's error rounded to its power of ten (a NaN or infinite output counts
+    as infinitely wrong), 0 where the element is within tolerance; at most
+    ERROR_MAP_SIDE on a side, as block maxima so that no wrong element vanishes.
+    Decades rather than errors: even the map of an all-zero output (whose error
+    is the expected value) tells orders of magnitude, never values. None when
+    there is nothing to draw (right, another shape, a Property, fewer than 2
+    dimensions)."""
+    if not isinstance(expected, Expected) or np.ndim(expected.value) < 2 or actual.dtype.kind not in "fiub":
+        return None
+    ref = np.asarray(expected.value, dtype=np.float64)
+    fitted = _fit_shape(actual, ref)
+    if fitted is None:
+        return None
+    got = fitted.astype(np.float64)
+    checked = np.ones(ref.shape, dtype=bool) if expected.free is None else ~expected.free
+    with np.errstate(invalid="ignore"):
+        error = np.where(checked, np.where(np.isfinite(got), np.abs(got - ref), np.inf), 0.0)
+        allowed = _allowed_error(ref, tol)
+        wrong = error > allowed
+        if not wrong.any():
+            return None
+        leading = np.unravel_index(np.argmax(np.where(wrong, error / allowed, 0.0)), ref.shape)[:-2]
+    plane = np.where(wrong, error, 0.0)[leading]
+    decades = np.zeros_like(plane)
+    np.power(10.0, np.round(np.log10(plane, where=plane > 0, out=np.zeros_like(plane))), where=plane > 0, out=decades)
+    block = -(-max(plane.shape) // ERROR_MAP_SIDE)
+    rows, cols = -(-plane.shape[0] // block), -(-plane.shape[1] // block)
+    padded = np.zeros((rows * block, cols * block))
+    padded[:plane.shape[0], :plane.shape[1]] = decades
+    return {
+        "output": name,
+        "plane": f"{name}[{', '.join(str(int(i)) for i in leading)}, :, :]" if leading else name,
+        "shape": tuple(ref.shape),
+        "block": block,
+        "wrong": int(wrong.sum()),
+        "size": int(ref.size),
+        "map": padded.reshape(rows, block, cols, block).max(axis=(1, 3)),
+    }

@@ -74,18 +74,12 @@ def stub_source(source: str, filename: str) -> str:
     return stub
 
 
-def template_environment(course: Course):
-    import jinja2  # only instructors generate; graders need numpy and torch alone
-
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(course.root / "templates"), keep_trailing_newline=True,
-                              undefined=jinja2.StrictUndefined)
-
-
 def render(course: Course, suites: list[Suite]) -> dict[Path, str]:
     """Every generated file, by path, with its content."""
-    from grader.notebooks import notebook_path, render_notebook
+    import jinja2  # only instructors generate; graders need numpy and torch alone
 
-    env = template_environment(course)
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(course.root / "templates"), keep_trailing_newline=True,
+                             undefined=jinja2.StrictUndefined)
     files = {}
     for suite in suites:
         solution_dir = course.solution_dir(suite)
@@ -93,10 +87,9 @@ def render(course: Course, suites: list[Suite]) -> dict[Path, str]:
         module_path = solution_dir / f"{suite.module}.py"
         source = module_path.read_text()
         name = f"{suite.folder}/{module_path.name}"
-        body = stub_source(source, name)
-        stub = env.get_template("student_module.py.j2").render(suite=suite, origin=name, body=body)
+        stub = env.get_template("student_module.py.j2").render(suite=suite, origin=name,
+                                                               body=stub_source(source, name))
         files[target / module_path.name] = stub
-        files[notebook_path(course, suite)] = render_notebook(env, course, suite, body)
         files[course.root / "examples" / "submissions" / suite.assignment / "stub.py"] = stub
         for test in sorted(solution_dir.glob("test_*.py")):
             files[target / test.name] = test.read_text()

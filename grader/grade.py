@@ -7,7 +7,6 @@ the student's functions run in a ``Sandbox`` that only ever sees inputs.
 from __future__ import annotations
 
 import contextlib
-import json
 import statistics
 import sys
 import tempfile
@@ -18,7 +17,7 @@ from typing import Mapping
 import numpy as np
 import torch
 
-from grader.compare import as_expected, compare, matches
+from grader.compare import as_expected, compare, error_map, matches
 from grader.course import Course, Secret, SecretError, infer_assignment
 from grader.submissions import SubmissionError, materialize
 from grader.mutants import mutant_outputs
@@ -165,8 +164,11 @@ def _grade_case(fn: GradedFunction, program: dict, case: Case, expected: dict, o
     score = case.points * (len(expected) - len(failed)) / len(expected)
     bugs = _recognised_bugs(fn, program, case.inputs, {n: outcome.outputs[n] for n in failed if n in outcome.outputs},
                             solution)
+    # For the HTML report only: where each failed array output is wrong.
+    maps = [m for n in failed if n in outcome.outputs
+            and (m := error_map(n, outcome.outputs[n], expected[n], fn.tolerance)) is not None]
     return CaseResult(case.name, score, case.points, messages, [f"{b.hint} [{b.name}]" for b in bugs],
-                      [b.name for b in bugs])
+                      [b.name for b in bugs], details={"error_maps": maps} if maps else {})
 
 
 def _grade_speed(fn: GradedFunction, program: dict, case: Case, student, reference: _LazySandbox, limit: float,
@@ -221,6 +223,7 @@ def _recognised_bugs(fn: GradedFunction, program: dict, inputs: Mapping, failed:
 
 def main(args) -> int:
     from grader.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+    from grader.formats import render, unavailable
     from grader.suites import SUITES, UnknownAssignment, get_suite
 
     path = Path(args.path)
@@ -238,13 +241,19 @@ def main(args) -> int:
     except SecretError as e:
         print(f"dlgrade grade: {e}", file=sys.stderr)
         return EXIT_USAGE
+    files = {fmt: target for fmt in ("json", "markdown", "junit", "html") if (target := getattr(args, fmt))}
+    for fmt in {args.format, *files}:
+        if problem := unavailable(fmt):  # said before grading, not after
+            print(f"dlgrade grade: {problem}", file=sys.stderr)
+            return EXIT_USAGE
     result = grade_submission(suite, path, secret)
-    if args.json:
-        write_text_atomically(Path(args.json), json.dumps(result.to_gradescope(), indent=2))
-    if args.format == "json":
-        print(json.dumps(result.to_gradescope(), indent=2))
-    else:
-        print(result.to_text())
+    for fmt, target in files.items():
+        try:
+            write_text_atomically(Path(target), render(result, fmt))
+        except OSError as e:
+            print(f"dlgrade grade: cannot write the {fmt} report to {target}: {e.strerror or e}", file=sys.stderr)
+            return EXIT_USAGE
+    print(render(result, args.format).rstrip("\n"))
     if args.fail_under is not None and result.percent < args.fail_under:
         print(f"score {result.percent:.1f}% is below --fail-under {args.fail_under:g}%", file=sys.stderr)
         return EXIT_FAILED

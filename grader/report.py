@@ -1,4 +1,5 @@
-"""Grading results, and their renderings: Gradescope's results.json and text."""
+"""Grading results, and their renderings: Gradescope's results.json and text
+(markdown, JUnit XML and HTML are in ``grader.formats``)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 @dataclass
@@ -17,6 +19,11 @@ class CaseResult:
     hints: list[str] = field(default_factory=list)
     bugs: list[str] = field(default_factory=list)  # names of the catalogued bugs recognised
     speed: bool = False  # efficiency points rather than correctness
+    # Data for the HTML report's figures only (never in results.json or the
+    # text): the keys that ``grader.formats.FIGURES`` knows how to draw, e.g.
+    # "error_maps" (attached by the grader to a failed array output),
+    # "training_curve", "confusion_matrix". Values never hold expected outputs.
+    details: dict[str, Any] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -37,24 +44,37 @@ class FunctionResult:
     def max_score(self) -> float:
         return sum(c.max_score for c in self.cases)
 
-    def output(self) -> str:
+    @property
+    def summary(self) -> str:
+        return f"{sum(c.passed for c in self.cases)} of {len(self.cases)} cases passed"
+
+    @property
+    def hints(self) -> list[str]:
+        """Each recognised bug's hint once."""
+        return list(dict.fromkeys(h for c in self.cases for h in c.hints))
+
+    def failure_groups(self) -> list[tuple[str, float, list[str], list[CaseResult]]]:
         """Failed cases grouped by identical feedback (one missing function reads
-        as one line, not one per case), then each recognised bug's hint once."""
-        lines = [f"{sum(c.passed for c in self.cases)} of {len(self.cases)} cases passed"]
+        as one line, not one per case): (which cases, points lost, messages, cases)."""
         groups: dict[tuple, list[CaseResult]] = {}
         for c in self.cases:
             if not c.passed:
                 groups.setdefault(tuple(c.messages), []).append(c)
+        found = []
         for messages, cases in groups.items():
-            lost = sum(c.max_score - c.score for c in cases)
             if len(cases) == len(self.cases) > 1:
                 which = f"all {len(cases)} cases"
             else:
                 which = ("case " if len(cases) == 1 else "cases ") + ", ".join(f"'{c.name}'" for c in cases)
+            found.append((which, sum(c.max_score - c.score for c in cases), list(messages), cases))
+        return found
+
+    def output(self) -> str:
+        lines = [self.summary]
+        for which, lost, messages, _ in self.failure_groups():
             lines.append(f"- {which} (-{lost:g}):")
             lines += [f"    {line}" for m in messages for line in m.splitlines()]
-        hints = dict.fromkeys(h for c in self.cases for h in c.hints)
-        lines += [f"hint: {h}" for h in hints]
+        lines += [f"hint: {h}" for h in self.hints]
         lines += self.notes
         return "\n".join(lines)
 
@@ -104,6 +124,8 @@ class GradeResult:
                     "output": f.output(),
                     "visibility": "visible",
                     "status": "passed" if f.score >= f.max_score else "failed",
+                    # read by `dlgrade report` for the class's most frequent bugs
+                    "extra_data": {"bugs": list(dict.fromkeys(b for c in f.cases for b in c.bugs))},
                 }
                 for f in self.functions
             ],

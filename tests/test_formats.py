@@ -1,0 +1,232 @@
+"""Markdown, JUnit XML and HTML reports: what they show, that they are well
+formed whatever a student's exception message holds, and that no expected
+value reaches them."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+
+from grader.compare import error_map
+from grader.course import Course, Secret
+from grader.formats import FIGURES, code_block, render, to_html, to_junit, to_markdown, unavailable
+from grader.grade import grade_submission
+from grader.report import CaseResult, FunctionResult, GradeResult
+from grader.spec import Expected, Tolerance
+from tests.toy import SUITE, make_course
+
+COURSE = Course.locate()
+HOSTILE = "bad \x00\x1b ``` <script>alert(1)</script> ]]> &amp;"
+TRIPLED = f'''
+def scale_forward(x):
+    return 3 * x, None
+
+
+def shift_forward(x):
+    raise ValueError({HOSTILE!r})
+'''
+ZEROS = '''
+import numpy as np
+
+
+def scale_forward(x):
+    return np.zeros_like(x), None
+
+
+def shift_forward(x):
+    return np.zeros_like(x), None
+'''
+PNG = re.compile(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """The toy suite graded for two submissions: one with a catalogued bug and a
+    hostile exception message, one that returns zeros (its error is the
+    expected value itself)."""
+    root = tmp_path_factory.mktemp("formats")
+    course = Course(root / "course")
+    make_course(course.root)
+    results = {}
+    for name, source in (("tripled", TRIPLED), ("zeros", ZEROS)):
+        path = root / name / "toy.py"
+        path.parent.mkdir()
+        path.write_text(source)
+        results[name] = grade_submission(SUITE, path, Secret("formats"), course)
+    return results
+
+
+def expected_values(secret: str = "formats") -> list[np.ndarray]:
+    return [np.asarray(v) for fn in SUITE.functions for case in fn.cases(Secret(secret).rng("toy", fn.name))
+            for v in fn.reference(case.inputs).values()]
+
+
+def test_markdown_has_score_table_and_failed_cases(graded):
+    result = graded["tripled"]
+    text = to_markdown(result)
+    assert text.startswith(f"## ❌ toy: 0 / {result.max_score:g} (0.0%)")
+    assert "| ❌ | `scale_forward` | 0 / 2 |" in text and "| ❌ | `shift_forward` | 0 / 2 |" in text
+    assert "you multiply by three [tripled]" in text  # the recognised bug's hint
+    assert "out is wrong at 12 of 12 elements" in text
+    # The hostile message sits in a fence longer than its own backtick run.
+    fence = re.search(r"^\s*(`{4,})text\n.*?ValueError: bad", text, re.S | re.M)
+    assert fence and text.count(fence.group(1)) == 2
+
+
+def test_code_block_fence_outgrows_backticks_inside():
+    assert code_block("a ````` b").startswith("``````text\n")
+    assert code_block("plain") == "```text\nplain\n```"
+
+
+def test_junit_is_valid_xml_with_one_testcase_per_case(graded):
+    result = graded["tripled"]
+    root = ET.fromstring(to_junit(result).encode())
+    suite = root.find("testsuite")
+    assert suite.get("name") == "toy"
+    cases = suite.findall("testcase")
+    assert [(c.get("classname"), c.get("name")) for c in cases] == \
+        [(f.name, c.name) for f in result.functions for c in f.cases]
+    assert int(suite.get("tests")) == len(cases) == 4 and int(suite.get("failures")) == 4
+    failure = cases[-1].find("failure")
+    assert "ValueError: bad" in failure.get("message") and "<script>" in failure.text  # as text, escaped
+    assert "\x00" not in failure.text and "\ufffd" in failure.text  # XML 1.0 cannot carry NUL
+    assert "hint: you multiply by three [tripled]" in cases[0].find("failure").text
+    assert {p.get("name"): p.get("value") for p in suite.find("properties")}["score"] == "0"
+
+
+def test_junit_reports_a_grader_error_as_an_error():
+    result = GradeResult("toy", "x.py", [], status="error", message="the grader failed on this submission: boom")
+    suite = ET.fromstring(to_junit(result).encode()).find("testsuite")
+    assert suite.get("errors") == "1" and suite.find("testcase/error").get("message").endswith("boom")
+
+
+def test_error_map_is_attached_to_failed_array_outputs_only(graded):
+    scale, shift = graded["tripled"].functions
+    maps = [m for c in scale.cases for m in c.details["error_maps"]]
+    assert [m["shape"] for m in maps] == [(3, 4), (1, 4)] and all(m["output"] == "out" for m in maps)
+    assert all(not c.details for c in shift.cases)  # an exception: nothing to draw
+    # Not in the Gradescope JSON, the text or the markdown; the per-test bugs are.
+    data = graded["tripled"].to_gradescope()
+    assert "error_maps" not in json.dumps(data) and "map" not in graded["tripled"].to_text()
+    assert data["tests"][0]["extra_data"] == {"bugs": ["tripled"]}
+    assert data["tests"][1]["extra_data"] == {"bugs": []}
+
+
+def test_error_map_tells_magnitudes_never_values(graded):
+    """An all-zero output's error is |expected|: the map keeps its decade only."""
+    case = graded["zeros"].functions[0].cases[0]
+    expected = 2 * Secret("formats").rng("toy", "scale_forward").standard_normal((3, 4))
+    (m,) = case.details["error_maps"]
+    assert m["map"].shape == (3, 4)
+    np.testing.assert_array_equal(m["map"], 10.0 ** np.round(np.log10(np.abs(expected))))
+    assert not np.allclose(m["map"], np.abs(expected))
+
+
+def test_error_map_crops_to_the_worst_plane_and_downsamples_by_block_maxima():
+    ref = np.zeros((2, 3, 130, 70))
+    got = ref.copy()
+    got[1, 2, 129, 0] = 5.0  # the worst element
+    got[0, 0, 0, 0] = 0.01
+    m = error_map("out", got, Expected(ref), Tolerance())
+    assert m["plane"] == "out[1, 2, :, :]" and m["block"] == 3 and m["map"].shape == (44, 24)
+    assert m["map"][43, 0] == 10.0 and np.count_nonzero(m["map"]) == 1  # 5 -> its decade; the block survives
+    nan = got.copy()
+    nan[0, 1, 3, 4] = np.nan
+    assert np.isinf(error_map("out", nan, Expected(ref), Tolerance())["map"]).sum() == 1
+    assert error_map("out", ref, Expected(ref), Tolerance()) is None  # right
+    assert error_map("out", got[0], Expected(ref), Tolerance()) is None  # another shape
+    assert error_map("out", np.ones(4), Expected(np.zeros(4)), Tolerance()) is None  # 1-d
+
+
+def test_html_shows_score_messages_hints_and_embedded_pngs(graded):
+    html = to_html(graded["tripled"])
+    assert 'id="score"' in html and f"0 / {graded['tripled'].max_score:g} points" in html
+    assert "you multiply by three [tripled]" in html and "out is wrong at 12 of 12 elements" in html
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # autoescaped
+    images = [base64.b64decode(uri) for uri in PNG.findall(html)]
+    assert len(images) == 2 and all(png.startswith(b"\x89PNG\r\n\x1a\n") for png in images)
+    assert "http" not in html.replace("http-equiv", "")  # self-contained: nothing fetched
+
+
+def test_html_holds_no_expected_value_beyond_the_text_feedback(graded):
+    """The page shows the text report's messages (whose max abs error of an
+    all-zero output is the largest |expected|, as in every format) and nothing
+    more: no other expected value, at any usual precision."""
+    page = PNG.sub("", to_html(graded["zeros"]))
+    feedback = graded["zeros"].to_text()
+    for value in np.concatenate([v.ravel() for v in expected_values()]):
+        for shown in (f"{value:.3g}", f"{abs(value):.3g}", f"{value:.4f}", f"{abs(value):.4f}"):
+            if len(shown.lstrip("-0.")) >= 3:  # short strings like "1.5" occur in CSS by chance
+                assert shown not in page or shown in feedback, shown
+
+
+def test_html_draws_the_cnn_figures_from_case_details():
+    case = CaseResult("train on MNIST", 1.0, 1.0, details={
+        "training_curve": {"training loss": [2.3, 1.1, 0.6], "test accuracy": [0.4, 0.8, 0.9]},
+        "confusion_matrix": {"matrix": np.eye(10, dtype=int) * 9 + 1, "labels": list("0123456789")},
+    })
+    html = to_html(GradeResult("cnn", "cnn.py", [FunctionResult("train_cnn", [case])]))
+    assert set(FIGURES) >= {"error_maps", "training_curve", "confusion_matrix"}
+    assert len(PNG.findall(html)) == 2
+    assert "case &#39;train on MNIST&#39;: training curve" in html and "confusion matrix" in html
+
+
+def test_unavailable_names_the_missing_package(monkeypatch):
+    assert unavailable("markdown") is None and unavailable("html") is None
+    monkeypatch.setitem(sys.modules, "jinja2", None)
+    assert "jinja2" in unavailable("html") and "dlgrade[feedback]" in unavailable("html")
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium is not installed (apt-get install chromium)")
+def test_html_renders_in_headless_chromium(graded, tmp_path):
+    """A real browser shows the score and decodes every embedded PNG (a test-only
+    script reports the images' widths once the page has loaded)."""
+    probe = ("<script>addEventListener('load', () => document.body.dataset.widths = "
+             "[...document.images].map(i => i.naturalWidth).join(','))</script></body>")
+    page = tmp_path / "report.html"
+    page.write_text(to_html(graded["tripled"]).replace("</body>", probe))
+    run = subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                          "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                          f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", page.as_uri()],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert re.search(r'id="score">\s*0 / 4 points \(0\.0%\)', run.stdout)
+    widths = re.search(r'data-widths="([^"]*)"', run.stdout).group(1).split(",")
+    assert len(widths) == 2 and all(int(w) > 100 for w in widths)
+
+
+@pytest.fixture(scope="module")
+def cli_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cli")
+    run = subprocess.run([sys.executable, "-m", "grader", "grade", "examples/submissions/losses/buggy.py",
+                          "--format", "junit", "--json", str(out / "results.json"), "--markdown", str(out / "summary.md"),
+                          "--html", str(out / "report.html"), "--junit", str(out / "junit.xml")],
+                         capture_output=True, text=True, cwd=COURSE.root, env={**os.environ, "DLGRADE_SEED": "formats"})
+    return run, out
+
+
+def test_grade_writes_every_format_alongside(cli_run):
+    run, out = cli_run
+    assert run.returncode == 0, run.stderr
+    assert ET.fromstring(run.stdout.encode()).find("testsuite").get("name") == "losses"
+    assert (out / "junit.xml").read_text().strip() == run.stdout.strip()
+    data = json.loads((out / "results.json").read_text())
+    assert 0 < data["score"] < data["max_score"]
+    summary = (out / "summary.md").read_text()
+    assert summary.startswith(f"## ❌ losses: {data['score']:g} / {data['max_score']:g}")
+    html = (out / "report.html").read_text()
+    assert f"{data['score']:g} / {data['max_score']:g} points" in html and PNG.search(html)
+
+
+def test_render_covers_every_format(graded):
+    for fmt in ("text", "json", "markdown", "junit", "html"):
+        assert "toy" in render(graded["tripled"], fmt)
