@@ -81,18 +81,28 @@ def pytest_runtest_logreport(report):
         _outcomes.setdefault(fn, []).append((report.passed, "" if report.passed else _reason(report)))
 
 
-def pytest_terminal_summary(terminalreporter):
-    if not _outcomes:
-        return
-    write = terminalreporter.write_line
-    width = max(len(f) for f in _outcomes)
-    write("")
-    for fn, results in _outcomes.items():
+def summary_lines(outcomes: dict[str, list[tuple[bool, str]]]) -> list[str]:
+    """One line per function (ok or FAIL, checks passed, the distinct reasons of
+    the failures), then the count of passing checks. Also used by ``%check`` in
+    the student notebooks (grader/notebook_checks.py)."""
+    width = max(len(f) for f in outcomes)
+    lines = []
+    for fn, results in outcomes.items():
         passed = sum(ok for ok, _ in results)
         reasons = list(dict.fromkeys(r for ok, r in results if not ok))
         mark = "ok  " if passed == len(results) else "FAIL"
-        write(f"  {mark} {fn:<{width}}  {passed}/{len(results)}  {'; '.join(reasons)}".rstrip())
-    total = sum(len(r) for r in _outcomes.values())
-    passed = sum(ok for r in _outcomes.values() for ok, _ in r)
-    write(f"\n{passed} of {total} public checks pass."
-          + ("" if passed == total else " Run `pytest test_public.py` in the folder for full tracebacks."))
+        lines.append(f"  {mark} {fn:<{width}}  {passed}/{len(results)}  {'; '.join(reasons)}".rstrip())
+    total = sum(len(r) for r in outcomes.values())
+    passed = sum(ok for r in outcomes.values() for ok, _ in r)
+    return lines + [f"{passed} of {total} public checks pass."]
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not _outcomes:
+        return
+    *per_function, total = summary_lines(_outcomes)
+    for line in ["", *per_function, ""]:
+        terminalreporter.write_line(line)
+    all_pass = all(ok for results in _outcomes.values() for ok, _ in results)
+    terminalreporter.write_line(total + ("" if all_pass else
+                                         " Run `pytest test_public.py` in the folder for full tracebacks."))

@@ -74,12 +74,18 @@ def stub_source(source: str, filename: str) -> str:
     return stub
 
 
-def render(course: Course, suites: list[Suite]) -> dict[Path, str]:
-    """Every generated file, by path, with its content."""
+def template_environment(course: Course):
     import jinja2  # only instructors generate; graders need numpy and torch alone
 
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(course.root / "templates"), keep_trailing_newline=True,
-                             undefined=jinja2.StrictUndefined)
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(course.root / "templates"), keep_trailing_newline=True,
+                              undefined=jinja2.StrictUndefined)
+
+
+def render(course: Course, suites: list[Suite]) -> dict[Path, str]:
+    """Every generated file, by path, with its content."""
+    from grader.notebooks import notebook_path, render_notebook
+
+    env = template_environment(course)
     files = {}
     for suite in suites:
         solution_dir = course.solution_dir(suite)
@@ -87,9 +93,10 @@ def render(course: Course, suites: list[Suite]) -> dict[Path, str]:
         module_path = solution_dir / f"{suite.module}.py"
         source = module_path.read_text()
         name = f"{suite.folder}/{module_path.name}"
-        stub = env.get_template("student_module.py.j2").render(suite=suite, origin=name,
-                                                               body=stub_source(source, name))
+        body = stub_source(source, name)
+        stub = env.get_template("student_module.py.j2").render(suite=suite, origin=name, body=body)
         files[target / module_path.name] = stub
+        files[notebook_path(course, suite)] = render_notebook(env, course, suite, body)
         files[course.root / "examples" / "submissions" / suite.assignment / "stub.py"] = stub
         for test in sorted(solution_dir.glob("test_*.py")):
             files[target / test.name] = test.read_text()

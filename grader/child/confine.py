@@ -1,6 +1,6 @@
 """Confinement the untrusted process applies to itself before it imports the
-submission (a fresh single-threaded interpreter: safer than doing it between
-fork and exec in the grader).
+submission (a single-threaded process freshly forked from a zygote that never
+ran student code: safer than doing it between fork and exec in the grader).
 
 In order: private network and mount namespaces where the kernel allows them
 (as root, or through a user namespace): no network but a downed loopback, and
@@ -60,7 +60,9 @@ def confine(limits: dict) -> dict[str, str]:
 
 class ForbiddenModules:
     """A meta path finder that refuses the assignment's forbidden modules, however
-    they are imported (import, __import__, importlib); none is loaded before."""
+    they are imported (import, __import__, importlib). It cannot take back a
+    module already loaded: the grader never forks a child whose zygote holds
+    one (``Limits.preload``)."""
 
     def __init__(self, names: tuple[str, ...]):
         self.names = names

@@ -1,33 +1,30 @@
-"""Entry point of the untrusted process: import the submission, then answer
-case requests until the grader closes the pipe.
+"""What the untrusted process does: confine itself, import the submission,
+then answer case requests until the grader closes the pipe.
 
-Started as ``python -I main.py REQUEST_FD RESULT_FD MODULE_FILE LIMITS_JSON``. It
-confines itself (``confine.py``), then imports the submission. It receives
-inputs and programs only, never expected values or the suite, and sends back
-plain arrays or an error message. Everything here depends on numpy and the
-standard library only; this folder must never import the rest of ``grader``.
+``serve`` runs in a process freshly forked by the zygote (``zygote.py``), which
+has set up its descriptors, folder and environment. It confines itself
+(``confine.py``), then imports the submission. It receives inputs and programs
+only, never expected values or the suite, and sends back plain arrays or an
+error message. Everything here depends on numpy and the standard library only;
+this folder must never import the rest of ``grader``.
 """
 
 import importlib.util
-import json
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from confine import confine  # noqa: E402
-from program import StudentError, describe_exception, run_program  # noqa: E402
-from wire import MAX_MESSAGE_BYTES, encode, read_message  # noqa: E402
+from confine import confine
+from program import StudentError, describe_exception, run_program
+from wire import MAX_MESSAGE_BYTES, encode, read_message
 
 
-def main() -> None:
-    request_fd, result_fd, module_file, limits = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+def serve(request_fd: int, result_fd: int, module_file: str, limits: dict) -> None:
     # Our own references to the pipes: student code that closes fd 0-2 or
     # rebinds sys.stdout cannot touch them.
     requests = os.fdopen(request_fd, "rb", buffering=0)
     results = os.fdopen(result_fd, "wb", buffering=0)
-    sys.path.remove(os.path.dirname(os.path.abspath(__file__)))
     sys.path.insert(0, os.path.dirname(module_file))
-    guarantees = confine(json.loads(limits))
+    guarantees = confine(limits)
 
     try:
         module = import_submission(module_file)
@@ -81,7 +78,3 @@ def describe_import_error(e: BaseException, module_file: str) -> str:
     if isinstance(e, SystemExit):
         return f"{base} called sys.exit({e.code!r}) while being imported; keep top-level code to definitions"
     return f"importing {base} failed: {describe_exception(e, module_file)}"
-
-
-if __name__ == "__main__":
-    main()
