@@ -21,9 +21,10 @@ backticks, e.g. ``### `sigmoid_forward` ``, starts that function's section. The
 function's code and check cells follow the text right under that heading,
 before the section's first ```` ```python ```` block or next heading; the
 rest of the section comes after the check. Fenced ```` ```python ```` blocks
-become code cells, the rest Markdown. Text before the first function heading
-replaces the docstring as the introduction. Functions without a section come
-after the narrative's, in the module's order.
+become code cells, the rest Markdown. Text before the first heading replaces
+the docstring as the introduction; what follows it up to the first function
+heading comes after the setup cell. Functions without a section come after
+the narrative's, in the module's order.
 
 The notebook holds no outputs and every cell has a fixed id, so the file is
 the same on every run (``dlgrade generate --check`` compares it).
@@ -115,7 +116,7 @@ def parse_narrative(text: str, functions: list[str], filename: str) -> list[Sect
             if any(s.function == name for s in sections):
                 raise NarrativeError(f"{filename}:{number}: a second section for `{name}`")
             sections.append(Section(name))
-        elif not other_fence and HEADING.match(line) and sections[-1].function:
+        elif not other_fence and HEADING.match(line):
             sections[-1].lead_closed = True
         sections[-1].add_line(line)
     if code is not None:
