@@ -7,6 +7,7 @@ the student's functions run in a ``Sandbox`` that only ever sees inputs.
 from __future__ import annotations
 
 import contextlib
+import os
 import statistics
 import sys
 import tempfile
@@ -19,12 +20,15 @@ import torch
 
 from grader.compare import as_expected, compare, error_map, matches
 from grader.course import Course, Secret, SecretError, infer_assignment
+from grader.datasets import DatasetError
+from grader.forbidden import scan
 from grader.submissions import SubmissionError, materialize
 from grader.mutants import mutant_outputs
 from grader.report import CaseResult, FunctionResult, GradeResult, write_text_atomically
 from grader.sandbox import Outcome, Sandbox
 from grader import suites as suites_package
 from grader.spec import Bug, Case, GradedFunction, Property, Suite
+from grader.training import grade_training
 
 # References are small: torch's thread pool only makes them wait for a core
 # that the student's process holds (batch norm: 60 ms a call instead of 0.1 ms),
@@ -32,13 +36,20 @@ from grader.spec import Bug, Case, GradedFunction, Property, Suite
 torch.set_num_threads(1)
 
 
+SKIPPED_POLICIES = ("exclude", "zero")
+
+
 def grade_submission(suite: Suite, path: Path, secret: Secret, course: Course | None = None,
-                     hide: tuple[Path, ...] = ()) -> GradeResult:
+                     hide: tuple[Path, ...] = (), skipped: str = "exclude") -> GradeResult:
     """``hide``: folders the student's code must not see besides the solutions
-    and suites (a batch adds the class's submissions and results)."""
+    and suites (a batch adds the class's submissions and results).
+    ``skipped``: how checks that cannot run here (GPU-only ones on a machine
+    without a GPU) count: "exclude" leaves their points out of the total,
+    "zero" counts them as lost. Either way they are reported as skipped."""
     course = course or Course.locate()
     started = time.perf_counter()
     notices = []
+    device = gpu_device() if suite.gpu else "cpu"
     if secret.is_development:
         notices.append("graded with the development seed: set DLGRADE_SEED for real grading")
     solution = course.solution_file(suite)
@@ -48,18 +59,42 @@ def grade_submission(suite: Suite, path: Path, secret: Secret, course: Course | 
     hide = (course.root / "solutions", Path(suites_package.__file__).parent, *hide)
     with contextlib.ExitStack() as stack:
         scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="dlgrade-submission-")))
+        source = ""
         try:
-            student = stack.enter_context(Sandbox(materialize(path, suite, scratch), suite.module, suite.limits, hide,
-                                                  helpers=path.is_dir()))
+            module_file = materialize(path, suite, scratch)
+            source = module_file.read_text(errors="replace")
+            student = stack.enter_context(Sandbox(module_file, suite.module, suite.limits, hide, helpers=path.is_dir()))
         except SubmissionError as e:
             student = _Unavailable(str(e))
             status, message = "invalid", str(e)
         reference = _LazySandbox(stack, solution, suite.module, suite.limits, hide)
         deadline = time.monotonic() + suite.submission_time_limit
-        functions = [_grade_function(suite, fn, secret, student, reference, solution, deadline)
+        functions = [_grade_function(suite, fn, secret, student, reference, solution, deadline, device, source)
                      for fn in suite.functions]
+        leaderboard = []
+        if suite.training and status == "graded":
+            try:
+                mode = suite.training.gpu if device == "cuda" else suite.training.cpu
+                data = suite.training.data(mode, secret.rng(suite.assignment, suite.training.name))
+            except DatasetError as e:
+                status, message = "error", f"the grader's data for {suite.training.name} is missing: {e}"
+            else:
+                result, leaderboard = grade_training(suite.training, mode, data, student, reference)
+                functions.append(result)
         notices += _confinement_notices(getattr(student, "guarantees", {}))
-    return GradeResult(suite.assignment, str(path), functions, notices, time.perf_counter() - started, status, message)
+    if skipped == "exclude":
+        for case in (c for f in functions for c in f.cases if c.skipped):
+            case.max_score = 0.0
+    return GradeResult(suite.assignment, str(path), functions, notices, time.perf_counter() - started, status, message,
+                       leaderboard)
+
+
+def gpu_device() -> str:
+    """"cuda" where PyTorch sees a GPU, else "cpu"; ``DLGRADE_DEVICE=cpu``
+    forces CPU mode (to try it on a GPU machine)."""
+    if os.environ.get("DLGRADE_DEVICE", "").lower() == "cpu":
+        return "cpu"
+    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def _confinement_notices(guarantees: dict[str, str]) -> list[str]:
@@ -104,15 +139,18 @@ TIMEOUTS_PER_FUNCTION = 2  # after this many, the function's other cases are not
 
 
 def _grade_function(suite: Suite, fn: GradedFunction, secret: Secret, student, reference: _LazySandbox,
-                    solution: Path | None, deadline: float) -> FunctionResult:
-    program = fn.program.to_json()
+                    solution: Path | None, deadline: float, device: str, source: str) -> FunctionResult:
+    program = dict(fn.program.to_json(), device=device, forbidden=list(fn.forbidden))
     limit = fn.time_limit or suite.case_time_limit
     prepared = _prepared_cases(suite, fn, secret)
     cases = [case for case, _ in prepared]
     results, timeouts = [], 0
+    violations = scan(source, fn.name, fn.forbidden)
     for case, expected in prepared:
         remaining = deadline - time.monotonic()
-        if remaining <= 0:
+        if violations:
+            outcome = Outcome(error="forbidden", message="\n".join(v.message(fn.name) for v in violations))
+        elif remaining <= 0:
             outcome = Outcome(error="timeout", message=f"not run: the submission used up its time budget of "
                                                        f"{suite.submission_time_limit:g} s")
         elif timeouts >= TIMEOUTS_PER_FUNCTION:
@@ -124,7 +162,7 @@ def _grade_function(suite: Suite, fn: GradedFunction, secret: Secret, student, r
     notes = []
     if fn.speed:
         speed, note = _grade_speed(fn, program, cases[fn.speed.case], student, reference, limit,
-                                   correct=all(r.passed for r in results))
+                                   correct=all(r.passed for r in results), device=device)
         results.append(speed)
         notes.append(note)
     return FunctionResult(fn.name, results, notes)
@@ -172,8 +210,10 @@ def _grade_case(fn: GradedFunction, program: dict, case: Case, expected: dict, o
 
 
 def _grade_speed(fn: GradedFunction, program: dict, case: Case, student, reference: _LazySandbox, limit: float,
-                 correct: bool) -> tuple[CaseResult, str]:
+                 correct: bool, device: str) -> tuple[CaseResult, str]:
     policy = fn.speed
+    if policy.baseline:
+        return _grade_kernel_speed(fn, program, case, student, limit, correct, device)
     name = f"speed (vs the reference, on '{case.name}')"
     if not correct:
         return CaseResult(name, 0.0, policy.points, ["speed is graded once every case passes"], speed=True), "speed: not graded"
@@ -187,6 +227,30 @@ def _grade_speed(fn: GradedFunction, program: dict, case: Case, student, referen
         return CaseResult(name, policy.points, policy.points, speed=True), note
     return CaseResult(name, 0.0, policy.points, [f"{ratio:.1f}x slower than the reference solution (limit "
                                                  f"{policy.max_ratio:g}x): vectorise the loops"], speed=True), note
+
+
+def _grade_kernel_speed(fn: GradedFunction, program: dict, case: Case, student, limit: float, correct: bool,
+                        device: str) -> tuple[CaseResult, str]:
+    """The student's function against a trusted baseline (torch's own kernel),
+    timed in the same child by the shared harness (CUDA events on a GPU)."""
+    policy = fn.speed
+    name = f"speed (vs {policy.baseline} on the {'GPU' if device == 'cuda' else 'CPU'}, on '{case.name}')"
+    if policy.gpu_only and device != "cuda":
+        return (CaseResult(name, 0.0, policy.points, speed=True, skipped="GPU-only check: no CUDA GPU here"),
+                "speed: skipped (no GPU)")
+    if not correct:
+        return CaseResult(name, 0.0, policy.points, ["speed is graded once every case passes"], speed=True), "speed: not graded"
+    timed = dict(program, timing={"baseline": policy.baseline, "warmup": 3, "repeats": policy.repeats})
+    outcome = student.run(timed, dict(case.inputs), limit)
+    if not outcome.ok:
+        return CaseResult(name, 0.0, policy.points, [f"while timing: {outcome.message}"], speed=True), "speed: timing failed"
+    ratio = float(np.median(outcome.outputs["student"]) / np.median(outcome.outputs["baseline"]))
+    note = f"speed: {ratio:.2f}x the time of {policy.baseline} (full points up to {policy.max_ratio:g}x)"
+    if ratio <= policy.max_ratio:
+        return CaseResult(name, policy.points, policy.points, speed=True), note
+    return CaseResult(name, 0.0, policy.points, [f"{ratio:.1f}x slower than {policy.baseline} (limit "
+                                                 f"{policy.max_ratio:g}x): work on whole tensors, not loops over "
+                                                 f"positions"], speed=True), note
 
 
 def time_ratio(student: Sandbox, reference: Sandbox, program: dict, inputs: dict, repeats: int,
@@ -214,6 +278,8 @@ def _recognised_bugs(fn: GradedFunction, program: dict, inputs: Mapping, failed:
     if not failed or solution is None:
         return []
     found = []
+    # Mutants run here, in the grader's process: on the CPU, unguarded (solutions are trusted).
+    program = dict(program, device="cpu", forbidden=[])
     for bug in fn.bugs:
         buggy = mutant_outputs(solution, bug, program, dict(inputs))
         if buggy and any(name in buggy and matches(actual, buggy[name], fn.tolerance) for name, actual in failed.items()):

@@ -8,7 +8,8 @@ def main(args) -> int:
 
     for suite in SUITES.values():
         print(f"{suite.folder}  {suite.title}  ({suite.max_points:g} points, file {suite.module}.py)")
-        for fn in suite.functions:
-            bugs = f", {len(fn.bugs)} catalogued bugs" if fn.bugs else ""
-            print(f"    {fn.name:<28} {fn.max_points:5g} points{bugs}")
+        bugs = {fn.name: len(fn.bugs) for fn in suite.functions if fn.bugs}
+        for name, points in suite.graded:
+            catalogued = f", {bugs[name]} catalogued bugs" if name in bugs else ""
+            print(f"    {name:<28} {points:5g} points{catalogued}")
     return 0

@@ -311,6 +311,7 @@ class Suite:
     submission_time_limit: float = 300.0
     limits: Limits = field(default_factory=Limits)  # what the process running student code may use
     training: "Training | None" = None  # a model the grader trains through the student's code (grader/training.py)
+    gpu: bool = False  # student code runs on a CUDA GPU where there is one (else in CPU mode)
 
     def function(self, name: str) -> GradedFunction:
         for f in self.functions:
@@ -321,6 +322,14 @@ class Suite:
     @property
     def max_points(self) -> float:
         return sum(f.max_points for f in self.functions) + (self.training.max_points if self.training else 0)
+
+    @property
+    def graded(self) -> tuple[tuple[str, float], ...]:
+        """(name, points) of everything graded: the functions, then the training task."""
+        items = [(f.name, f.max_points) for f in self.functions]
+        if self.training:
+            items.append((f"{self.training.name} ({', '.join(self.training.functions)})", self.training.max_points))
+        return tuple(items)
 
     @property
     def student_functions(self) -> tuple[str, ...]:

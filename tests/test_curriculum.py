@@ -4,6 +4,7 @@ injected alone, loses points on its own function and names itself."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
@@ -55,7 +56,8 @@ def test_correct_variant_gets_full_marks(suite, path):
 def test_buggy_example_names_its_bugs(suite):
     path = EXAMPLES / suite.assignment / "buggy.py"
     declared = set(re.findall(r"# BUG: ([\w-]+)", path.read_text()))
-    assert len(declared) >= 3
+    # Three catalogued bugs, or one per function with a catalogue where there are fewer functions.
+    assert len(declared) >= min(3, sum(1 for f in suite.functions if f.bugs))
     result = grade(suite, path)
     assert result.score < result.max_score
     assert declared <= set(result.bugs), result.to_text()
@@ -67,12 +69,15 @@ def test_injected_bug_loses_points_on_its_function_and_names_itself(tmp_path, su
     original = solution.read_text()
     path = tmp_path / f"{suite.module}.py"
     path.write_text(mutated_source(original, bug, solution.name))
+    affected = affected_functions(original, bug)
+    if suite.training and not affected & set(suite.training.functions):
+        # Training a model takes seconds and the bug cannot reach it: grade the functions only.
+        suite = dataclasses.replace(suite, training=None)
     functions = by_name(grade(suite, path))
     hit = functions[fn.name]
     assert hit.score < hit.max_score, f"{bug.name} was not caught"
     assert any(bug.name in c.bugs for c in hit.cases), hit.output()
     assert f"[{bug.name}]" in hit.output()
-    affected = affected_functions(original, bug)
     for other in suite.functions:
         if not affected & set(other.program.functions):
             assert functions[other.name].score == functions[other.name].max_score, other.name

@@ -16,6 +16,7 @@ namespaces, the limits or the user.
 from __future__ import annotations
 
 import ctypes
+import importlib.machinery
 import os
 import resource
 import sys
@@ -68,10 +69,20 @@ class ForbiddenModules:
         self.names = names
 
     def find_spec(self, fullname: str, path=None, target=None):
-        top = fullname.partition(".")[0]
-        if top in self.names:
-            raise ImportError(f"{top} may not be used in this assignment (write it with numpy)", name=fullname)
+        # A spec whose loading fails, rather than failing here: libraries that only
+        # look for optional packages with importlib.util.find_spec (torch's
+        # compiler looks for tensorflow) must not fail; importing one does.
+        if fullname.partition(".")[0] in self.names:
+            return importlib.machinery.ModuleSpec(fullname, self)
         return None
+
+    def create_module(self, spec):
+        top = spec.name.partition(".")[0]
+        # ModuleNotFoundError: code that tries an optional package catches that one.
+        raise ModuleNotFoundError(f"{top} may not be used in this assignment", name=spec.name)
+
+    def exec_module(self, module) -> None:  # never reached: create_module refuses
+        raise ModuleNotFoundError(module.__name__)
 
 
 def _hide(libc, paths: list[str]) -> bool:

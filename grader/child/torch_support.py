@@ -38,7 +38,8 @@ def to_numpy(value) -> np.ndarray:
 def gradient(of, wrt: torch.Tensor, cotangent: np.ndarray) -> torch.Tensor | None:
     """d sum(of * cotangent) / d wrt, or None where ``of`` does not depend on ``wrt``."""
     weights = torch.as_tensor(cotangent, dtype=of.dtype, device=of.device)
-    (grad,) = torch.autograd.grad(of, [wrt], grad_outputs=weights, allow_unused=True)
+    # retain_graph: a program takes several gradients of one output.
+    (grad,) = torch.autograd.grad(of, [wrt], grad_outputs=weights, allow_unused=True, retain_graph=True)
     return grad
 
 

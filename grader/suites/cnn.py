@@ -1,0 +1,172 @@
+"""Hidden suite of assignment 7 (cnn): a convolution written in torch tensor
+operations, and a digit classifier trained on the GPU by the student's own code.
+
+``conv2d`` is graded on its output and on the gradients autograd takes through
+it, against torch's convolution in float64 on exactly float32-representable
+inputs (so a float32 implementation is judged on its own arithmetic, and cuDNN's
+TF32 never enters the reference), and, on a GPU, on its speed against
+``F.conv2d`` with TF32 off, measured in the student's process by the shared
+harness. Measured on an H100 (docs/benchmarks.md): im2col with ``F.unfold`` and
+one product runs 10-18x cuDNN's time at course shapes, a strided view with
+``einsum`` 1.6-3.3x, a loop over kernel offsets 10-28x; a loop over output
+positions is thousands of times slower. The limit of 50x keeps every vectorised
+way well inside and catches loops over positions.
+
+The classifier (``build_model``, ``train``, ``predict``) is graded by
+``grader/training.py``: test accuracy with the labels kept here, the model on
+the GPU, training time, and throughput against the reference solution.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import torch.nn.functional as F
+
+from grader import datasets
+from grader.reference import gradients, numpy, tensors
+from grader.sandbox import Limits
+from grader.spec import (
+    Bug,
+    Case,
+    GradedFunction,
+    Gradient,
+    Mode,
+    Program,
+    Returned,
+    Speed,
+    Suite,
+    Tensor,
+    Training,
+    call,
+    float32_exact,
+)
+
+# --------------------------------------------------------------------------- conv2d
+
+CONV2D_FORBIDDEN = (
+    "torch.nn.functional.conv2d", "torch.conv2d", "torch.nn.Conv2d", "torch.convolution", "torch._convolution",
+    "torch.nn.functional.conv_transpose2d", "torch.cudnn_convolution", "torch.ops.aten.convolution",
+    "torch.ops.aten._convolution", "torch.ops.aten.conv2d", "torch.ops.aten.cudnn_convolution",
+    "torch.ops.aten.mkldnn_convolution", "torch.ops.aten._slow_conv2d_forward",
+)
+
+# (name, N, C, H, W, F, HH, WW, stride, padding)
+CONV2D_SHAPES = [
+    ("one channel, 3x3 filters", 2, 1, 8, 8, 4, 3, 3, 1, 0),
+    ("several channels, padding 1, non-square input", 3, 3, 9, 11, 5, 3, 3, 1, 1),
+    ("5x5 filters, stride 2, padding 2", 2, 4, 12, 12, 6, 5, 5, 2, 2),
+    ("1x1 filters", 2, 6, 5, 7, 3, 1, 1, 1, 0),
+    ("a batch of one, 3x2 filters", 1, 2, 10, 6, 3, 3, 2, 1, 1),
+    ("a LeNet layer: 128 images, 32 channels of 14x14, 64 filters", 128, 32, 14, 14, 64, 3, 3, 1, 1),
+]
+SPEED_CASE = len(CONV2D_SHAPES) - 1
+
+
+def _conv2d_cases(rng: np.random.Generator) -> list[Case]:
+    cases = []
+    for name, n, c, h, w, f, hh, ww, stride, padding in CONV2D_SHAPES:
+        out_h, out_w = (h + 2 * padding - hh) // stride + 1, (w + 2 * padding - ww) // stride + 1
+        # float32 arrays: the child makes float32 tensors of them, as a GPU course would.
+        inputs = {
+            "x": float32_exact(rng.standard_normal((n, c, h, w))).astype(np.float32),
+            "weight": float32_exact(rng.standard_normal((f, c, hh, ww)) / np.sqrt(c * hh * ww)).astype(np.float32),
+            "bias": float32_exact(rng.standard_normal(f)).astype(np.float32),
+            "dout": float32_exact(rng.standard_normal((n, f, out_h, out_w))).astype(np.float32),
+            "stride": stride,
+            "padding": padding,
+        }
+        cases.append(Case(name, inputs))
+    return cases
+
+
+def _conv2d_reference(inputs) -> dict[str, np.ndarray]:
+    exact = {k: v.astype(np.float64) if isinstance(v, np.ndarray) else v for k, v in inputs.items()}
+    t = tensors(exact, requires_grad=("x", "weight", "bias"))
+    out = F.conv2d(t["x"], t["weight"], t["bias"], stride=inputs["stride"], padding=inputs["padding"])
+    return {"out": numpy(out), **gradients(out, exact["dout"], {k: t[k] for k in ("x", "weight", "bias")})}
+
+
+_CONV2D_CALL = call("conv2d", Tensor("x", True), Tensor("weight", True), Tensor("bias", True), "stride", "padding")
+
+conv2d = GradedFunction(
+    name="conv2d",
+    program=Program((_CONV2D_CALL,), {
+        "out": Returned(0),
+        **{f"d{name}": Gradient(Returned(0), name, "dout") for name in ("x", "weight", "bias")},
+    }),
+    cases=_conv2d_cases,
+    reference=_conv2d_reference,
+    forbidden=CONV2D_FORBIDDEN,
+    speed=Speed(points=1.0, max_ratio=50.0, case=SPEED_CASE, repeats=20, baseline="conv2d", gpu_only=True),
+    bugs=(
+        Bug("no-bias", "the bias is missing: add bias[f] to every output position of filter f",
+            (("+ bias.reshape(1, filters, 1)", ""),)),
+        Bug("flipped-kernel", "the filters are flipped: deep-learning libraries compute a cross-correlation, "
+            "out[n, f, i, j] = sum weight[f, c, k, l] * x[n, c, i*s + k, j*s + l], without flipping the kernel",
+            (("weight.reshape(filters, -1)", "weight.flip(2, 3).reshape(filters, -1)"),)),
+        Bug("transposed-kernel", "each filter's rows and columns are swapped: weight[f, c, k, l] multiplies the "
+            "input at row offset k and column offset l",
+            (("weight.reshape(filters, -1)", "weight.transpose(2, 3).reshape(filters, -1)"),)),
+    ),
+)
+
+# --------------------------------------------------------------------------- the classifier
+
+
+@lru_cache(maxsize=None)
+def _mnist() -> tuple:
+    return (*datasets.load("train"), *datasets.load("test"))
+
+
+def _subset(images: np.ndarray, labels: np.ndarray, size: int | None, rng: np.random.Generator):
+    if size is None or size >= len(images):
+        return images, labels
+    pick = np.sort(rng.choice(len(images), size, replace=False))
+    return images[pick], labels[pick]
+
+
+def _digits(mode: Mode, rng: np.random.Generator) -> tuple:
+    """MNIST (a random subset in CPU mode); in CPU mode without the files,
+    synthetic digits in MNIST's format, said so in the report."""
+    try:
+        train_x, train_y, test_x, test_y = _mnist()
+        what = "MNIST"
+    except datasets.DatasetError:
+        if mode.device == "cuda":
+            raise
+        train_x, train_y = datasets.synthetic_digits(mode.train_size, rng)
+        test_x, test_y = datasets.synthetic_digits(mode.test_size, rng)
+        what = "synthetic seven-segment digits (the MNIST files were not found)"
+    return (*_subset(train_x, train_y, mode.train_size, rng), *_subset(test_x, test_y, mode.test_size, rng), what)
+
+
+classifier = Training(
+    name="classifier",
+    data=_digits,
+    # The reference solution reaches 99.2-99.4% in about 0.3 s on an H100; the classic PyTorch MNIST
+    # example (DataLoader, batch 64, Adadelta) reaches 98.9% in three epochs, about 9 s.
+    gpu=Mode("cuda", train_size=None, test_size=None, time_limit=180.0, time_budget=60.0,
+             full_accuracy=0.985, zero_accuracy=0.90),
+    # One CPU thread, 1000 images: the reference solution reaches 94-97% in about 6 s, a plainer
+    # correct submission (examples/submissions/cnn/correct_strided.py) about 87%.
+    cpu=Mode("cpu", train_size=1000, test_size=1000, time_limit=120.0, time_budget=60.0,
+             full_accuracy=0.80, zero_accuracy=0.40),
+    min_throughput_ratio=0.02,
+)
+
+SUITE = Suite(
+    assignment="cnn",
+    folder="07_cnn",
+    module="cnn",
+    title="A CNN in PyTorch on the GPU: convolution by hand, then training on MNIST",
+    functions=(conv2d,),
+    training=classifier,
+    gpu=True,
+    case_time_limit=60.0,
+    submission_time_limit=900.0,
+    # CUDA maps the GPU's memory into the address space: no address-space limit. torch is the point here.
+    limits=Limits(memory_bytes=None, forbidden_modules=("tensorflow", "jax", "keras"),
+                  preload=("numpy", "torch")),
+)

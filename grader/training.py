@@ -1,0 +1,219 @@
+"""Grading a model that the student's own code builds and trains (``spec.Training``).
+
+The steps are separate requests to the child, so that the grader's clock times
+training alone: data in, then CUDA and cuDNN warmed up, the model built, the
+timed training run (the child waits for the GPU before it answers), then
+predictions on test images whose labels never leave this process. On a GPU a
+second, one-epoch run measures throughput against the reference solution's,
+measured in the same grading process. The model itself never crosses the
+boundary: it is kept in the child between requests.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from grader.report import CaseResult, FunctionResult
+from grader.spec import BUILTIN, Device, Input, Kept, Mode, Program, Returned, Training, call
+
+SETUP_TIME_LIMIT = 120.0  # seconds for each step that is not timed (data, warm-up, building, predicting)
+
+
+def _step(*calls, outputs=None, keep=None, synchronize=False) -> dict:
+    return Program(tuple(calls), outputs or {}, keep or {}, synchronize).to_json()
+
+
+def _programs(task: Training) -> dict[str, dict]:
+    kept = Kept
+    return {
+        "data": _step(call(f"{BUILTIN}images", "train_images"), call(f"{BUILTIN}labels", "train_labels"),
+                      call(f"{BUILTIN}images", "test_images"),
+                      keep={"train_images": Returned(0), "train_labels": Returned(1), "test_images": Returned(2)}),
+        "warm_up": _step(call(f"{BUILTIN}warm_up", Device())),
+        "build": _step(call(task.build), keep={"model": Returned(0)}),
+        "train": _step(call(task.train, kept("model"), kept("train_images"), kept("train_labels"), Device()),
+                       call(f"{BUILTIN}floats", Returned(0)), outputs={"losses": Returned(1)}, synchronize=True),
+        "predict": _step(call(f"{BUILTIN}placement", kept("model")),
+                         call(task.predict, kept("model"), kept("test_images"), Device()),
+                         outputs={"placement": Returned(0), "predictions": Returned(1)}),
+        "one_epoch": _step(call(task.build),
+                           call(task.train, Returned(0), kept("train_images"), kept("train_labels"), Device(),
+                                epochs=Input("epochs")), synchronize=True),
+    }
+
+
+@dataclass
+class _Run:
+    seconds: float | None = None  # training time, as the grader's clock saw it
+    losses: np.ndarray | None = None
+    error: str | None = None
+
+
+def _request(box, program: dict, inputs: dict, device: str, time_limit: float):
+    program = dict(program, device=device)
+    started = time.perf_counter()
+    outcome = box.run(program, inputs, time_limit)
+    return outcome, time.perf_counter() - started
+
+
+def _prepare(box, task: Training, data: dict, mode: Mode) -> str | None:
+    """Data in, GPU warmed up, model built: the error that stopped it, if any."""
+    for step in ("data", "warm_up", "build"):
+        outcome, _ = _request(box, _programs(task)[step], data if step == "data" else {}, mode.device,
+                              SETUP_TIME_LIMIT)
+        if not outcome.ok:
+            return outcome.message
+    return None
+
+
+_REFERENCE_THROUGHPUT: dict[tuple, float] = {}
+
+
+def _one_epoch(box, task: Training, n: int, mode: Mode) -> float | str:
+    """Training images per second over one epoch (built fresh, then trained), or the error."""
+    outcome, seconds = _request(box, _programs(task)["one_epoch"], {"epochs": 1}, mode.device, mode.time_limit)
+    return n / seconds if outcome.ok else outcome.message
+
+
+def grade_training(task: Training, mode: Mode, data: tuple, student, reference) -> tuple[FunctionResult, list[dict]]:
+    """``data``: (train images, train labels, test images, test labels, what they are).
+    ``reference``: a lazily started sandbox of the reference solution (falsy when there is none).
+    Returns the result and Gradescope leaderboard entries."""
+    train_x, train_y, test_x, test_y, description = data
+    inputs = {"train_images": train_x, "train_labels": train_y, "test_images": test_x}
+    gpu = mode.device == "cuda"
+    notes = [f"{'GPU' if gpu else 'CPU'} mode: trained on {len(train_x)} images of {description}, tested on "
+             f"{len(test_x)}"]
+    if not gpu:
+        notes.append("CPU mode: no CUDA GPU here, so a subset of the data and a smaller budget; the GPU-only "
+                     "checks are skipped")
+    run = _Run(error=_prepare(student, task, inputs, mode))
+    if run.error is None:
+        outcome, run.seconds = _request(student, _programs(task)["train"], {}, mode.device, mode.time_limit)
+        if outcome.ok:
+            run.losses = outcome.outputs["losses"]
+        else:
+            run.error, run.seconds = outcome.message, None
+    predicted = None
+    if run.error is None:
+        outcome, _ = _request(student, _programs(task)["predict"], {}, mode.device, SETUP_TIME_LIMIT)
+        if outcome.ok:
+            predicted = outcome.outputs
+        else:
+            run.error = outcome.message
+
+    cases = [_accuracy_case(task, mode, predicted, test_y, run)]
+    placement = predicted["placement"] if predicted else None
+    cases.append(_gpu_case(task, mode, placement, run))
+    cases.append(_time_case(task, mode, run))
+    throughput = None
+    if not gpu:
+        cases.append(_skipped("throughput", task.throughput_points, "GPU-only check: no CUDA GPU here"))
+    elif run.error is not None:
+        cases.append(CaseResult("throughput", 0.0, task.throughput_points, ["not measured: training failed"]))
+    else:
+        throughput = _one_epoch(student, task, len(train_x), mode)
+        case, note = _throughput_case(task, mode, throughput, reference, len(train_x), inputs)
+        cases.append(case)
+        notes.append(note)
+    accuracy = cases[0].details.get("accuracy")
+    if run.seconds is not None:
+        reached = f" (time to {100 * accuracy:.2f}% test accuracy)" if accuracy is not None else ""
+        notes.append(f"training took {run.seconds:.2f} s{reached}")
+    leaderboard = []
+    if run.seconds is not None and accuracy is not None:
+        leaderboard = [{"name": "Test accuracy (%)", "value": round(100 * accuracy, 2)},
+                       {"name": "Training time (s)", "value": round(run.seconds, 3), "order": "asc"}]
+        if isinstance(throughput, float):
+            leaderboard.append({"name": "Images/s (one epoch)", "value": round(throughput)})
+    return FunctionResult(task.name, cases, notes), leaderboard
+
+
+def _skipped(name: str, points: float, reason: str) -> CaseResult:
+    return CaseResult(name, 0.0, points, skipped=reason)
+
+
+def _accuracy_case(task: Training, mode: Mode, predicted: dict | None, labels: np.ndarray, run: _Run) -> CaseResult:
+    name = "test accuracy"
+    points = task.accuracy_points
+    if predicted is None:
+        return CaseResult(name, 0.0, points, [run.error or "no predictions"])
+    p = predicted["predictions"]
+    if p.shape != labels.shape:
+        return CaseResult(name, 0.0, points, [f"{task.predict} returned shape {p.shape}; one class per image, "
+                                              f"shape {labels.shape}, is expected"])
+    if p.dtype.kind == "f" and not np.all(np.isfinite(p) & (p == np.round(p))):
+        return CaseResult(name, 0.0, points, [f"{task.predict} returned non-integer values: classes 0..9 are "
+                                              f"expected (take the argmax of the scores)"])
+    p = p.astype(np.int64)
+    accuracy = float(np.mean(p == labels))
+    share = np.clip((accuracy - mode.zero_accuracy) / (mode.full_accuracy - mode.zero_accuracy), 0.0, 1.0)
+    score = round(points * float(share), 4)
+    classes = 10
+    valid = (p >= 0) & (p < classes)
+    confusion = np.zeros((classes, classes), dtype=np.int64)
+    np.add.at(confusion, (labels[valid], p[valid]), 1)
+    details = {"accuracy": accuracy, "confusion_matrix": confusion}
+    if run.losses is not None and len(run.losses):
+        details["training_curve"] = run.losses
+    messages = [] if share >= 1 else [
+        f"test accuracy {100 * accuracy:.2f}%: full points from {100 * mode.full_accuracy:g}%, none at "
+        f"{100 * mode.zero_accuracy:g}% or below"]
+    result = CaseResult(name, score, points, messages, details=details)
+    return result
+
+
+def _gpu_case(task: Training, mode: Mode, placement: np.ndarray | None, run: _Run) -> CaseResult:
+    name = "model on the GPU"
+    if mode.device != "cuda":
+        return _skipped(name, task.on_gpu_points, "GPU-only check: no CUDA GPU here")
+    if placement is None:
+        return CaseResult(name, 0.0, task.on_gpu_points, ["not checked: training failed"])
+    on_cuda, total = (int(v) for v in placement)
+    if total < 0:
+        return CaseResult(name, 0.0, task.on_gpu_points, [f"{task.build} did not return a torch.nn.Module"])
+    if total == 0 or on_cuda < total:
+        return CaseResult(name, 0.0, task.on_gpu_points, [
+            f"after training, {total - on_cuda} of the model's {total} parameters and buffers are not on the GPU: "
+            f"move the model with model.to(device)"])
+    return CaseResult(name, task.on_gpu_points, task.on_gpu_points)
+
+
+def _time_case(task: Training, mode: Mode, run: _Run) -> CaseResult:
+    name = f"training within {mode.time_budget:g} s"
+    if run.seconds is None:
+        return CaseResult(name, 0.0, task.time_points, ["not timed: training did not finish"])
+    if run.seconds > mode.time_budget:
+        return CaseResult(name, 0.0, task.time_points, [f"training took {run.seconds:.1f} s, over the budget of "
+                                                        f"{mode.time_budget:g} s"])
+    return CaseResult(name, task.time_points, task.time_points)
+
+
+def _throughput_case(task: Training, mode: Mode, throughput: float | str, reference, n: int,
+                     inputs: dict) -> tuple[CaseResult, str]:
+    name = "throughput"
+    points = task.throughput_points
+    if isinstance(throughput, str):
+        return CaseResult(name, 0.0, points, [f"while measuring one epoch: {throughput}"]), "throughput: not measured"
+    if not reference:
+        note = f"throughput {throughput:,.0f} images/s over one epoch (no reference solution here to compare with)"
+        return CaseResult(name, points, points), note
+    key = (mode, n)
+    if key not in _REFERENCE_THROUGHPUT:
+        box = reference.get()
+        error = _prepare(box, task, inputs, mode)
+        measured = error if error else _one_epoch(box, task, n, mode)
+        if isinstance(measured, str):
+            return CaseResult(name, points, points), f"throughput: the reference solution failed ({measured})"
+        _REFERENCE_THROUGHPUT[key] = measured
+    ratio = throughput / _REFERENCE_THROUGHPUT[key]
+    note = (f"throughput {throughput:,.0f} images/s over one epoch, {ratio:.2f}x the reference solution's "
+            f"(full points from {task.min_throughput_ratio:g}x)")
+    if ratio >= task.min_throughput_ratio:
+        return CaseResult(name, points, points), note
+    return CaseResult(name, 0.0, points, [
+        f"{throughput:,.0f} images/s is {ratio:.3f}x the reference solution's; keep the data on the GPU and "
+        f"use larger batches"]), note
