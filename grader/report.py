@@ -24,10 +24,18 @@ class CaseResult:
     # "error_maps" (attached by the grader to a failed array output),
     # "training_curve", "confusion_matrix". Values never hold expected outputs.
     details: dict[str, Any] = field(default_factory=dict)
+    # Why the check did not run here (a GPU-only check on a machine without
+    # one): never passed; its points count as 0 or not at all, as the
+    # instructor chose (``dlgrade grade --skipped``).
+    skipped: str | None = None
+
+    def __post_init__(self):
+        if self.skipped and not self.messages:
+            self.messages = [f"skipped: {self.skipped}"]
 
     @property
     def passed(self) -> bool:
-        return self.score >= self.max_score
+        return self.skipped is None and self.score >= self.max_score
 
 
 @dataclass
@@ -88,6 +96,7 @@ class GradeResult:
     seconds: float = 0.0
     status: str = "graded"  # or "invalid" (the submission is unusable), "error" (the grader failed)
     message: str = ""  # why, when the status is not "graded"
+    leaderboard: list[dict] = field(default_factory=list)  # Gradescope's leaderboard: {"name", "value", "order"}
 
     @property
     def score(self) -> float:
@@ -105,9 +114,14 @@ class GradeResult:
     def percent(self) -> float:
         return 100.0 * self.score / self.max_score if self.max_score else 0.0
 
-    def to_gradescope(self) -> dict:
-        """Gradescope's results.json: https://gradescope-autograders.readthedocs.io/en/latest/specs/"""
-        return {
+    def to_gradescope(self, details_visibility: str = "visible") -> dict:
+        """Gradescope's results.json: https://gradescope-autograders.readthedocs.io/en/latest/specs/
+
+        ``details_visibility`` other than "visible" (e.g. "after_due_date"):
+        each function's test shows its score, how many cases passed and its
+        notes; the feedback per failed case, which names the hidden cases,
+        moves to a zero-point test of its own shown with that visibility."""
+        results = {
             "score": round(self.score, 4),
             "max_score": round(self.max_score, 4),
             "execution_time": round(self.seconds, 3),
@@ -116,20 +130,28 @@ class GradeResult:
             "visibility": "visible",
             "extra_data": {"assignment": self.assignment, "percent": round(self.percent, 2), "bugs": self.bugs,
                            "status": self.status, "message": self.message},
-            "tests": [
+            "tests": [],
+        }
+        now = details_visibility == "visible"
+        for f in self.functions:
+            results["tests"].append(
                 {
                     "name": f"{self.assignment}: {f.name}",
                     "score": round(f.score, 4),
                     "max_score": round(f.max_score, 4),
-                    "output": f.output(),
+                    "output": f.output() if now else "\n".join([f.summary, *f.notes]),
                     "visibility": "visible",
                     "status": "passed" if f.score >= f.max_score else "failed",
                     # read by `dlgrade report` for the class's most frequent bugs
                     "extra_data": {"bugs": list(dict.fromkeys(b for c in f.cases for b in c.bugs))},
                 }
-                for f in self.functions
-            ],
-        }
+            )
+            if not now and not all(c.passed for c in f.cases):
+                results["tests"].append({"name": f"{self.assignment}: {f.name}, feedback per case", "score": 0,
+                                         "max_score": 0, "output": f.output(), "visibility": details_visibility})
+        if self.leaderboard:
+            results["leaderboard"] = self.leaderboard
+        return results
 
     def to_text(self) -> str:
         width = max([len(f.name) for f in self.functions] + [8])
@@ -147,6 +169,11 @@ class GradeResult:
             for name, text in details:
                 lines.append(f"{name}: {text}")
         return "\n".join(lines)
+
+
+def result_path(out: Path, student: str) -> Path:
+    """Where ``dlgrade grade-batch`` writes a student's results.json (read by ``dlgrade report``)."""
+    return out / "students" / student / "results.json"
 
 
 def write_text_atomically(path: Path, text: str) -> None:
