@@ -10,6 +10,7 @@ import sys
 import traceback
 
 from grader.formats import FORMATS
+from grader.export import DLGRADE_URL_PLACEHOLDER, EXPORT_TARGETS, VISIBILITIES
 
 # Exit statuses of every command.
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3  # FAILED: below --fail-under, drift, failing checks
@@ -21,6 +22,7 @@ VERBS = {
     "grade-batch": ("grader.batch", "grade a folder of submissions, one per student, into a gradebook"),
     "generate": ("grader.generate", "write assignments/ from solutions/ (instructors)"),
     "demo": ("grader.demo", "grade the bundled example submissions"),
+    "export": ("grader.export", "package an assignment's grading for Gradescope, otter-grader or GitHub Actions"),
 }
 
 
@@ -52,6 +54,18 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--seed", help="secret seed for hidden inputs (default: $DLGRADE_SEED, then the development seed)")
 
     sub["generate"].add_argument("--check", action="store_true", help="write nothing; fail if assignments/ drifted")
+    export = sub["export"]
+    export.add_argument("target", choices=EXPORT_TARGETS, help="the platform")
+    export.add_argument("-a", "--assignment", required=True, help="assignment name")
+    export.add_argument("-o", "--output", required=True, metavar="OUT", help="folder to write into")
+    export.add_argument("--seed", help="secret seed for the hidden inputs (default: $DLGRADE_SEED, $DLGRADE_SEED_FILE, "
+                                       "else a fresh random one)")
+    export.add_argument("--details-visibility", choices=VISIBILITIES, default="after_due_date",
+                        help="gradescope: when students see the feedback per hidden case (default: after_due_date)")
+    export.add_argument("--fail-under", type=float, default=60.0, metavar="PCT",
+                        help="github: the job fails below PCT percent (default: 60)")
+    export.add_argument("--dlgrade-url", default=DLGRADE_URL_PLACEHOLDER, metavar="URL",
+                        help="otter, github: the pip requirement that installs dlgrade (your course repository)")
     return parser
 
 

@@ -1,0 +1,113 @@
+"""``dlgrade export {gradescope,otter,github} -a NAME -o OUT``: an assignment's
+grading packaged for another platform.
+
+* ``gradescope``: ``OUT/autograder-NAME.zip``, an autograder in Gradescope's
+  format (``setup.sh``, ``run_autograder``, the grader, the reference solution
+  and the secret seed), see ``grader.export.gradescope``;
+* ``otter``: ``OUT/NAME.ipynb``, an otter-grader master notebook whose tests
+  grade through dlgrade, see ``grader.export.otter``;
+* ``github``: ``OUT/.github/workflows/dlgrade-NAME.yml``, a GitHub Actions
+  workflow (GitHub Classroom or any repository) that grades the student's
+  module on every push and fails below a threshold.
+
+Every route grades with the same suite, so a submission gets the same feedback
+whichever platform runs it.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from importlib import metadata
+from pathlib import Path
+
+from grader.course import Course, Secret, SecretError
+
+EXPORT_TARGETS = ("gradescope", "otter", "github")
+VISIBILITIES = ("visible", "after_due_date", "after_published", "hidden")  # Gradescope's, for a test's output
+# What the platform gives pip to install dlgrade, which is not on PyPI: the
+# course's repository (--dlgrade-url). The placeholder fails loudly until set.
+DLGRADE_URL_PLACEHOLDER = "git+https://github.com/YOUR-ORG/YOUR-COURSE-REPOSITORY"
+
+
+def export_secret(cli_value: str | None) -> tuple[Secret, str]:
+    """The course's secret when one is configured (``--seed``, ``DLGRADE_SEED``,
+    ``DLGRADE_SEED_FILE``), else a fresh random one; and a line saying which."""
+    secret = Secret.resolve(cli_value)
+    if not secret.is_development:
+        return secret, f"secret seed from {secret.source}"
+    return Secret(secrets.token_hex(16), "generated"), "a fresh random secret seed (no --seed, DLGRADE_SEED or " \
+                                                         "DLGRADE_SEED_FILE was set)"
+
+
+def pinned_requirements(extras: tuple[str, ...] = ()) -> list[str]:
+    """dlgrade's own dependencies (and those of ``extras``), pinned to the
+    versions installed here: the platform grades with what the course was
+    tested with. A local version label (torch's ``+cpu``) is left out: it names
+    a build, which the platform's installer picks (see setup.sh)."""
+    from packaging.requirements import Requirement
+    from packaging.version import Version
+
+    pins = {}
+    for text in metadata.requires("dlgrade") or []:
+        requirement = Requirement(text)
+        wanted = requirement.marker is None or any(requirement.marker.evaluate({"extra": e}) for e in extras)
+        if wanted and requirement.name != "dlgrade":
+            pins[requirement.name] = Version(metadata.version(requirement.name)).public
+    return [f"{name}=={version}" for name, version in pins.items()]
+
+
+def templates(course: Course):
+    import jinja2  # only instructors export; graders need numpy and torch alone
+
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(course.root / "templates"), keep_trailing_newline=True,
+                              undefined=jinja2.StrictUndefined)
+
+
+# What each target imports, and the extra that installs it.
+NEEDS = {"gradescope": (("jinja2", "packaging"), "export"), "github": (("jinja2", "packaging"), "export"),
+         "otter": (("nbformat", "yaml", "packaging"), "otter,export")}
+
+
+def main(args) -> int:
+    import importlib.util
+
+    from grader.cli import EXIT_OK, EXIT_USAGE
+    from grader.suites import UnknownAssignment, get_suite
+
+    modules, extra = NEEDS[args.target]
+    missing = [m for m in modules if importlib.util.find_spec(m) is None]
+    if missing:
+        print(f"dlgrade export {args.target}: needs {', '.join(missing)}: pip install 'dlgrade[{extra}]'",
+              file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        suite = get_suite(args.assignment)
+        secret, origin = export_secret(args.seed)
+    except (UnknownAssignment, SecretError) as e:
+        print(f"dlgrade export: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    course = Course.locate()
+    out = Path(args.output)
+    if args.target == "github":
+        from grader.export.github import write_workflow
+
+        print(f"wrote {write_workflow(suite, course, out, args.fail_under, args.dlgrade_url)}")
+        return EXIT_OK
+    if course.solution_file(suite) is None:
+        print(f"dlgrade export: no reference solution at {course.solution_dir(suite)}: exports are made from the "
+              f"course repository (set DLGRADE_COURSE to its folder)", file=sys.stderr)
+        return EXIT_USAGE
+    if args.target == "gradescope":
+        from grader.export.gradescope import build_autograder
+
+        path = build_autograder(suite, course, secret, out, args.details_visibility)
+        where = "in the zip's secret/seed.txt"
+    else:
+        from grader.export.otter import write_master_notebook
+
+        path = write_master_notebook(suite, course, secret, out, args.dlgrade_url)
+        where = "in the notebook's hidden tests"
+    print(f"wrote {path}\nhidden inputs use {origin}; it is {where}: keep that file from students, and grade "
+          f"elsewhere with the same seed to get the same scores")
+    return EXIT_OK

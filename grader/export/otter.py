@@ -1,0 +1,197 @@
+"""An otter-grader master notebook (otter-grader 5+, notebook format v1) whose
+tests grade through dlgrade, and the functions those tests call.
+
+Format: otter-grader.readthedocs.io/en/latest/otter_assign/v1/notebook_format.html.
+Each graded function is one question worth its points. Its solution block holds
+the student functions it is the first to call (dlgrade's solution markers
+become otter's, the hint a TODO line). Its tests, in otter's exception-based
+format, are
+
+* one public test (0 points): dlgrade's cases for the function on inputs from
+  the development seed, which students run with ``grader.check`` and whose
+  failure message is dlgrade's feedback;
+* one hidden test per case of the hidden suite, worth that case's points, on
+  inputs from the course's secret seed. The seed is written into these tests
+  only, which ``otter assign`` keeps out of the student's notebook.
+
+A test grades what the notebook ran: the cells of IPython's input history
+(``In``), read the way dlgrade reads a notebook submission (imports and
+top-level definitions only), in dlgrade's sandbox. A case counts in otter only
+when dlgrade gives it full points (a test case passes or fails as a whole).
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import functools
+import json
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from grader.course import DEVELOPMENT_SEED, Course, Secret
+from grader.report import FunctionResult, write_text_atomically
+from grader.spec import GradedFunction, Suite
+
+
+def write_master_notebook(suite: Suite, course: Course, secret: Secret, out: Path, dlgrade_url: str) -> Path:
+    """Write ``out/<assignment>.ipynb`` and the ``requirements.txt`` it names
+    (for the Gradescope zip that ``otter assign`` generates)."""
+    import nbformat
+
+    from grader.export import pinned_requirements
+
+    notebook = nbformat.v4.new_notebook(cells=master_cells(suite, course, secret))
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    notebook.metadata["language_info"] = {"name": "python"}
+    nbformat.validate(notebook)
+    out.mkdir(parents=True, exist_ok=True)
+    write_text_atomically(out / "requirements.txt", "\n".join([*pinned_requirements(), dlgrade_url]) + "\n")
+    target = out / f"{suite.assignment}.ipynb"
+    write_text_atomically(target, nbformat.writes(notebook))
+    return target
+
+
+def question_name(fn: GradedFunction) -> str:
+    """Otter names a question's test file after it: ``sgd_step on a quadratic`` -> ``sgd_step_on_a_quadratic``."""
+    return re.sub(r"\W+", "_", fn.name).strip("_")
+
+
+def master_cells(suite: Suite, course: Course, secret: Secret) -> list:
+    import nbformat.v4 as v4
+    import yaml
+
+    source = course.solution_file(suite).read_text()
+    intro, prelude, definitions = _split_solution(source, suite)
+    config = {"name": suite.assignment, "requirements": "requirements.txt", "export_cell": False,
+              "strip_solutions_from_all_cells": True, "generate": True, "tests": {"files": False, "ok_format": False}}
+    cells = [v4.new_raw_cell("# ASSIGNMENT CONFIG\n" + yaml.safe_dump(config, sort_keys=False)),
+             v4.new_markdown_cell(f"# {suite.title}\n\n{intro}\n\nEach question is graded by dlgrade: "
+                                  f"`grader.check(...)` runs its public test (dlgrade's cases on public inputs); "
+                                  f"the hidden tests run the same cases on other inputs.")]
+    if prelude:
+        cells.append(v4.new_code_cell(prelude))
+    written: set[str] = set()
+    for fn in suite.functions:
+        new = [name for name in fn.program.functions if name not in written and name in definitions]
+        written.update(new)
+        cases = fn.cases(secret.rng(suite.assignment, fn.name))
+        points = [0, *(c.points for c in cases), *([fn.speed.points] if fn.speed else [])]
+        cells.append(v4.new_raw_cell("# BEGIN QUESTION\n" + yaml.safe_dump(
+            {"name": question_name(fn), "points": points}, sort_keys=False)))
+        called = ", ".join(f"`{name}`" for name in fn.program.functions)
+        cells.append(v4.new_markdown_cell(f"**{fn.name}** ({sum(points):g} points): "
+                                          + (f"write {called} below." if new else f"graded on {called} again.")))
+        if new:
+            cells += [v4.new_raw_cell("# BEGIN SOLUTION"),
+                      v4.new_code_cell("\n\n\n".join(definitions[name] for name in new)),
+                      v4.new_raw_cell("# END SOLUTION")]
+        cells.append(v4.new_raw_cell("# BEGIN TESTS"))
+        cells.append(v4.new_code_cell(_test_source("test_public", "check_function", suite, fn)))
+        labels = [c.name for c in cases] + (["speed"] if fn.speed else [])
+        for index, label in enumerate(labels):
+            cells.append(v4.new_code_cell(f"# HIDDEN: {label}\n" + _test_source(
+                f"test_case_{index}", "check_case", suite, fn, index, secret.value)))
+        cells += [v4.new_raw_cell("# END TESTS"), v4.new_raw_cell("# END QUESTION")]
+    return cells
+
+
+def _test_source(name: str, check: str, suite: Suite, fn: GradedFunction, *args: Any) -> str:
+    arguments = ", ".join(json.dumps(a) for a in (suite.assignment, fn.name, *args))
+    return f"def {name}(env):\n    from grader.export.otter import {check}\n    {check}(env, {arguments})\n"
+
+
+def _split_solution(source: str, suite: Suite) -> tuple[str, str, dict[str, str]]:
+    """(module docstring, the other top-level code, {student function: its source
+    with otter's solution markers})."""
+    from grader.submissions import _first_line
+
+    tree = ast.parse(source)
+    lines = source.splitlines()
+    intro = ast.get_docstring(tree) or ""
+    prelude, definitions = [], {}
+    for node in tree.body[1 if intro else 0:]:
+        end = node.end_lineno
+        # A function's last lines may be indented comments (# END SOLUTION), which its node does not span.
+        while end < len(lines) and (not lines[end].strip() or lines[end][:1].isspace()):
+            end += 1
+        text = _otter_markers("\n".join(lines[_first_line(node) - 1:end]).rstrip())
+        if isinstance(node, ast.FunctionDef) and node.name in suite.student_functions:
+            definitions[node.name] = text
+        elif not (isinstance(node, ast.ImportFrom) and node.module == "__future__"):
+            # A __future__ import must open the module that dlgrade builds from
+            # the notebook's cells, which otter's first cell precedes.
+            prelude.append(text)
+    return intro, "\n\n".join(prelude), definitions
+
+
+def _otter_markers(code: str) -> str:
+    """dlgrade's ``# BEGIN SOLUTION: hint`` becomes ``# TODO: hint`` above otter's
+    ``# BEGIN SOLUTION``, which otter replaces with ``...`` for students."""
+    from grader.generate import BEGIN
+
+    out = []
+    for line in code.splitlines():
+        match = BEGIN.match(line)
+        if match and match["todo"]:
+            out.append(f"{match['indent']}# TODO: {match['todo']}")
+        out.append(f"{match['indent']}# BEGIN SOLUTION" if match else line)
+    return "\n".join(out)
+
+
+# --------------------------------------------------------------------------- called by the notebook's tests
+
+
+def check_function(env: dict, assignment: str, function: str) -> None:
+    """The public test: every case of ``function`` passes on the development seed."""
+    result = _graded(assignment, function, _cells(env), DEVELOPMENT_SEED)
+    assert result.score >= result.max_score, result.output()
+
+
+def check_case(env: dict, assignment: str, function: str, index: int, seed: str) -> None:
+    """A hidden test: case ``index`` of ``function`` (the speed point after the
+    cases) gets full points on the secret seed."""
+    case = _graded(assignment, function, _cells(env), seed).cases[index]
+    feedback = [*case.messages, *(f"hint: {h}" for h in case.hints)]
+    assert case.passed, f"{function}, case '{case.name}' ({case.score:g}/{case.max_score:g}): " + "\n".join(feedback)
+
+
+def _cells(env: dict) -> tuple[str, ...]:
+    if "In" not in env:
+        raise RuntimeError("dlgrade's otter tests grade the cells this notebook ran (IPython's In): run them in a "
+                           "Jupyter kernel, as otter does")
+    return tuple(_without_otter(cell) for cell in env["In"])
+
+
+def _without_otter(cell: str) -> str:
+    """The cell without its top-level imports of otter (otter's own cells and the
+    student's ``import otter``): the sandbox's child, which offers numpy and the
+    standard library, must not import it."""
+    try:
+        tree = ast.parse(cell)
+    except SyntaxError:
+        return cell  # dlgrade reports the cell as skipped
+    lines = cell.splitlines()
+    for node in tree.body:
+        names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+            [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+        if any(name.split(".")[0] == "otter" for name in names):
+            lines[node.lineno - 1:node.end_lineno] = [""] * (node.end_lineno - node.lineno + 1)
+    return "\n".join(lines)
+
+
+@functools.lru_cache(maxsize=64)
+def _graded(assignment: str, function: str, cells: tuple[str, ...], seed: str) -> FunctionResult:
+    """One grading per function, notebook state and seed, shared by the
+    function's test cases."""
+    from grader.grade import grade_submission
+    from grader.suites import get_suite
+
+    suite = get_suite(assignment)
+    alone = dataclasses.replace(suite, functions=(suite.function(function),))
+    with tempfile.TemporaryDirectory(prefix="dlgrade-otter-") as folder:
+        notebook = Path(folder) / f"{suite.module}.ipynb"
+        notebook.write_text(json.dumps({"cells": [{"cell_type": "code", "source": cell} for cell in cells]}))
+        return grade_submission(alone, notebook, Secret(seed)).functions[0]
