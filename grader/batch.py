@@ -22,8 +22,9 @@ from pathlib import Path
 
 from grader.cli import EXIT_OK, EXIT_USAGE
 from grader.course import Course, Secret
+from grader.formats import to_html, unavailable
 from grader.grade import grade_submission
-from grader.report import GradeResult, write_text_atomically
+from grader.report import GradeResult, result_path, write_text_atomically
 from grader.suites import SUITES, UnknownAssignment, get_suite
 
 FINAL_STATUSES = ("graded", "invalid")  # an "error" (the grader failed) is retried by a rerun
@@ -44,10 +45,6 @@ def discover(folder: Path) -> dict[str, Path]:
     return found
 
 
-def result_path(out: Path, student: str) -> Path:
-    return out / "students" / student / "results.json"
-
-
 def is_finished(out: Path, student: str) -> bool:
     try:
         data = json.loads(result_path(out, student).read_text())
@@ -57,8 +54,9 @@ def is_finished(out: Path, student: str) -> bool:
 
 
 def grade_one(assignment: str, student: str, path: str, out: str, seed: str,
-              hide: tuple[Path, ...]) -> tuple[str, str, float]:
-    """Grade one student and write their files; runs in a worker process."""
+              hide: tuple[Path, ...], html: bool) -> tuple[str, str, float]:
+    """Grade one student and write their files; runs in a worker process.
+    results.json comes last: it marks the student finished."""
     suite = SUITES[assignment]
     try:
         # The class's submissions and results are hidden from each student's code.
@@ -68,6 +66,11 @@ def grade_one(assignment: str, student: str, path: str, out: str, seed: str,
                              message=f"the grader failed on this submission: {type(e).__name__}: {e}")
     folder = Path(out) / "students" / student
     write_text_atomically(folder / "report.txt", result.to_text() + "\n")
+    if html:
+        try:
+            write_text_atomically(folder / "report.html", to_html(result))
+        except Exception as e:  # noqa: BLE001 - the grade stands without its page
+            print(f"{student}: report.html not written: {type(e).__name__}: {e}", file=sys.stderr)
     write_text_atomically(folder / "results.json", json.dumps(result.to_gradescope(), indent=2))
     return student, result.status, result.percent
 
@@ -116,12 +119,14 @@ def main(args) -> int:
           f"with {args.jobs} worker(s)", flush=True)
     if secret.is_development:
         print("note: the development seed is in use; set DLGRADE_SEED for real grading", file=sys.stderr)
+    if no_html := unavailable("html"):
+        print(f"note: no report.html per student: {no_html}", file=sys.stderr)
     tally: dict[str, int] = {}
     with _progress(len(todo)) as advance, concurrent.futures.ProcessPoolExecutor(
         max_workers=args.jobs, mp_context=multiprocessing.get_context("spawn")
     ) as pool:
         hide = (folder.resolve(), out.resolve())
-        futures = [pool.submit(grade_one, suite.assignment, s, str(p), str(out), secret.value, hide)
+        futures = [pool.submit(grade_one, suite.assignment, s, str(p), str(out), secret.value, hide, not no_html)
                    for s, p in todo.items()]
         for future in concurrent.futures.as_completed(futures):
             try:

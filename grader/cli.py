@@ -22,6 +22,7 @@ VERBS = {
     "grade-batch": ("grader.batch", "grade a folder of submissions, one per student, into a gradebook"),
     "generate": ("grader.generate", "write assignments/ from solutions/ (instructors)"),
     "demo": ("grader.demo", "grade the bundled example submissions"),
+    "report": ("grader.class_report", "summarise a grade-batch output folder: points, failures, bugs per function"),
     "export": ("grader.export", "package an assignment's grading for Gradescope, otter-grader or GitHub Actions"),
 }
 
@@ -54,6 +55,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--seed", help="secret seed for hidden inputs (default: $DLGRADE_SEED, then the development seed)")
 
     sub["generate"].add_argument("--check", action="store_true", help="write nothing; fail if assignments/ drifted")
+    report = sub["report"]
+    report.add_argument("output", metavar="OUT", help="a grade-batch output folder (gradebook.csv, students/)")
+    report.add_argument("--format", choices=("text", "json", "markdown"), default="text",
+                        help="what to print (default: text)")
     export = sub["export"]
     export.add_argument("target", choices=EXPORT_TARGETS, help="the platform")
     export.add_argument("-a", "--assignment", required=True, help="assignment name")

@@ -11,10 +11,13 @@ Extension point (figure data a grader attaches to ``CaseResult.details``):
 
 - ``"error_maps"``: a list of ``grader.compare.error_map`` dicts, attached by
   ``grade.py`` to every failed array output of 2+ dimensions.
-- ``"training_curve"``: ``{series name: [one float per epoch]}``, e.g.
-  ``{"training loss": [...], "test accuracy": [...]}``; one panel per series.
-- ``"confusion_matrix"``: ``{"matrix": [[count]] (rows: true class, columns:
-  predicted), "labels": [class names] (optional)}``.
+- ``"training_curve"``: the losses recorded while training, one float per
+  step, or ``{series name: [floats]}`` (e.g. also ``"test accuracy"``); one
+  panel per series.
+- ``"confusion_matrix"``: counts (rows: true class, columns: predicted), or
+  ``{"matrix": counts, "labels": [class names]}``.
+
+Other keys (``"accuracy"``, say) are data for the grader, not figures.
 """
 
 from __future__ import annotations
@@ -181,23 +184,32 @@ def _draw_error_maps(maps: list[dict]):
     return figure
 
 
-def _draw_training_curve(curves: dict[str, list[float]]):
+MAX_CURVE_POINTS = 5000  # a curve of a million steps is drawn from every n-th: the picture is the same, in a blink
+
+
+def _draw_training_curve(curves):
+    import numpy as np
     from matplotlib.figure import Figure
 
+    curves = curves if isinstance(curves, dict) else {"training loss": curves}
     figure = Figure(figsize=(3.8 * len(curves), 3.2))
     figure.subplots_adjust(bottom=0.17)
     for ax, (name, values) in zip(figure.subplots(1, len(curves), squeeze=False)[0], curves.items()):
-        ax.plot(range(1, len(values) + 1), values, marker="o", markersize=3)
+        values = np.asarray(values, dtype=float)
+        every = max(1, len(values) // MAX_CURVE_POINTS)
+        steps = np.arange(1, len(values) + 1)
+        ax.plot(steps[::every], values[::every], marker="o" if len(values) <= 50 else None, markersize=3)
         ax.set_title(name, fontsize=9)
-        ax.set_xlabel("epoch")
+        ax.set_xlabel("step")
         ax.grid(alpha=0.3)
     return figure
 
 
-def _draw_confusion_matrix(data: dict):
+def _draw_confusion_matrix(data):
     import numpy as np
     from matplotlib.figure import Figure
 
+    data = data if isinstance(data, dict) else {"matrix": data}
     matrix = np.asarray(data["matrix"])
     labels = data.get("labels") or list(range(len(matrix)))
     figure = Figure(figsize=(4.4, 3.8))
@@ -233,7 +245,7 @@ def _figures(f: FunctionResult) -> dict[int, list[tuple[str, str]]]:
         if len(drawn) == FIGURES_PER_FUNCTION:
             break
         figures = [(caption, _png_data_uri(draw(case.details[key])))
-                   for key, (caption, draw) in FIGURES.items() if case.details.get(key)]
+                   for key, (caption, draw) in FIGURES.items() if case.details.get(key) is not None]
         if figures:
             drawn[id(case)] = figures
     return drawn

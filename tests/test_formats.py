@@ -169,15 +169,18 @@ def test_html_holds_no_expected_value_beyond_the_text_feedback(graded):
                 assert shown not in page or shown in feedback, shown
 
 
-def test_html_draws_the_cnn_figures_from_case_details():
-    case = CaseResult("train on MNIST", 1.0, 1.0, details={
-        "training_curve": {"training loss": [2.3, 1.1, 0.6], "test accuracy": [0.4, 0.8, 0.9]},
-        "confusion_matrix": {"matrix": np.eye(10, dtype=int) * 9 + 1, "labels": list("0123456789")},
-    })
+@pytest.mark.parametrize("details", [
+    {"training_curve": np.linspace(2.3, 0.1, 20000), "confusion_matrix": np.eye(10, dtype=np.int64) * 9 + 1,
+     "accuracy": 0.9},
+    {"training_curve": {"training loss": [2.3, 1.1, 0.6], "test accuracy": [0.4, 0.8, 0.9]},
+     "confusion_matrix": {"matrix": [[5, 1], [0, 6]], "labels": ["cat", "dog"]}},
+], ids=["arrays", "named"])
+def test_html_draws_the_cnn_figures_from_case_details(details):
+    case = CaseResult("test accuracy", 1.0, 1.0, details=details)
     html = to_html(GradeResult("cnn", "cnn.py", [FunctionResult("train_cnn", [case])]))
     assert set(FIGURES) >= {"error_maps", "training_curve", "confusion_matrix"}
     assert len(PNG.findall(html)) == 2
-    assert "case &#39;train on MNIST&#39;: training curve" in html and "confusion matrix" in html
+    assert "case &#39;test accuracy&#39;: training curve" in html and "confusion matrix" in html
 
 
 def test_unavailable_names_the_missing_package(monkeypatch):

@@ -1,0 +1,155 @@
+"""``dlgrade report OUT``: how a class did, from a ``grade-batch`` output folder.
+
+Per graded function: the class's mean points, the share of submissions that
+lost points on it, and the catalogued bug recognised most often; and how many
+submissions are ``graded``, ``invalid``, ``error`` or ``not graded``. Read from
+``OUT/gradebook.csv`` (the students, their status, the functions in order) and
+each student's ``results.json`` (points, pass/fail and recognised bugs per
+function). Function statistics are over the ``graded`` submissions: an empty
+file or a broken zip says nothing about which function is hard.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from grader.cli import EXIT_OK, EXIT_USAGE
+from grader.formats import markdown_table
+from grader.report import result_path
+
+GRADEBOOK_FIXED = ("student", "status", "total", "max", "percent", "message")  # the other columns: functions
+
+
+class ReportError(ValueError):
+    pass
+
+
+@dataclass
+class FunctionStats:
+    name: str
+    max_points: float = 0.0
+    points: list[float] = field(default_factory=list)  # one per graded submission
+    failed: int = 0  # graded submissions that lost points on it
+    bugs: Counter = field(default_factory=Counter)  # catalogued bug -> submissions it was recognised in
+
+    @property
+    def mean(self) -> float:
+        return sum(self.points) / len(self.points) if self.points else 0.0
+
+    @property
+    def failure_rate(self) -> float:
+        return self.failed / len(self.points) if self.points else 0.0
+
+    @property
+    def top_bug(self) -> tuple[str, int] | None:
+        return self.bugs.most_common(1)[0] if self.bugs else None
+
+
+@dataclass
+class ClassReport:
+    assignment: str
+    statuses: Counter
+    functions: list[FunctionStats]
+    percents: list[float]  # of the graded submissions
+    unreadable: list[str]  # students marked graded whose results.json could not be read
+
+    @property
+    def students(self) -> int:
+        return sum(self.statuses.values())
+
+
+def summarise(out: Path) -> ClassReport:
+    gradebook = out / "gradebook.csv"
+    try:
+        with open(gradebook, newline="") as f:
+            reader = csv.DictReader(f)
+            rows = list(reader)
+            columns = reader.fieldnames or []
+    except OSError as e:
+        raise ReportError(f"cannot read {gradebook} ({e.strerror or e}): is {out} a grade-batch output folder?") from None
+    missing = [c for c in GRADEBOOK_FIXED if c not in columns]
+    if missing:
+        raise ReportError(f"{gradebook} is not a dlgrade gradebook: no column {', '.join(missing)}")
+    stats = {name: FunctionStats(name) for name in columns if name not in GRADEBOOK_FIXED}
+    statuses, percents, unreadable, assignment = Counter(), [], [], ""
+    for row in rows:
+        statuses[row["status"]] += 1
+        if row["status"] != "graded":
+            continue
+        try:
+            data = json.loads(result_path(out, row["student"]).read_text())
+            tests = {t["name"].split(": ", 1)[-1]: t for t in data["tests"]}
+            assignment = data["extra_data"]["assignment"]
+        except (OSError, ValueError, KeyError, TypeError):
+            unreadable.append(row["student"])
+            continue
+        percents.append(float(row["percent"] or 0))
+        for name, s in stats.items():
+            test = tests.get(name, {})
+            s.max_points = max(s.max_points, float(test.get("max_score", 0)))
+            s.points.append(float(test.get("score", 0)))
+            s.failed += test.get("status") != "passed"
+            s.bugs.update(test.get("extra_data", {}).get("bugs", []))
+    return ClassReport(assignment or out.name, statuses, list(stats.values()), percents, unreadable)
+
+
+def _status_line(report: ClassReport) -> str:
+    counts = ", ".join(f"{n} {status}" for status, n in sorted(report.statuses.items()))
+    mean = f"; mean score of the graded: {sum(report.percents) / len(report.percents):.1f}%" if report.percents else ""
+    return f"{report.assignment}: {report.students} submissions ({counts or 'none'}){mean}"
+
+
+def _rows(report: ClassReport) -> list[list[str]]:
+    return [[s.name, f"{s.mean:.2f} / {s.max_points:g}", f"{s.failure_rate:.0%} ({s.failed}/{len(s.points)})",
+             f"{s.top_bug[0]} ({s.top_bug[1]})" if s.top_bug else "-"] for s in report.functions]
+
+
+HEADER = ["function", "mean points", "failure rate", "most frequent catalogued bug (submissions)"]
+
+
+def to_text(report: ClassReport) -> str:
+    rows = [HEADER, *_rows(report)]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(HEADER))]
+    lines = [_status_line(report), ""]
+    lines += ["  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows]
+    return "\n".join(lines + _warnings(report))
+
+
+def to_markdown(report: ClassReport) -> str:
+    return "\n".join([f"## {_status_line(report)}", "", markdown_table(HEADER, _rows(report), "lrrl"),
+                      *_warnings(report)])
+
+
+def to_json(report: ClassReport) -> str:
+    return json.dumps({
+        "assignment": report.assignment,
+        "submissions": report.students,
+        "statuses": dict(report.statuses),
+        "mean_percent": round(sum(report.percents) / len(report.percents), 2) if report.percents else None,
+        "functions": [{**{k: v for k, v in asdict(s).items() if k not in ("points", "bugs")},
+                       "graded": len(s.points), "mean": round(s.mean, 4), "failure_rate": round(s.failure_rate, 4),
+                       "bugs": dict(s.bugs.most_common())} for s in report.functions],
+        "unreadable_results": report.unreadable,
+    }, indent=2)
+
+
+def _warnings(report: ClassReport) -> list[str]:
+    if not report.unreadable:
+        return []
+    return ["", f"left out, results.json unreadable: {', '.join(report.unreadable)} (the same grade-batch command "
+                f"grades them again)"]
+
+
+def main(args) -> int:
+    try:
+        report = summarise(Path(args.output))
+    except ReportError as e:
+        print(f"dlgrade report: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    print({"text": to_text, "json": to_json, "markdown": to_markdown}[args.format](report))
+    return EXIT_OK
