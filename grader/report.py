@@ -176,11 +176,6 @@ def result_path(out: Path, student: str) -> Path:
     return out / "students" / student / "results.json"
 
 
-def result_path(out: Path, student: str) -> Path:
-    """Where ``dlgrade grade-batch`` writes a student's results.json (read by ``dlgrade report``)."""
-    return out / "students" / student / "results.json"
-
-
 def write_text_atomically(path: Path, text: str) -> None:
     """Write to a temporary file beside ``path``, then rename: a reader (or a
     crash, or kill -9) never leaves half a file."""
