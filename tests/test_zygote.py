@@ -146,6 +146,18 @@ def test_no_torch_in_a_numpy_child_while_a_torch_zygote_runs(tmp_path):
         assert zygote_pid(TORCH_LIMITS) != zygote_pid()
 
 
+@pytest.mark.gpu
+def test_a_child_of_a_torch_zygote_can_use_cuda(tmp_path):
+    """The zygote imports torch but never initialises CUDA, which a forked
+    process could not use again."""
+    outcome = run_once(tmp_path, """
+        import torch
+        x = (torch.from_numpy(x).cuda() * 2).cpu().numpy() / 2
+    """, Limits(preload=("numpy", "torch"), forbidden_modules=(), memory_bytes=None))
+    assert outcome.ok, outcome.message
+    assert np.array_equal(outcome.outputs["out"], 2 * np.ones(3))
+
+
 def test_a_preloaded_module_is_never_forbidden(tmp_path):
     with pytest.raises(ValueError, match="torch cannot be both preloaded and forbidden"):
         Limits(preload=("numpy", "torch.nn"))
