@@ -119,14 +119,16 @@ def main(args) -> int:
           f"with {args.jobs} worker(s)", flush=True)
     if secret.is_development:
         print("note: the development seed is in use; set DLGRADE_SEED for real grading", file=sys.stderr)
-    if no_html := unavailable("html"):
-        print(f"note: no report.html per student: {no_html}", file=sys.stderr)
+    html = args.html
+    if html and (missing := unavailable("html")):
+        print(f"note: no report.html per student: {missing}", file=sys.stderr)
+        html = False
     tally: dict[str, int] = {}
     with _progress(len(todo)) as advance, concurrent.futures.ProcessPoolExecutor(
         max_workers=args.jobs, mp_context=multiprocessing.get_context("spawn")
     ) as pool:
         hide = (folder.resolve(), out.resolve())
-        futures = [pool.submit(grade_one, suite.assignment, s, str(p), str(out), secret.value, hide, not no_html)
+        futures = [pool.submit(grade_one, suite.assignment, s, str(p), str(out), secret.value, hide, html)
                    for s, p in todo.items()]
         for future in concurrent.futures.as_completed(futures):
             try:

@@ -51,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("-o", "--output", required=True, metavar="OUT", help="where results and gradebook.csv go")
     batch.add_argument("--jobs", type=int, default=None, help="submissions graded at once (default: the cores)")
     batch.add_argument("--regrade", action="store_true", help="grade students that already have a result too")
+    batch.add_argument("--no-html", dest="html", action="store_false",
+                       help="write no report.html per student (its figures cost up to a second per buggy submission)")
     for p in (grade, sub["demo"], batch):
         p.add_argument("--seed", help="secret seed for hidden inputs (default: $DLGRADE_SEED, then the development seed)")
 

@@ -102,6 +102,16 @@ def test_batch_writes_an_html_report_per_student(batch):
     assert "invalid" in (out / "students" / "dave" / "report.html").read_text()
 
 
+def test_no_html_writes_no_page(tmp_path):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "erin.py").write_text("")
+    run = dlgrade("grade-batch", str(tmp_path / "in"), "-a", "losses", "-o", str(tmp_path / "out"), "--jobs", "1",
+                  "--no-html")
+    assert run.returncode == 0, run.stderr
+    assert (tmp_path / "out" / "students" / "erin" / "report.txt").is_file()
+    assert not (tmp_path / "out" / "students" / "erin" / "report.html").exists()
+
+
 def test_a_folder_without_gradebook_is_a_usage_error(tmp_path):
     run = dlgrade("report", str(tmp_path))
     assert run.returncode == 2 and "gradebook.csv" in run.stderr and "Traceback" not in run.stderr

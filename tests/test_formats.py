@@ -18,7 +18,8 @@ import pytest
 
 from grader.compare import error_map
 from grader.course import Course, Secret
-from grader.formats import FIGURES, code_block, render, to_html, to_junit, to_markdown, unavailable
+from grader.formats import (FIGURES, FIGURES_PER_FUNCTION, code_block, render, to_html, to_junit, to_markdown,
+                             unavailable)
 from grader.grade import grade_submission
 from grader.report import CaseResult, FunctionResult, GradeResult
 from grader.spec import Expected, Tolerance
@@ -109,6 +110,14 @@ def test_junit_reports_a_grader_error_as_an_error():
     assert suite.get("errors") == "1" and suite.find("testcase/error").get("message").endswith("boom")
 
 
+def test_junit_marks_a_check_that_could_not_run_skipped():
+    functions = [FunctionResult("train_cnn", [CaseResult("test accuracy", 1.0, 1.0), CaseResult(
+        "speed on the GPU", 0.0, 0.0, skipped="GPU-only check: no CUDA GPU here")])]
+    suite = ET.fromstring(to_junit(GradeResult("cnn", "cnn.py", functions)).encode()).find("testsuite")
+    assert (suite.get("tests"), suite.get("failures"), suite.get("skipped")) == ("2", "0", "1")
+    assert suite.find("testcase/skipped").get("message") == "GPU-only check: no CUDA GPU here"
+
+
 def test_error_map_is_attached_to_failed_array_outputs_only(graded):
     scale, shift = graded["tripled"].functions
     maps = [m for c in scale.cases for m in c.details["error_maps"]]
@@ -153,7 +162,8 @@ def test_html_shows_score_messages_hints_and_embedded_pngs(graded):
     assert "you multiply by three [tripled]" in html and "out is wrong at 12 of 12 elements" in html
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # autoescaped
     images = [base64.b64decode(uri) for uri in PNG.findall(html)]
-    assert len(images) == 2 and all(png.startswith(b"\x89PNG\r\n\x1a\n") for png in images)
+    assert len(images) == min(2, FIGURES_PER_FUNCTION)  # scale_forward's two cases, shift_forward raised
+    assert images and all(png.startswith(b"\x89PNG\r\n\x1a\n") for png in images)
     assert "http" not in html.replace("http-equiv", "")  # self-contained: nothing fetched
 
 
@@ -204,7 +214,7 @@ def test_html_renders_in_headless_chromium(graded, tmp_path):
     assert run.returncode == 0, run.stderr[-2000:]
     assert re.search(r'id="score">\s*0 / 4 points \(0\.0%\)', run.stdout)
     widths = re.search(r'data-widths="([^"]*)"', run.stdout).group(1).split(",")
-    assert len(widths) == 2 and all(int(w) > 100 for w in widths)
+    assert len(widths) == min(2, FIGURES_PER_FUNCTION) and all(int(w) > 100 for w in widths)
 
 
 @pytest.fixture(scope="module")
