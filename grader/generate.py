@@ -36,7 +36,7 @@ class Block:
 
 
 def solution_blocks(source: str, filename: str) -> list[Block]:
-    blocks, current_def, begin = [], None, None
+    blocks, current_def, begin, block_def = [], None, None, None
     for i, line in enumerate(source.splitlines()):
         if m := DEF.match(line):
             current_def = m["name"]
@@ -45,11 +45,12 @@ def solution_blocks(source: str, filename: str) -> list[Block]:
                 raise MarkerError(f"{filename}:{i + 1}: BEGIN SOLUTION inside another block (opened at line {begin + 1})")
             if current_def is None:
                 raise MarkerError(f"{filename}:{i + 1}: BEGIN SOLUTION outside any function")
-            begin = i
+            # The block belongs to the function it opens in, even if it defines a helper function.
+            begin, block_def = i, current_def
         elif END.match(line):
             if begin is None:
                 raise MarkerError(f"{filename}:{i + 1}: END SOLUTION without BEGIN SOLUTION")
-            blocks.append(Block(current_def, begin, i))
+            blocks.append(Block(block_def, begin, i))
             begin = None
     if begin is not None:
         raise MarkerError(f"{filename}:{begin + 1}: BEGIN SOLUTION is never closed")

@@ -51,9 +51,10 @@ def run_checks(target: str, namespace: Mapping[str, object], folder: Path) -> li
                if inspect.isfunction(value) and value.__module__ == namespace.get("__name__")]
     if function and function not in defined:
         return [f"{function} is not defined in this notebook yet: run the cell that defines it, then check again."]
-    collector = _Collector(defined, function or None)
+    not_defined: list[str] = []  # what the tests import that the notebook has not defined (yet)
+    collector = _Collector(defined, not_defined, function or None)
     # pytest's own report would repeat ours (and the student's prints are in it): it is not shown.
-    with _notebook_as_module(module, namespace), _forget_modules_from(folder), \
+    with _notebook_as_module(module, namespace, not_defined), _forget_modules_from(folder), \
             contextlib.redirect_stdout(io.StringIO()):
         import pytest  # only notebooks need it, not the grading core
 
@@ -70,13 +71,13 @@ class _Collector:
     """A pytest plugin that keeps the tests of one function (or all) and records
     how each went, by function, as ``dlgrade check`` does."""
 
-    def __init__(self, functions: list[str], selected: str | None):
-        self.functions, self.selected = functions, selected
+    def __init__(self, defined: list[str], not_defined: list[str], selected: str | None):
+        self.defined, self.not_defined, self.selected = defined, not_defined, selected
         self.outcomes: dict[str, list[tuple[bool, str]]] = {}
         self.import_error = ""
 
     def _function(self, nodeid: str) -> str:
-        return _function_of(nodeid.split("::")[-1], self.functions)
+        return _function_of(nodeid.split("::")[-1], self.defined + self.not_defined)
 
     def pytest_collection_modifyitems(self, config, items):
         if self.selected is None:
@@ -105,13 +106,21 @@ class _Collector:
 
 
 @contextlib.contextmanager
-def _notebook_as_module(name: str, namespace: Mapping[str, object]):
+def _notebook_as_module(name: str, namespace: Mapping[str, object], not_defined: list[str]):
     """While the tests run, ``import name`` finds the notebook's definitions.
     The tests import every function of the assignment, so one the student has
-    not reached yet is a stand-in that says so when called."""
+    not reached yet is a stand-in that says so when called (and its name is
+    added to ``not_defined``)."""
     module = types.ModuleType(name, "the definitions of the notebook being checked")
     module.__dict__.update((key, value) for key, value in namespace.items() if not key.startswith("_"))
-    module.__getattr__ = _not_defined_yet
+
+    def stand_in_for(attribute: str):
+        if attribute.startswith("_"):
+            raise AttributeError(attribute)
+        not_defined.append(attribute)
+        return _not_defined_yet(attribute)
+
+    module.__getattr__ = stand_in_for
     saved = sys.modules.get(name)
     sys.modules[name] = module
     try:
@@ -124,9 +133,6 @@ def _notebook_as_module(name: str, namespace: Mapping[str, object]):
 
 
 def _not_defined_yet(name: str):
-    if name.startswith("_"):
-        raise AttributeError(name)
-
     def stand_in(*args, **kwargs):
         raise NotImplementedError(f"{name} is not defined in this notebook yet: run the cell that defines it")
 

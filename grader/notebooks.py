@@ -27,7 +27,9 @@ heading comes after the setup cell. Functions without a section come after
 the narrative's, in the module's order.
 
 The notebook holds no outputs and every cell has a fixed id, so the file is
-the same on every run (``dlgrade generate --check`` compares it).
+the same on every run (``dlgrade generate --check`` compares it). Code cells
+carry a Jupyter tag saying what they are: ``setup``, ``function``, ``check``
+or ``narrative`` (a picture or an experiment of the narrative).
 """
 
 from __future__ import annotations
@@ -205,16 +207,16 @@ def render_notebook(env, course: Course, suite: Suite, module_source: str) -> st
 
     cells = []
 
-    def add(kind: str, source: str, cell_id: str) -> None:
+    def add(kind: str, source: str, cell_id: str, tag: str | None = None) -> None:
         make = nbformat.v4.new_markdown_cell if kind == "markdown" else nbformat.v4.new_code_cell
-        cells.append(make(source, id=cell_id))
+        cells.append(make(source, id=cell_id, metadata={"tags": [tag]} if tag else {}))
 
     intro, *functions = sections
     add("markdown", template("intro.md.j2", intro=intro.lead_text or markdown_of_docstring(parts.docstring),
                              checked=bool(tested)), "intro")
-    add("code", template("setup.py.j2", preamble=parts.preamble), "setup")
+    add("code", template("setup.py.j2", preamble=parts.preamble), "setup", "setup")
     for i, (kind, source) in enumerate(intro.cells()):
-        add(kind, source, f"intro-{i + 1}")
+        add(kind, source, f"intro-{i + 1}", "narrative" if kind == "code" else None)
     for section in functions:
         name, doc = section.function, docstrings[section.function]
         entries = docstring_entries(doc)
@@ -222,13 +224,13 @@ def render_notebook(env, course: Course, suite: Suite, module_source: str) -> st
         add("markdown", template("function.md.j2", function=name, lead=section.lead_text, summary=summary,
                                  arguments=_markdown_entries(entries.get("Args", [])),
                                  returns=_markdown_entries(entries.get("Returns", []))), f"{name}-text")
-        add("code", parts.functions[name], f"{name}-code")
+        add("code", parts.functions[name], f"{name}-code", "function")
         if name in tested:
-            add("code", template("check.py.j2", target=f"{suite.module}.{name}"), f"{name}-check")
+            add("code", template("check.py.j2", target=f"{suite.module}.{name}"), f"{name}-check", "check")
         for i, (kind, source) in enumerate(section.cells()):
-            add(kind, source, f"{name}-{i + 1}")
+            add(kind, source, f"{name}-{i + 1}", "narrative" if kind == "code" else None)
     if tested:
-        add("code", template("check.py.j2", target=suite.module), "all-checks")
+        add("code", template("check.py.j2", target=suite.module), "all-checks", "check")
     add("markdown", template("submit.md.j2", checked=bool(tested)), "submit")
 
     notebook = nbformat.v4.new_notebook(cells=cells, metadata={

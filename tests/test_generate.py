@@ -17,16 +17,20 @@ def test_generated_files_are_up_to_date():
     assert not drifted, f"run `dlgrade generate`: {drifted}"
 
 
-@pytest.mark.parametrize("suite", SUITES.values(), ids=list(SUITES))
-def test_no_solution_line_reaches_the_stub(suite):
-    source = COURSE.solution_file(suite).read_text()
+def solution_only_lines(source: str) -> set[str]:
+    """The code lines (stripped) of a solution that occur only inside its solution blocks."""
     lines = source.splitlines()
     inside = set()
     for block in solution_blocks(source, "solution"):
         inside |= {line.strip() for line in lines[block.start + 1:block.end]}
     outside = {line.strip() for i, line in enumerate(lines)
                if not any(b.start <= i <= b.end for b in solution_blocks(source, "solution"))}
-    secret = {line for line in inside - outside if line and not line.startswith("#")}
+    return {line for line in inside - outside if line and not line.startswith("#")}
+
+
+@pytest.mark.parametrize("suite", SUITES.values(), ids=list(SUITES))
+def test_no_solution_line_reaches_the_stub(suite):
+    secret = solution_only_lines(COURSE.solution_file(suite).read_text())
     assert secret, "a solution with no code in its blocks"
     stub = (COURSE.assignment_dir(suite) / f"{suite.module}.py").read_text()
     leaked = secret & {line.strip() for line in stub.splitlines()}
@@ -52,6 +56,12 @@ def test_every_student_function_is_stubbed(suite):
 def test_marker_mistakes_name_file_and_line(source, message):
     with pytest.raises(MarkerError, match=message):
         stub_source(source, "x.py")
+
+
+def test_a_helper_defined_in_a_solution_block_does_not_rename_its_todo():
+    source = "def f():\n    # BEGIN SOLUTION\n    def helper():\n        return 1\n    return helper()\n    # END SOLUTION\n"
+    assert [b.function for b in solution_blocks(source, "x.py")] == ["f"]
+    assert 'NotImplementedError("f is not implemented yet")' in stub_source(source, "x.py")
 
 
 def test_stub_keeps_todo_text_and_raises():

@@ -63,7 +63,7 @@ def build_model():
     """A fresh, untrained ``nn.Module`` mapping images (N, 1, 28, 28) to class
     scores (N, 10)."""
     # TODO: a few Conv-BN-ReLU-MaxPool blocks, then a linear classifier
-    raise NotImplementedError("block is not implemented yet")
+    raise NotImplementedError("build_model is not implemented yet")
 
 
 def train(model, images, labels, device, epochs=None):
@@ -83,7 +83,7 @@ def train(model, images, labels, device, epochs=None):
         training curve; not graded).
     """
     # TODO: the whole data set on the device, large shuffled batches, Adam with a one-cycle schedule
-    raise NotImplementedError("replay is not implemented yet")
+    raise NotImplementedError("train is not implemented yet")
 
 
 def predict(model, images, device):
