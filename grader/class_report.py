@@ -71,7 +71,8 @@ def summarise(out: Path) -> ClassReport:
             rows = list(reader)
             columns = reader.fieldnames or []
     except OSError as e:
-        raise ReportError(f"cannot read {gradebook} ({e.strerror or e}): is {out} a grade-batch output folder?") from None
+        raise ReportError(f"cannot read {gradebook} ({e.strerror or e}): is {out} a grade-batch output "
+                          f"folder?") from None
     missing = [c for c in GRADEBOOK_FIXED if c not in columns]
     if missing:
         raise ReportError(f"{gradebook} is not a dlgrade gradebook: no column {', '.join(missing)}")

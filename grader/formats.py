@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import importlib.util
 import io
 import json
 import re
@@ -51,11 +52,9 @@ def unavailable(fmt: str) -> str | None:
     """Why ``fmt`` cannot be rendered here (a package is missing), else None."""
     if fmt != "html":
         return None
-    try:
-        import jinja2  # noqa: F401
-        import matplotlib  # noqa: F401
-    except ImportError as e:
-        return f"the HTML report needs {e.name}: pip install 'dlgrade[feedback]'"
+    for package in ("jinja2", "matplotlib"):  # found, not imported: a batch's main process draws nothing
+        if importlib.util.find_spec(package) is None:
+            return f"the HTML report needs {package}: pip install 'dlgrade[feedback]'"
     return None
 
 
@@ -90,8 +89,9 @@ def to_markdown(result: GradeResult) -> str:
     """For a job summary (``>> $GITHUB_STEP_SUMMARY``) or a pull request comment."""
     mark = PASSED if result.status == "graded" and result.score >= result.max_score else FAILED
     lines = [f"## {mark} {result.assignment}: {_points(result)} ({result.percent:.1f}%)", "",
-             f"Submission {code_span(result.submission)}", ""]
-    lines += [f"> note: {n}" for n in result.notices]
+             f"Submission {code_span(result.submission)}"]
+    if result.notices:
+        lines += ["", *(f"> note: {n}  " for n in result.notices)]  # two spaces: a line break between notes
     if result.status != "graded":
         lines += ["", f"**{result.status}**:", code_block(result.message)]
     rows = [[PASSED if f.score >= f.max_score else FAILED, f"`{f.name}`", _points(f)] for f in result.functions]
@@ -102,7 +102,8 @@ def to_markdown(result: GradeResult) -> str:
             continue
         lines += ["", f"### {PASSED if f.score >= f.max_score else FAILED} `{f.name}`: {f.summary}", ""]
         for which, lost, messages, _ in f.failure_groups():
-            lines += [f"- {which} (-{lost:g}):", "", *("  " + line for line in code_block("\n".join(messages)).splitlines()), ""]
+            fenced = code_block("\n".join(messages)).splitlines()
+            lines += [f"- {which}{f' (-{lost:g})' if lost else ''}:", "", *(f"  {line}" for line in fenced), ""]
         lines += [f"- 💡 {h}" for h in f.hints]
         lines += [f"- {n}" for n in f.notes]
     return "\n".join(lines) + "\n"
@@ -142,7 +143,8 @@ def to_junit(result: GradeResult) -> str:
     if result.status != "graded":
         case = ET.SubElement(suite, "testcase", classname="submission", name=result.status, time="0")
         kind = "error" if result.status == "error" else "failure"
-        ET.SubElement(case, kind, type=result.status, message=_xml_text(result.message)).text = _xml_text(result.message)
+        message = _xml_text(result.message)
+        ET.SubElement(case, kind, type=result.status, message=message).text = message
     counts = {"tests": len(suite.findall("testcase")), "failures": len(suite.findall("testcase/failure")),
               "errors": len(suite.findall("testcase/error")), "skipped": len(suite.findall("testcase/skipped"))}
     suite.attrib.update({k: str(v) for k, v in counts.items()})

@@ -221,8 +221,9 @@ def test_html_renders_in_headless_chromium(graded, tmp_path):
 def cli_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("cli")
     run = subprocess.run([sys.executable, "-m", "grader", "grade", "examples/submissions/losses/buggy.py",
-                          "--format", "junit", "--json", str(out / "results.json"), "--markdown", str(out / "summary.md"),
-                          "--html", str(out / "report.html"), "--junit", str(out / "junit.xml")],
+                          "--format", "junit", "--json", str(out / "results.json"),
+                          "--markdown", str(out / "summary.md"), "--html", str(out / "report.html"),
+                          "--junit", str(out / "junit.xml")],
                          capture_output=True, text=True, cwd=COURSE.root, env={**os.environ, "DLGRADE_SEED": "formats"})
     return run, out
 
