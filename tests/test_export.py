@@ -214,6 +214,29 @@ def test_otter_tests_grade_only_definitions_and_skip_otter_imports():
         check_case(env, "losses", "mse_loss", 0, SEED)
 
 
+def test_otter_training_question_has_the_cases_that_grade_training_reports():
+    """The cnn question for training lists its cases without running it: the
+    same points, in the same order, as a training that failed at once reports."""
+    import numpy as np
+
+    from grader.export.otter import graded_items
+    from grader.sandbox import Outcome
+    from grader.training import grade_training
+
+    class Missing:
+        def run(self, program, inputs, time_limit):
+            return Outcome(error="import", message="no module")
+
+    suite = get_suite("cnn")
+    name, functions, cases = graded_items(suite, Secret(SEED))[-1]
+    assert name == suite.training.name and set(functions) == set(suite.training.functions)
+    images, labels = np.zeros((2, 28, 28), np.uint8), np.zeros(2, np.int64)
+    result, _ = grade_training(suite.training, suite.training.cpu, (images, labels, images, labels, "zeros"),
+                               Missing(), None)
+    assert [c.max_score for c in result.cases] == [points for _, points in cases]
+    assert [c.name.split(" within")[0] for c in result.cases] == [label.split(" time")[0] for label, _ in cases]
+
+
 # --------------------------------------------------------------------------- GitHub Actions
 
 

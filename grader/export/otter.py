@@ -2,10 +2,10 @@
 tests grade through dlgrade, and the functions those tests call.
 
 Format: otter-grader.readthedocs.io/en/latest/otter_assign/v1/notebook_format.html.
-Each graded function is one question worth its points. Its solution block holds
-the student functions it is the first to call (dlgrade's solution markers
-become otter's, the hint a TODO line). Its tests, in otter's exception-based
-format, are
+Each graded function (and a suite's training task) is one question worth its
+points. Its solution block holds the student functions it is the first to call
+(dlgrade's solution markers become otter's, the hint a TODO line). Its tests, in
+otter's exception-based format, are
 
 * one public test (0 points): dlgrade's cases for the function on inputs from
   the development seed, which students run with ``grader.check`` and whose
@@ -17,7 +17,8 @@ format, are
 A test grades what the notebook ran: the cells of IPython's input history
 (``In``), read the way dlgrade reads a notebook submission (imports and
 top-level definitions only), in dlgrade's sandbox. A case counts in otter only
-when dlgrade gives it full points (a test case passes or fails as a whole).
+when dlgrade gives it full points (a test case passes or fails as a whole), so
+a check that cannot run where otter runs (GPU-only ones without a GPU) fails.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from typing import Any
 
 from grader.course import DEVELOPMENT_SEED, Course, Secret
 from grader.report import FunctionResult, write_text_atomically
-from grader.spec import GradedFunction, Suite
+from grader.spec import Suite
 
 
 def write_master_notebook(suite: Suite, course: Course, secret: Secret, out: Path, dlgrade_url: str) -> Path:
@@ -54,9 +55,26 @@ def write_master_notebook(suite: Suite, course: Course, secret: Secret, out: Pat
     return target
 
 
-def question_name(fn: GradedFunction) -> str:
+def question_name(name: str) -> str:
     """Otter names a question's test file after it: ``sgd_step on a quadratic`` -> ``sgd_step_on_a_quadratic``."""
-    return re.sub(r"\W+", "_", fn.name).strip("_")
+    return re.sub(r"\W+", "_", name).strip("_")
+
+
+def graded_items(suite: Suite, secret: Secret) -> list[tuple[str, tuple[str, ...], list[tuple[str, float]]]]:
+    """What a question is made of, for every graded function and then the
+    training task: (name, the student functions it calls, [(case, points)] in
+    the order dlgrade reports its cases)."""
+    items = []
+    for fn in suite.functions:
+        cases = [(c.name, c.points) for c in fn.cases(secret.rng(suite.assignment, fn.name))]
+        items.append((fn.name, fn.program.functions, cases + ([("speed", fn.speed.points)] if fn.speed else [])))
+    task = suite.training
+    if task:
+        # grader.training.grade_training's cases, in its order
+        items.append((task.name, task.functions, [
+            ("test accuracy", task.accuracy_points), ("model on the GPU", task.on_gpu_points),
+            ("training time", task.time_points), ("throughput", task.throughput_points)]))
+    return items
 
 
 def master_cells(suite: Suite, course: Course, secret: Secret) -> list:
@@ -74,32 +92,30 @@ def master_cells(suite: Suite, course: Course, secret: Secret) -> list:
     if prelude:
         cells.append(v4.new_code_cell(prelude))
     written: set[str] = set()
-    for fn in suite.functions:
-        new = [name for name in fn.program.functions if name not in written and name in definitions]
+    for name, functions, cases in graded_items(suite, secret):
+        new = [f for f in functions if f not in written and f in definitions]
         written.update(new)
-        cases = fn.cases(secret.rng(suite.assignment, fn.name))
-        points = [0, *(c.points for c in cases), *([fn.speed.points] if fn.speed else [])]
+        points = [0, *(p for _, p in cases)]
         cells.append(v4.new_raw_cell("# BEGIN QUESTION\n" + yaml.safe_dump(
-            {"name": question_name(fn), "points": points}, sort_keys=False)))
-        called = ", ".join(f"`{name}`" for name in fn.program.functions)
-        cells.append(v4.new_markdown_cell(f"**{fn.name}** ({sum(points):g} points): "
+            {"name": question_name(name), "points": points}, sort_keys=False)))
+        called = ", ".join(f"`{f}`" for f in functions)
+        cells.append(v4.new_markdown_cell(f"**{name}** ({sum(points):g} points): "
                                           + (f"write {called} below." if new else f"graded on {called} again.")))
         if new:
             cells += [v4.new_raw_cell("# BEGIN SOLUTION"),
-                      v4.new_code_cell("\n\n\n".join(definitions[name] for name in new)),
+                      v4.new_code_cell("\n\n\n".join(definitions[f] for f in new)),
                       v4.new_raw_cell("# END SOLUTION")]
         cells.append(v4.new_raw_cell("# BEGIN TESTS"))
-        cells.append(v4.new_code_cell(_test_source("test_public", "check_function", suite, fn)))
-        labels = [c.name for c in cases] + (["speed"] if fn.speed else [])
-        for index, label in enumerate(labels):
+        cells.append(v4.new_code_cell(_test_source("test_public", "check_function", suite.assignment, name)))
+        for index, (label, _) in enumerate(cases):
             cells.append(v4.new_code_cell(f"# HIDDEN: {label}\n" + _test_source(
-                f"test_case_{index}", "check_case", suite, fn, index, secret.value)))
+                f"test_case_{index}", "check_case", suite.assignment, name, index, secret.value)))
         cells += [v4.new_raw_cell("# END TESTS"), v4.new_raw_cell("# END QUESTION")]
     return cells
 
 
-def _test_source(name: str, check: str, suite: Suite, fn: GradedFunction, *args: Any) -> str:
-    arguments = ", ".join(json.dumps(a) for a in (suite.assignment, fn.name, *args))
+def _test_source(name: str, check: str, *args: Any) -> str:
+    arguments = ", ".join(json.dumps(a) for a in args)
     return f"def {name}(env):\n    from grader.export.otter import {check}\n    {check}(env, {arguments})\n"
 
 
@@ -144,18 +160,19 @@ def _otter_markers(code: str) -> str:
 # --------------------------------------------------------------------------- called by the notebook's tests
 
 
-def check_function(env: dict, assignment: str, function: str) -> None:
-    """The public test: every case of ``function`` passes on the development seed."""
-    result = _graded(assignment, function, _cells(env), DEVELOPMENT_SEED)
-    assert result.score >= result.max_score, result.output()
+def check_function(env: dict, assignment: str, item: str) -> None:
+    """The public test: every case of ``item`` (a graded function, or the
+    training task) passes on the development seed."""
+    result = _graded(assignment, item, _cells(env), DEVELOPMENT_SEED)
+    assert result.score >= result.max_score, result.output()  # a check skipped here (GPU-only) is out of both
 
 
-def check_case(env: dict, assignment: str, function: str, index: int, seed: str) -> None:
-    """A hidden test: case ``index`` of ``function`` (the speed point after the
-    cases) gets full points on the secret seed."""
-    case = _graded(assignment, function, _cells(env), seed).cases[index]
+def check_case(env: dict, assignment: str, item: str, index: int, seed: str) -> None:
+    """A hidden test: case ``index`` of ``item`` (after a function's cases, its
+    speed point) gets full points on the secret seed."""
+    case = _graded(assignment, item, _cells(env), seed).cases[index]
     feedback = [*case.messages, *(f"hint: {h}" for h in case.hints)]
-    assert case.passed, f"{function}, case '{case.name}' ({case.score:g}/{case.max_score:g}): " + "\n".join(feedback)
+    assert case.passed, f"{item}, case '{case.name}' ({case.score:g}/{case.max_score:g}): " + "\n".join(feedback)
 
 
 def _cells(env: dict) -> tuple[str, ...]:
@@ -183,15 +200,22 @@ def _without_otter(cell: str) -> str:
 
 
 @functools.lru_cache(maxsize=64)
-def _graded(assignment: str, function: str, cells: tuple[str, ...], seed: str) -> FunctionResult:
-    """One grading per function, notebook state and seed, shared by the
-    function's test cases."""
+def _graded(assignment: str, item: str, cells: tuple[str, ...], seed: str) -> FunctionResult:
+    """One grading per item, notebook state and seed, shared by the item's
+    test cases: the suite cut down to that graded function, or to the training
+    task."""
     from grader.grade import grade_submission
     from grader.suites import get_suite
 
     suite = get_suite(assignment)
-    alone = dataclasses.replace(suite, functions=(suite.function(function),))
+    if suite.training and item == suite.training.name:
+        alone = dataclasses.replace(suite, functions=())
+    else:
+        alone = dataclasses.replace(suite, functions=(suite.function(item),), training=None)
     with tempfile.TemporaryDirectory(prefix="dlgrade-otter-") as folder:
         notebook = Path(folder) / f"{suite.module}.ipynb"
         notebook.write_text(json.dumps({"cells": [{"cell_type": "code", "source": cell} for cell in cells]}))
-        return grade_submission(alone, notebook, Secret(seed)).functions[0]
+        result = grade_submission(alone, notebook, Secret(seed))
+    if not result.functions:  # the training task's data could not be had
+        raise AssertionError(f"{item} was not graded: {result.message}")
+    return result.functions[0]
