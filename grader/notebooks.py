@@ -131,13 +131,14 @@ class ModuleParts:
     docstring: str
     preamble: str  # every top-level statement but the docstring and the functions, in order
     functions: dict[str, str]  # name -> source, with its decorators and the comments right above it
+    docstrings: dict[str, str]  # name -> the function's docstring
 
 
 def split_module(source: str, filename: str) -> ModuleParts:
     tree = ast.parse(source, filename)
     lines = source.splitlines()
     docstring = ast.get_docstring(tree) or ""
-    functions, preamble = {}, []
+    functions, docstrings, preamble = {}, {}, []
     for i, node in enumerate(tree.body):
         if i == 0 and docstring:
             continue
@@ -146,9 +147,10 @@ def split_module(source: str, filename: str) -> ModuleParts:
             while start > 1 and lines[start - 2].lstrip().startswith("#"):
                 start -= 1
             functions[node.name] = "\n".join(lines[start - 1:node.end_lineno])
+            docstrings[node.name] = ast.get_docstring(node) or ""
         else:
             preamble.append("\n".join(lines[start - 1:node.end_lineno]))
-    return ModuleParts(docstring, "\n".join(preamble), functions)
+    return ModuleParts(docstring, "\n".join(preamble), functions, docstrings)
 
 
 def docstring_entries(docstring: str) -> dict[str, list[tuple[str, str]]]:
@@ -199,8 +201,6 @@ def render_notebook(env, course: Course, suite: Suite, module_source: str) -> st
     introduced = {s.function for s in sections}
     sections += [Section(name) for name in names if name not in introduced]
     tested = tested_functions(solution_dir / PUBLIC_TESTS, names)
-    docstrings = {node.name: ast.get_docstring(node) or "" for node in ast.parse(module_source).body
-                  if isinstance(node, ast.FunctionDef)}
 
     def template(name: str, **context) -> str:
         return env.get_template(f"{TEMPLATES}/{name}").render(suite=suite, **context).strip("\n")
@@ -218,12 +218,13 @@ def render_notebook(env, course: Course, suite: Suite, module_source: str) -> st
     for i, (kind, source) in enumerate(intro.cells()):
         add(kind, source, f"intro-{i + 1}", "narrative" if kind == "code" else None)
     for section in functions:
-        name, doc = section.function, docstrings[section.function]
-        entries = docstring_entries(doc)
-        summary = markdown_of_docstring(doc.split("\n\n")[0])
-        add("markdown", template("function.md.j2", function=name, lead=section.lead_text, summary=summary,
-                                 arguments=_markdown_entries(entries.get("Args", [])),
-                                 returns=_markdown_entries(entries.get("Returns", []))), f"{name}-text")
+        name, doc = section.function, parts.docstrings[section.function]
+        entries = {title: [(entry, markdown_of_docstring(text)) for entry, text in listed]
+                   for title, listed in docstring_entries(doc).items()}
+        add("markdown", template("function.md.j2", function=name, lead=section.lead_text,
+                                 summary=markdown_of_docstring(doc.split("\n\n")[0]),
+                                 arguments=entries.get("Args", []), returns=entries.get("Returns", [])),
+            f"{name}-text")
         add("code", parts.functions[name], f"{name}-code", "function")
         if name in tested:
             add("code", template("check.py.j2", target=f"{suite.module}.{name}"), f"{name}-check", "check")
@@ -239,7 +240,3 @@ def render_notebook(env, course: Course, suite: Suite, module_source: str) -> st
     })
     nbformat.validate(notebook)
     return nbformat.writes(notebook) + "\n"
-
-
-def _markdown_entries(entries: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    return [(name, markdown_of_docstring(text)) for name, text in entries]
