@@ -27,6 +27,7 @@ import torch  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import gpu  # noqa: E402 - benchmarks/gpu.py, beside this file
 OUTPUT = ROOT / "docs" / "benchmarks.md"
 
 
@@ -75,6 +76,34 @@ def grade_wall_times() -> list[str]:
         cases = sum(len(f.cases(np.random.default_rng(0))) for f in suite.functions)
         rows.append(f"| {suite.assignment} | {cases} | {statistics.median(walls):.2f} s | {startup:.2f} s | "
                     f"{cold:.2f} s | {warm:.2f} s |")
+    return rows
+
+
+def child_start() -> list[str]:
+    """From creating a Sandbox to its child's first answer (fork, confinement,
+    import of the submission, one round trip): the first child of a grader
+    process, which starts the zygote, then each further one, forked from it."""
+    import tempfile
+
+    from grader.sandbox import Limits, Sandbox
+    from grader.spec import forward_program
+
+    program = forward_program("echo", "x").to_json()
+    rows = ["| preloaded | first child (starts the zygote) | each further child (median of 20) |", "|---|---|---|"]
+    with tempfile.TemporaryDirectory() as tmp:
+        module = Path(tmp) / "echo.py"
+        module.write_text("import numpy as np\n\n\ndef echo_forward(x):\n    return x, None\n")
+
+        def start(limits: Limits) -> float:
+            started = time.perf_counter()
+            with Sandbox(module, "echo", limits) as sandbox:
+                assert sandbox.run(program, {"x": np.zeros(3)}, 60).ok
+                return time.perf_counter() - started
+
+        for limits in (Limits(), Limits(preload=("numpy", "torch"), forbidden_modules=())):
+            first = start(limits)
+            further = statistics.median(start(limits) for _ in range(20))
+            rows.append(f"| {', '.join(limits.preload)} | {first * 1e3:.0f} ms | {further * 1e3:.0f} ms |")
     return rows
 
 
@@ -134,6 +163,66 @@ def mixed_class(assignment: str = "losses", count: int = 200) -> list[str]:
     return rows
 
 
+def otter_comparison(assignment: str = "losses", count: int = 10) -> list[str]:
+    """The same generated submissions graded by `otter run` (no docker) with the
+    autograder that `dlgrade export otter` and `otter assign` make (each
+    submission as a notebook of one cell, one otter process each, as otter runs
+    them), and by dlgrade: one `dlgrade grade` process each, and one
+    `dlgrade grade-batch --jobs 1`. Otter's tests grade through dlgrade, so the
+    difference is what running the notebook in a Jupyter kernel costs."""
+    import csv
+    import json
+    import tempfile
+
+    from make_class import make
+
+    from grader.suites import get_suite
+
+    if importlib.util.find_spec("otter") is None:
+        return ["(skipped: otter-grader is not installed; pip install 'dlgrade[otter]')"]
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        folder, otter_dir = tmp / "class", tmp / "otter"
+        make(assignment, count, folder, ["correct", "correct_loops", "correct_float32", "buggy", "stub"])
+        submissions = sorted(folder.glob("*.py"))
+        subprocess.run([sys.executable, "-m", "grader", "export", "otter", "-a", assignment, "-o", str(otter_dir),
+                        "--seed", "bench"], check=True, capture_output=True)
+        subprocess.run([sys.executable, "-m", "otter", "assign", "--no-run-tests", f"{assignment}.ipynb", "dist"],
+                       cwd=otter_dir, check=True, capture_output=True)
+        autograder = next((otter_dir / "dist" / "autograder").glob("*.zip"))
+        otter_times, otter_scores, grade_times = [], [], []
+        # One submission at a time through each, in turn, so that both see the same load.
+        for path in submissions:
+            graded = tmp / "otter-runs" / path.stem
+            graded.mkdir(parents=True)
+            notebook = graded / f"{path.stem}.ipynb"
+            notebook.write_text(json.dumps({"cells": [{"cell_type": "code", "metadata": {}, "outputs": [],
+                                                       "execution_count": None, "source": path.read_text()}],
+                                            "metadata": {"otter": {"assignment_name": assignment}},  # otter checks it
+                                            "nbformat": 4, "nbformat_minor": 5}))
+            otter_times.append(_wall([sys.executable, "-m", "otter", "run", "-a", str(autograder), "-o", str(graded),
+                                      str(notebook)]))
+            results = json.loads((graded / "results.json").read_text())
+            otter_scores.append(sum(t.get("score") or 0 for t in results["tests"]))
+            grade_times.append(_wall([sys.executable, "-m", "grader", "grade", str(path), "-a", assignment, "--seed",
+                                      "bench"]))
+        batch = _wall([sys.executable, "-m", "grader", "grade-batch", str(folder), "-a", assignment, "-o",
+                       str(tmp / "batch"), "--jobs", "1", "--seed", "bench"])
+        with open(tmp / "batch" / "gradebook.csv") as f:
+            dlgrade_scores = [float(row["total"]) for row in csv.DictReader(f)]
+    otter_each = statistics.median(otter_times)
+    rows = ["| grader | seconds per submission | otter's time / this |", "|---|---|---|",
+            f"| `otter run`, one process per notebook (median of {count}) | {otter_each:.2f} s | 1.0 |"]
+    for name, each in ((f"`dlgrade grade`, one process per submission (median of {count})",
+                        statistics.median(grade_times)),
+                       ("`dlgrade grade-batch --jobs 1`, start-up included", batch / count)):
+        rows.append(f"| {name} | {each:.2f} s | {otter_each / each:.1f}x |")
+    listed = {name: ", ".join(f"{s:g}" for s in scores) for name, scores in
+              (("otter", otter_scores), ("dlgrade", dlgrade_scores))}
+    return rows + ["", f"Scores out of {get_suite(assignment).max_points:g}, otter: {listed['otter']}; dlgrade: "
+                       f"{listed['dlgrade']} (in otter a case counts only with full marks)."]
+
+
 def conv_vs_torch() -> list[str]:
     """The reference conv2d (forward + backward) against torch's CPU conv2d on a
     LeNet-sized layer: N=64, C=6, 14x14 input, 16 filters of 5x5."""
@@ -175,10 +264,22 @@ def main() -> int:
          "a warm run is one child process (Python + numpy) plus the cases' round trips. optim's cold run includes "
          "torch.optim's first optimiser, which imports torch._dynamo (about 1.5-3 s, once per process).",
          grade_wall_times()),
+        ("Starting a child",
+         "Every sandbox's child is forked from a zygote that has imported numpy (and torch, for the torch "
+         "assignments) once per grader process. Before the zygote, each child was a fresh `python -I` that "
+         "imported them itself: on the same machine, 158 ms for a numpy child and 2.28 s for a child importing "
+         "torch (median of 10, Sandbox created to child ready).",
+         child_start()),
         ("Batch throughput",
          "`dlgrade grade-batch --jobs 2` of the losses assignment on generated classes; the wall time includes "
-         "starting the two workers (each imports torch once). Not yet compared with `otter run` (issue 5).",
+         "starting the two workers (each imports torch once). Compared with `otter run` below.",
          batch_throughput()),
+        ("Against otter-grader",
+         "10 of the same generated losses submissions (correct three ways, buggy, stub), graded by `otter run` "
+         "without docker through the otter autograder of `dlgrade export otter` (one-cell notebooks; its tests call "
+         "dlgrade, so the extra cost is otter's: a Jupyter kernel per notebook, the notebook run in it), and by "
+         "dlgrade directly, one submission after another.",
+         otter_comparison()),
         ("A mixed class",
          "200 generated losses submissions: correct (three ways, a zip, a notebook), buggy, stubs, malformed "
          "(empty, binary junk, a broken zip, a broken notebook) and hostile (exit at import, os._exit, an infinite "
@@ -192,8 +293,10 @@ def main() -> int:
     lines = ["# Benchmarks", "", f"Measured by `make bench` on {datetime.date.today()}: {machine()}.", ""]
     for title, text, rows in sections:
         lines += [f"## {title}", "", text, "", *rows, ""]
+    # The CNN assignment's GPU figures (benchmarks/gpu.py): measured again where there is a GPU, else kept.
+    gpu_section = gpu.section() if torch.cuda.is_available() else gpu.existing(OUTPUT)
     OUTPUT.parent.mkdir(exist_ok=True)
-    OUTPUT.write_text("\n".join(lines))
+    OUTPUT.write_text("\n".join(lines) + ("\n" + gpu_section if gpu_section else ""))
     print("\n".join(lines))
     return 0
 

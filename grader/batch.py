@@ -54,13 +54,13 @@ def is_finished(out: Path, student: str) -> bool:
 
 
 def grade_one(assignment: str, student: str, path: str, out: str, seed: str,
-              hide: tuple[Path, ...], html: bool) -> tuple[str, str, float]:
+              hide: tuple[Path, ...], html: bool, skipped: str = "exclude") -> tuple[str, str, float]:
     """Grade one student and write their files; runs in a worker process.
     results.json comes last: it marks the student finished."""
     suite = SUITES[assignment]
     try:
         # The class's submissions and results are hidden from each student's code.
-        result = grade_submission(suite, Path(path), Secret(seed), Course.locate(), hide=hide)
+        result = grade_submission(suite, Path(path), Secret(seed), Course.locate(), hide=hide, skipped=skipped)
     except Exception as e:  # noqa: BLE001 - one student's failure must not stop the class
         result = GradeResult(suite.assignment, path, [], status="error",
                              message=f"the grader failed on this submission: {type(e).__name__}: {e}")
@@ -76,7 +76,7 @@ def grade_one(assignment: str, student: str, path: str, out: str, seed: str,
 
 
 def write_gradebook(out: Path, suite, students: dict[str, Path]) -> Path:
-    functions = [f.name for f in suite.functions]
+    functions = [name for name, _ in suite.graded]
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["student", "status", *functions, "total", "max", "percent", "message"])
@@ -128,7 +128,7 @@ def main(args) -> int:
         max_workers=args.jobs, mp_context=multiprocessing.get_context("spawn")
     ) as pool:
         hide = (folder.resolve(), out.resolve())
-        futures = [pool.submit(grade_one, suite.assignment, s, str(p), str(out), secret.value, hide, html)
+        futures = [pool.submit(grade_one, suite.assignment, s, str(p), str(out), secret.value, hide, html, args.skipped)
                    for s, p in todo.items()]
         for future in concurrent.futures.as_completed(futures):
             try:

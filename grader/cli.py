@@ -10,6 +10,7 @@ import sys
 import traceback
 
 from grader.formats import FORMATS
+from grader.report import SKIPPED_POLICIES
 from grader.export import DLGRADE_URL_PLACEHOLDER, EXPORT_TARGETS, VISIBILITIES
 
 # Exit statuses of every command.
@@ -22,8 +23,8 @@ VERBS = {
     "grade-batch": ("grader.batch", "grade a folder of submissions, one per student, into a gradebook"),
     "generate": ("grader.generate", "write assignments/ from solutions/ (instructors)"),
     "demo": ("grader.demo", "grade the bundled example submissions"),
-    "report": ("grader.class_report", "summarise a grade-batch output folder: points, failures, bugs per function"),
     "export": ("grader.export", "package an assignment's grading for Gradescope, otter-grader or GitHub Actions"),
+    "report": ("grader.class_report", "summarise a grade-batch output folder: points, failures, bugs per function"),
 }
 
 
@@ -55,12 +56,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="write no report.html per student (its figures cost up to a second per buggy submission)")
     for p in (grade, sub["demo"], batch):
         p.add_argument("--seed", help="secret seed for hidden inputs (default: $DLGRADE_SEED, then the development seed)")
+    for p in (grade, batch):
+        p.add_argument("--skipped", choices=SKIPPED_POLICIES, default=os.environ.get("DLGRADE_SKIPPED", "exclude"),
+                       help="checks that cannot run here (GPU-only ones without a GPU): left out of the total "
+                            "(exclude) or counted as lost (zero); default: $DLGRADE_SKIPPED, else exclude")
 
     sub["generate"].add_argument("--check", action="store_true", help="write nothing; fail if assignments/ drifted")
-    report = sub["report"]
-    report.add_argument("output", metavar="OUT", help="a grade-batch output folder (gradebook.csv, students/)")
-    report.add_argument("--format", choices=("text", "json", "markdown"), default="text",
-                        help="what to print (default: text)")
     export = sub["export"]
     export.add_argument("target", choices=EXPORT_TARGETS, help="the platform")
     export.add_argument("-a", "--assignment", required=True, help="assignment name")
@@ -73,6 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="github: the job fails below PCT percent (default: 60)")
     export.add_argument("--dlgrade-url", default=DLGRADE_URL_PLACEHOLDER, metavar="URL",
                         help="otter, github: the pip requirement that installs dlgrade (your course repository)")
+    report = sub["report"]
+    report.add_argument("output", metavar="OUT", help="a grade-batch output folder (gradebook.csv, students/)")
+    report.add_argument("--format", choices=("text", "json", "markdown"), default="text",
+                        help="what to print (default: text)")
     return parser
 
 

@@ -19,18 +19,17 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Violation:
     name: str  # the forbidden name used
-    function: str  # where: a function of the module, or "<module>"
+    function: str  # where: the graded function, or a function or class of the module it uses
     line: int
 
     def message(self, graded: str) -> str:
-        where = "at the top level of the module" if self.function == "<module>" else f"in {self.function}"
-        via = "" if self.function in (graded, "<module>") else f", which {graded} calls"
-        return f"{graded} must not use {self.name} (line {self.line}, {where}{via}): implement it yourself"
+        via = "" if self.function == graded else f", which {graded} uses"
+        return f"{graded} must not use {self.name} (line {self.line}, in {self.function}{via}): implement it yourself"
 
 
 def scan(source: str, graded: str, forbidden: tuple[str, ...]) -> list[Violation]:
-    """Uses of ``forbidden`` names by the top-level function ``graded``, the
-    module functions it calls (transitively), and the module's top level."""
+    """Uses of ``forbidden`` names by the top-level function ``graded`` and the
+    module's functions and classes it uses (transitively)."""
     if not forbidden:
         return []
     try:
@@ -38,7 +37,9 @@ def scan(source: str, graded: str, forbidden: tuple[str, ...]) -> list[Violation
     except SyntaxError:
         return []  # reported when the submission is imported
     aliases = _aliases(tree)
-    functions = {node.name: node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    # Classes too: a graded function that instantiates a helper class of the module reaches its methods.
+    functions = {node.name: node for node in tree.body
+                 if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
     reached, todo = set(), [graded]
     while todo:
         name = todo.pop()
@@ -46,11 +47,9 @@ def scan(source: str, graded: str, forbidden: tuple[str, ...]) -> list[Violation
             continue
         reached.add(name)
         todo += [n.id for n in ast.walk(functions[name]) if isinstance(n, ast.Name)]
+    # Top-level code outside definitions is not scanned: an alias made there (conv = F.conv2d) is
+    # resolved where the function uses it, and other top-level code runs at import, not when graded.
     places = [(name, functions[name]) for name in sorted(reached)]
-    # Top-level statements other than definitions: an alias of a forbidden name made there is resolved
-    # by _aliases, but a decorator or default value could also call it.
-    places += [("<module>", node) for node in tree.body if node not in functions.values()
-               and not isinstance(node, (ast.Import, ast.ImportFrom))]
     found = []
     for where, node in places:
         for sub in ast.walk(node):

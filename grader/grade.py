@@ -36,9 +36,6 @@ from grader.training import grade_training
 torch.set_num_threads(1)
 
 
-SKIPPED_POLICIES = ("exclude", "zero")
-
-
 def grade_submission(suite: Suite, path: Path, secret: Secret, course: Course | None = None,
                      hide: tuple[Path, ...] = (), skipped: str = "exclude") -> GradeResult:
     """``hide``: folders the student's code must not see besides the solutions
@@ -312,7 +309,7 @@ def main(args) -> int:
         if problem := unavailable(fmt):  # said before grading, not after
             print(f"dlgrade grade: {problem}", file=sys.stderr)
             return EXIT_USAGE
-    result = grade_submission(suite, path, secret)
+    result = grade_submission(suite, path, secret, skipped=args.skipped)
     for fmt, target in files.items():
         try:
             write_text_atomically(Path(target), render(result, fmt))

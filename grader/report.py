@@ -10,6 +10,10 @@ from pathlib import Path
 from typing import Any
 
 
+# How checks that cannot run here count (``CaseResult.skipped``): left out of the total, or as lost.
+SKIPPED_POLICIES = ("exclude", "zero")
+
+
 @dataclass
 class CaseResult:
     name: str

@@ -328,7 +328,7 @@ class Suite:
         """(name, points) of everything graded: the functions, then the training task."""
         items = [(f.name, f.max_points) for f in self.functions]
         if self.training:
-            items.append((f"{self.training.name} ({', '.join(self.training.functions)})", self.training.max_points))
+            items.append((self.training.name, self.training.max_points))
         return tuple(items)
 
     @property

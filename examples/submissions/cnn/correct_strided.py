@@ -1,6 +1,6 @@
 """A correct submission written differently from the reference: conv2d as a
-strided view contracted by einsum; a plain LeNet trained with SGD and momentum
-on batches drawn on the GPU."""
+strided view contracted by einsum; a LeNet with batch norm trained by Adam on
+batches drawn on the GPU, with a cosine schedule."""
 
 import torch
 import torch.nn.functional as F
@@ -24,11 +24,11 @@ def build_model():
 
 
 def train(model, images, labels, device, epochs=None):
-    epochs = epochs or 4
-    batch = 128 if device == "cuda" else 32
+    epochs = epochs or 3
+    batch = 256 if device == "cuda" else 32
     model.to(device).train()
     images, labels = images.to(device), labels.to(device)
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, nesterov=True)
+    optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)
     steps = epochs * (len(images) // batch)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps)
     losses = []
