@@ -21,7 +21,7 @@ backticks, e.g. ``### `sigmoid_forward` ``, starts that function's section. The
 function's code and check cells follow the text right under that heading,
 before the section's first ```` ```python ```` block or next heading; the
 rest of the section comes after the check. Fenced ```` ```python ```` blocks
-become code cells, the rest Markdown. Text before the first heading replaces
+become code cells, the rest Markdown cells (a heading opens a new one). Text before the first heading replaces
 the docstring as the introduction; what follows it up to the first function
 heading comes after the setup cell. Functions without a section come after
 the narrative's, in the module's order.
@@ -71,9 +71,9 @@ class Section:
     rest: list[tuple[str, str]] = field(default_factory=list)  # ("markdown" | "code", source), in order
     lead_closed: bool = False
 
-    def add_line(self, line: str) -> None:
+    def add_line(self, line: str, starts_cell: bool = False) -> None:
         if self.lead_closed:
-            if not self.rest or self.rest[-1][0] != "markdown":
+            if starts_cell or not self.rest or self.rest[-1][0] != "markdown":
                 self.rest.append(("markdown", ""))
             self.rest[-1] = ("markdown", self.rest[-1][1] + line + "\n")
         else:
@@ -120,6 +120,8 @@ def parse_narrative(text: str, functions: list[str], filename: str) -> list[Sect
             sections.append(Section(name))
         elif not other_fence and HEADING.match(line):
             sections[-1].lead_closed = True
+            sections[-1].add_line(line, starts_cell=True)  # a heading opens a Markdown cell of its own
+            continue
         sections[-1].add_line(line)
     if code is not None:
         raise NarrativeError(f"{filename}:{code_start}: the ```python block is never closed")

@@ -135,6 +135,11 @@ After the picture.
 ### `relu_backward`
 
 Its slope.
+
+```python
+print("picture")
+```
+Words after the picture.
 ## Next topic
 """
 
@@ -147,7 +152,8 @@ def test_narrative_sections_put_the_text_under_a_heading_before_the_code():
     assert forward.lead_text == "### `relu_forward`\n\nReLU is $\\max(0, x)$."
     assert forward.cells() == [("code", 'print("picture")'), ("markdown", "After the picture.")]
     assert backward.lead_text == "### `relu_backward`\n\nIts slope."
-    assert backward.cells() == [("markdown", "## Next topic")]
+    assert backward.cells() == [("code", 'print("picture")'), ("markdown", "Words after the picture."),
+                                ("markdown", "## Next topic")]
 
 
 @pytest.mark.parametrize("text, message", [
