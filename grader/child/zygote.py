@@ -88,7 +88,10 @@ def serve_forks(control: socket.socket, serve) -> None:
                     pass
                 reap(status_pipes)
                 continue
-            message, fds, _, _ = socket.recv_fds(control, MAX_REQUEST_BYTES, DESCRIPTORS_PER_REQUEST)
+            try:
+                message, fds, _, _ = socket.recv_fds(control, MAX_REQUEST_BYTES, DESCRIPTORS_PER_REQUEST)
+            except ConnectionError:
+                message = b""
             if not message:  # the grader is gone: nobody will read these children's results
                 for pid in status_pipes:
                     _kill_group(pid)
@@ -107,10 +110,10 @@ def serve_forks(control: socket.socket, serve) -> None:
 
 
 def become_child(request: dict, fds: list[int], control: socket.socket, serve) -> None:
-    """In the forked process: become what ``python -I main.py`` started by
-    ``subprocess.Popen`` was (own session, stdin from /dev/null, stdout and
-    stderr to the log, only its two pipes open, the sandbox's folder and
-    environment), then serve. Never returns into the zygote's loop."""
+    """In the forked process: set up what ``subprocess.Popen`` would for a new
+    interpreter (own session, stdin from /dev/null, stdout and stderr to the
+    log, only its two pipes open, the sandbox's folder and environment), then
+    serve. Never returns into the zygote's loop."""
     request_fd, result_fd, log_fd, _ = fds
     code = 1
     try:
