@@ -98,9 +98,10 @@ def test_child_is_confined_before_the_submission_runs(tmp_path, limits):
     ("import ctypes; ctypes.string_at(0)", "killed by SIGSEGV"),
     ("os.abort()", "killed by SIGABRT"),
     ("print('last words', flush=True); os.kill(os.getpid(), 9)", "killed by SIGKILL; its last output:\nlast words"),
-], ids=["exit-status", "segfault", "abort", "sigkill-with-output"])
+    ("while True: pass", "killed by SIGXCPU (it used up its CPU time)"),
+], ids=["exit-status", "segfault", "abort", "sigkill-with-output", "cpu-limit"])
 def test_how_a_child_ended_is_reported(tmp_path, body, message):
-    outcome = run_once(tmp_path, body)
+    outcome = run_once(tmp_path, body, Limits(cpu_seconds=1))
     assert outcome.error == "crash" and message in outcome.message, outcome.message
 
 

@@ -42,7 +42,10 @@ def confine(limits: dict) -> dict[str, str]:
     network = namespaces or libc.unshare(user | CLONE_NEWNET) == 0
     hidden = namespaces and _hide(libc, limits.get("hide", []))
     for name, value in limits["rlimits"].items():
-        resource.setrlimit(getattr(resource, name), (value, value))
+        # At a CPU soft limit equal to the hard one the kernel sends SIGKILL, which
+        # says nothing: SIGXCPU at the soft limit names the cause, and the hard
+        # limit a second later still ends a process that ignores it.
+        resource.setrlimit(getattr(resource, name), (value, value + 1 if name == "RLIMIT_CPU" else value))
     if limits.get("uid") is not None:
         os.setgroups([])
         os.setgid(limits["gid"])
