@@ -19,8 +19,10 @@ import numpy as np
 
 try:  # as grader.child.program, in the grader
     from . import timing
+    from .wire import MAX_MESSAGE_BYTES
 except ImportError:  # as the child's own top-level module
     import timing
+    from wire import MAX_MESSAGE_BYTES
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -89,6 +91,10 @@ def run_program(module: ModuleType, program: dict, inputs: dict, source_file: st
         for (name, i), part in parts.items():
             if "returned" in part and part["returned"]["call"] == len(run.results) - 1 and part["returned"].get("key") is None:
                 value = run.resolve(part)
+                if isinstance(value, np.ndarray) and value.nbytes > MAX_MESSAGE_BYTES:
+                    # Refused before the copy below: copying hundreds of MiB costs seconds of the case's time.
+                    raise StudentError("bad_return", f"the returned arrays take {value.nbytes >> 20} MiB, more than "
+                                                     f"{MAX_MESSAGE_BYTES >> 20} MiB")
                 taken[name, i] = value.copy() if isinstance(value, np.ndarray) else value
     if program.get("synchronize"):
         timing.synchronize(run.device)
