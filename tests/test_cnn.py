@@ -29,15 +29,10 @@ def cases(result, function):
 
 
 @pytest.fixture(scope="module")
-def cpu_solution(monkeypatch_module):
-    monkeypatch_module.setenv("DLGRADE_DEVICE", "cpu")  # CPU mode even on a GPU machine
-    return grade_submission(SUITE, COURSE.solution_dir(SUITE), SECRET, COURSE)
-
-
-@pytest.fixture(scope="module")
-def monkeypatch_module():
-    with pytest.MonkeyPatch.context() as mp:
-        yield mp
+def cpu_solution():
+    with pytest.MonkeyPatch.context() as mp:  # CPU mode even on a GPU machine, for this grading only
+        mp.setenv("DLGRADE_DEVICE", "cpu")
+        return grade_submission(SUITE, COURSE.solution_dir(SUITE), SECRET, COURSE)
 
 
 def test_cpu_mode_grades_the_solution_and_labels_skipped_checks(cpu_solution):
