@@ -27,20 +27,19 @@ def _step(*calls, outputs=None, keep=None, synchronize=False) -> dict:
 
 
 def _programs(task: Training) -> dict[str, dict]:
-    kept = Kept
     return {
         "data": _step(call(f"{BUILTIN}images", "train_images"), call(f"{BUILTIN}labels", "train_labels"),
                       call(f"{BUILTIN}images", "test_images"),
                       keep={"train_images": Returned(0), "train_labels": Returned(1), "test_images": Returned(2)}),
         "warm_up": _step(call(f"{BUILTIN}warm_up", Device())),
         "build": _step(call(task.build), keep={"model": Returned(0)}),
-        "train": _step(call(task.train, kept("model"), kept("train_images"), kept("train_labels"), Device()),
+        "train": _step(call(task.train, Kept("model"), Kept("train_images"), Kept("train_labels"), Device()),
                        call(f"{BUILTIN}floats", Returned(0)), outputs={"losses": Returned(1)}, synchronize=True),
-        "predict": _step(call(f"{BUILTIN}placement", kept("model")),
-                         call(task.predict, kept("model"), kept("test_images"), Device()),
+        "predict": _step(call(f"{BUILTIN}placement", Kept("model")),
+                         call(task.predict, Kept("model"), Kept("test_images"), Device()),
                          outputs={"placement": Returned(0), "predictions": Returned(1)}),
         "one_epoch": _step(call(task.build),
-                           call(task.train, Returned(0), kept("train_images"), kept("train_labels"), Device(),
+                           call(task.train, Returned(0), Kept("train_images"), Kept("train_labels"), Device(),
                                 epochs=Input("epochs")), synchronize=True),
     }
 
@@ -152,7 +151,7 @@ def _accuracy_case(task: Training, mode: Mode, predicted: dict | None, labels: n
     accuracy = float(np.mean(p == labels))
     share = np.clip((accuracy - mode.zero_accuracy) / (mode.full_accuracy - mode.zero_accuracy), 0.0, 1.0)
     score = round(points * float(share), 4)
-    classes = 10
+    classes = 10  # digits
     valid = (p >= 0) & (p < classes)
     confusion = np.zeros((classes, classes), dtype=np.int64)
     np.add.at(confusion, (labels[valid], p[valid]), 1)
@@ -162,8 +161,7 @@ def _accuracy_case(task: Training, mode: Mode, predicted: dict | None, labels: n
     messages = [] if share >= 1 else [
         f"test accuracy {100 * accuracy:.2f}%: full points from {100 * mode.full_accuracy:g}%, none at "
         f"{100 * mode.zero_accuracy:g}% or below"]
-    result = CaseResult(name, score, points, messages, details=details)
-    return result
+    return CaseResult(name, score, points, messages, details=details)
 
 
 def _gpu_case(task: Training, mode: Mode, placement: np.ndarray | None, run: _Run) -> CaseResult:
