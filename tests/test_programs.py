@@ -144,3 +144,19 @@ def test_slow_correct_function_loses_only_speed_points(tmp_path, course):
 def test_wrong_function_gets_no_speed_points(tmp_path, course):
     double = grade(tmp_path, course, SOLUTION.replace("return 2 * x, None", "return 0 * x, None"))["double_forward"]
     assert double.score == 0 and "speed is graded once every case passes" in double.output()
+
+
+def test_outputs_over_the_wire_limit_are_refused_each_and_together(monkeypatch):
+    """One place keeps answers within the wire's limit: an array alone (refused
+    before it is copied) and the outputs together."""
+    from types import SimpleNamespace
+
+    from grader.child import program as child_program
+
+    monkeypatch.setattr(child_program, "MAX_MESSAGE_BYTES", 1000)
+    module = SimpleNamespace(pair=lambda n: (np.zeros(n), np.zeros(n)))
+    both = Program((call("pair", "n"),), {"a": Returned(0, 0), "b": Returned(0, 1)}).to_json()
+    assert set(child_program.run_program(module, both, {"n": 60})) == {"a", "b"}  # 2 x 480 bytes
+    for n in (70, 200):  # 2 x 560 bytes together; 1600 bytes alone
+        with pytest.raises(child_program.StudentError, match="more than 0 MiB"):
+            child_program.run_program(module, both, {"n": n})

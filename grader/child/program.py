@@ -91,16 +91,24 @@ def run_program(module: ModuleType, program: dict, inputs: dict, source_file: st
         for (name, i), part in parts.items():
             if "returned" in part and part["returned"]["call"] == len(run.results) - 1 and part["returned"].get("key") is None:
                 value = run.resolve(part)
-                if isinstance(value, np.ndarray) and value.nbytes > MAX_MESSAGE_BYTES:
-                    # Refused before the copy below: copying hundreds of MiB costs seconds of the case's time.
-                    raise StudentError("bad_return", f"the returned arrays take {value.nbytes >> 20} MiB, more than "
-                                                     f"{MAX_MESSAGE_BYTES >> 20} MiB")
-                taken[name, i] = value.copy() if isinstance(value, np.ndarray) else value
+                if isinstance(value, np.ndarray):
+                    _check_size(value.nbytes)  # before the copy: copying hundreds of MiB costs seconds
+                    value = value.copy()
+                taken[name, i] = value
     if program.get("synchronize"):
         timing.synchronize(run.device)
     for name, ref in program.get("keep", {}).items():
         KEPT[name] = run.resolve(ref)
-    return {name: _output(ref, name, run, taken) for name, ref in program["outputs"].items()}
+    outputs = {name: _output(ref, name, run, taken) for name, ref in program["outputs"].items()}
+    _check_size(sum(a.nbytes for a in outputs.values()))
+    return outputs
+
+
+def _check_size(nbytes: int) -> None:
+    """What one answer may carry (the wire's limit), said as a mistake of the student's."""
+    if nbytes > MAX_MESSAGE_BYTES:
+        raise StudentError("bad_return", f"the returned arrays take {nbytes >> 20} MiB, more than "
+                                         f"{MAX_MESSAGE_BYTES >> 20} MiB")
 
 
 def _builtin(name: str):
