@@ -208,46 +208,35 @@ def _grade_case(fn: GradedFunction, program: dict, case: Case, expected: dict, o
 
 def _grade_speed(fn: GradedFunction, program: dict, case: Case, student, reference: _LazySandbox, limit: float,
                  correct: bool, device: str) -> tuple[CaseResult, str]:
+    """Against the reference solution in its own child, timed by the grader, or
+    (``Speed.baseline``) against a trusted builtin such as torch's own kernel,
+    timed in the student's child by the shared harness (CUDA events on a GPU)."""
     policy = fn.speed
-    if policy.baseline:
-        return _grade_kernel_speed(fn, program, case, student, limit, correct, device)
-    name = f"speed (vs the reference, on '{case.name}')"
-    if not correct:
-        return CaseResult(name, 0.0, policy.points, ["speed is graded once every case passes"], speed=True), "speed: not graded"
-    if not reference:
-        return CaseResult(name, policy.points, policy.points, speed=True), "speed: not measured (no reference solution here)"
-    ratio = time_ratio(student, reference.get(), program, dict(case.inputs), policy.repeats, limit)
-    if isinstance(ratio, Outcome):
-        return CaseResult(name, 0.0, policy.points, [f"while timing: {ratio.message}"], speed=True), "speed: timing failed"
-    note = f"speed: {ratio:.2f}x the reference solution's time (full points up to {policy.max_ratio:g}x)"
-    if ratio <= policy.max_ratio:
-        return CaseResult(name, policy.points, policy.points, speed=True), note
-    return CaseResult(name, 0.0, policy.points, [f"{ratio:.1f}x slower than the reference solution (limit "
-                                                 f"{policy.max_ratio:g}x): vectorise the loops"], speed=True), note
-
-
-def _grade_kernel_speed(fn: GradedFunction, program: dict, case: Case, student, limit: float, correct: bool,
-                        device: str) -> tuple[CaseResult, str]:
-    """The student's function against a trusted baseline (torch's own kernel),
-    timed in the same child by the shared harness (CUDA events on a GPU)."""
-    policy = fn.speed
-    name = f"speed (vs {policy.baseline} on the {'GPU' if device == 'cuda' else 'CPU'}, on '{case.name}')"
+    against = (f"{policy.baseline} on the {'GPU' if device == 'cuda' else 'CPU'}" if policy.baseline
+               else "the reference")
+    who = policy.baseline or "the reference solution"
+    name = f"speed (vs {against}, on '{case.name}')"
     if policy.gpu_only and device != "cuda":
         return (CaseResult(name, 0.0, policy.points, speed=True, skipped="GPU-only check: no CUDA GPU here"),
                 "speed: skipped (no GPU)")
     if not correct:
         return CaseResult(name, 0.0, policy.points, ["speed is graded once every case passes"], speed=True), "speed: not graded"
-    timed = dict(program, timing={"baseline": policy.baseline, "warmup": 3, "repeats": policy.repeats})
-    outcome = student.run(timed, dict(case.inputs), limit)
-    if not outcome.ok:
-        return CaseResult(name, 0.0, policy.points, [f"while timing: {outcome.message}"], speed=True), "speed: timing failed"
-    ratio = float(np.median(outcome.outputs["student"]) / np.median(outcome.outputs["baseline"]))
-    note = f"speed: {ratio:.2f}x the time of {policy.baseline} (full points up to {policy.max_ratio:g}x)"
+    if policy.baseline:
+        timed = dict(program, timing={"baseline": policy.baseline, "warmup": 3, "repeats": policy.repeats})
+        outcome = student.run(timed, dict(case.inputs), limit)
+        ratio = (float(np.median(outcome.outputs["student"]) / np.median(outcome.outputs["baseline"]))
+                 if outcome.ok else outcome)
+    elif not reference:
+        return CaseResult(name, policy.points, policy.points, speed=True), "speed: not measured (no reference solution here)"
+    else:
+        ratio = time_ratio(student, reference.get(), program, dict(case.inputs), policy.repeats, limit)
+    if isinstance(ratio, Outcome):
+        return CaseResult(name, 0.0, policy.points, [f"while timing: {ratio.message}"], speed=True), "speed: timing failed"
+    note = f"speed: {ratio:.2f}x {who}'s time (full points up to {policy.max_ratio:g}x)"
     if ratio <= policy.max_ratio:
         return CaseResult(name, policy.points, policy.points, speed=True), note
-    return CaseResult(name, 0.0, policy.points, [f"{ratio:.1f}x slower than {policy.baseline} (limit "
-                                                 f"{policy.max_ratio:g}x): work on whole tensors, not loops over "
-                                                 f"positions"], speed=True), note
+    return CaseResult(name, 0.0, policy.points, [f"{ratio:.1f}x slower than {who} (limit {policy.max_ratio:g}x): "
+                                                 f"vectorise the loops"], speed=True), note
 
 
 def time_ratio(student: Sandbox, reference: Sandbox, program: dict, inputs: dict, repeats: int,
