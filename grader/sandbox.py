@@ -23,7 +23,7 @@ import atexit
 import functools
 import json
 import os
-import pwd
+import fcntl
 import select
 import shutil
 import signal
@@ -38,6 +38,8 @@ from pathlib import Path
 
 import numpy as np
 
+from grader.cgroups import Cgroup
+from grader.child.confine import Confinement
 from grader.child.wire import WireError, encode, read_message
 
 CHILD_FOLDER = Path(__file__).resolve().parent / "child"
@@ -55,62 +57,72 @@ LIMIT_SIGNALS = {
 
 @dataclass(frozen=True)
 class Limits:
-    """What the child may use. The memory limit is on address space: fine for
+    """What the child may use. ``memory_bytes`` is on address space: fine for
     numpy, too tight for CUDA (which maps the GPU's memory), so GPU suites set
-    it to None."""
+    it to None; ``resident_memory_bytes`` is the memory it may really use,
+    held by a cgroup where the grader can make one (CUDA children included)."""
 
     cpu_seconds: int = 300
     memory_bytes: int | None = 4 << 30
+    resident_memory_bytes: int = 6 << 30
     file_bytes: int = 64 << 20  # any file it writes, its printed output included
-    processes: int = 64  # applied where the child runs as its own user (RLIMIT_NPROC counts per user)
+    # Size of each writable place in the view: its own folder, /tmp, /dev/shm.
+    scratch_bytes: int = 64 << 20
+    processes: int = 64  # the pids cgroup's limit, and RLIMIT_NPROC for a uid of its own
     allow_processes: bool = False
     # Modules the student may not import, at any depth (torch for the numpy
     # assignments: autograd would compute the gradients they are to derive).
+    # Where the view holds they are not in it at all; the import hook that also
+    # refuses them is a deterrent, and the one layer where it does not.
     forbidden_modules: tuple[str, ...] = ("torch", "tensorflow", "jax", "autograd", "scipy", "sklearn", "cupy",
                                           "numba")
-    unprivileged_user: str = "nobody"  # used when the grader runs as root
     # Imported once by the zygote that forks the children, so already loaded in
     # each: never a forbidden module, since the import hook only refuses new imports.
     preload: tuple[str, ...] = ("numpy",)
+    # The distributions in the child's view (with what they require), besides
+    # the standard library: nothing else of site-packages is there.
+    packages: tuple[str, ...] = ("numpy",)
+    gpu: bool = False  # the view holds the NVIDIA device nodes and /sys, which CUDA reads
 
     def __post_init__(self):
         both = {name.partition(".")[0] for name in self.preload} & set(self.forbidden_modules)
         if both:
             raise ValueError(f"Limits: {', '.join(sorted(both))} cannot be both preloaded and forbidden")
 
-    def to_json(self, uid: int | None, gid: int | None, hide: list[str]) -> str:
+    def to_json(self, own_uid: bool) -> dict:
         rlimits = {"RLIMIT_CPU": self.cpu_seconds, "RLIMIT_FSIZE": self.file_bytes, "RLIMIT_CORE": 0}
         if self.memory_bytes is not None:
             rlimits["RLIMIT_AS"] = self.memory_bytes
-        if uid is not None:
+        if own_uid:  # RLIMIT_NPROC counts every process of the uid: only a uid of the child's own
             rlimits["RLIMIT_NPROC"] = self.processes
-        return json.dumps({"rlimits": rlimits, "uid": uid, "gid": gid, "allow_processes": self.allow_processes,
-                           "hide": hide, "forbidden_modules": list(self.forbidden_modules)})
+        return {"rlimits": rlimits, "allow_processes": self.allow_processes,
+                "forbidden_modules": list(self.forbidden_modules)}
 
-    def child_user(self) -> tuple[int | None, int | None]:
-        """(uid, gid) to switch to: an unprivileged user when we are root and
-        that user can run this Python (not so where it lives under /root)."""
-        if os.geteuid() != 0 or not _python_readable_by_others():
-            return None, None
-        try:
-            entry = pwd.getpwnam(self.unprivileged_user)
-        except KeyError:
-            return None, None
-        return entry.pw_uid, entry.pw_gid
+
+class SandboxError(RuntimeError):
+    """The sandbox could not be set up as required: a failure of the grading
+    machine, never of the submission (a rerun retries it)."""
 
 
 def _sandboxes_folder() -> Path:
     """One folder for every sandbox of this machine: others may pass through it
-    (0o711) but not list it, and each child has it covered."""
+    (0o711) but not list it, and each child's view leaves it out."""
     base = Path(tempfile.gettempdir()) / "dlgrade-sandboxes"
     base.mkdir(mode=0o711, exist_ok=True)
+    if base.lstat().st_uid != os.geteuid() or not base.is_dir() or base.is_symlink():
+        raise SandboxError(f"{base} belongs to another user: remove it, or set TMPDIR to a folder of your own")
     return base
 
 
 @functools.lru_cache(maxsize=None)
+def _python_readable_by_others() -> bool:
+    """Whether any user can reach what the child runs on: every folder on the
+    way searchable by others (needed where no view binds it in)."""
+    return all(os.stat(folder).st_mode & 0o001 for p in _python_folders() for folder in (p, *p.parents))
+
+
+@functools.lru_cache(maxsize=None)
 def _python_folders() -> tuple[Path, ...]:
-    """What the child runs on: Python, its standard library and packages, and
-    the child's own code."""
     import sysconfig
 
     return tuple(dict.fromkeys(Path(p).resolve() for p in (
@@ -118,22 +130,106 @@ def _python_folders() -> tuple[Path, ...]:
         CHILD_FOLDER)))
 
 
-def _hideable(paths: list[Path]) -> list[str]:
-    """The folders that can be covered without taking away what the child runs
-    on (never one holding a folder of ``_python_folders``)."""
-    keep = []
-    for path in paths:
-        path = Path(path).resolve()
-        if path.is_dir() and not any(n == path or path in n.parents for n in _python_folders()):
-            keep.append(str(path))
-    return keep
+UID_RANGE = range(3_000_000, 3_000_000 + 4096)  # far from any real user's uid; one per live sandbox
+
+
+class _UidLease:
+    """A uid no other live sandbox of this machine holds: an exclusive lock on
+    its file in a folder only root can write, held while the sandbox lives."""
+
+    def __init__(self):
+        folder = _sandboxes_folder() / "uids"
+        folder.mkdir(mode=0o700, exist_ok=True)
+        offset = os.getpid() % len(UID_RANGE)  # graders side by side start their search apart
+        for i in range(len(UID_RANGE)):
+            uid = UID_RANGE[(offset + i) % len(UID_RANGE)]
+            fd = os.open(folder / str(uid), os.O_CREAT | os.O_RDWR | os.O_CLOEXEC, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                continue
+            self.uid, self._fd = uid, fd
+            return
+        raise SandboxError(f"all {len(UID_RANGE)} sandbox uids are in use")
+
+    def release(self) -> None:
+        os.close(self._fd)
+
+
+SYSTEM_LIBRARIES = ("/lib", "/lib64", "/usr/lib", "/usr/lib64")
+DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom")
+HOME_IN_VIEW = "/submission"
+
+
+def _ld_so_conf_folders(path: Path = Path("/etc/ld.so.conf")) -> list[str]:
+    """The folders the dynamic loader searches besides the system's (CUDA's
+    driver library lives in one), from ld.so.conf and what it includes."""
+    folders = []
+    try:
+        lines = path.read_text().splitlines()
+    except OSError:
+        return folders
+    for line in (line.split("#", 1)[0].strip() for line in lines):
+        if line.startswith("include "):
+            for included in sorted(Path("/").glob(line.split(None, 1)[1].lstrip("/"))):
+                folders += _ld_so_conf_folders(included)
+        elif line.startswith("/"):
+            folders.append(line)
+    return folders
+
+
+def _distribution_tops(name: str, seen: set[str]) -> list[str]:
+    """The top-level files and folders of an installed distribution and of
+    every one it requires (extras aside), in their site-packages folders."""
+    import importlib.metadata
+    import re
+
+    key = re.sub(r"[-_.]+", "-", name).lower()
+    if key in seen:
+        return []
+    seen.add(key)
+    try:
+        dist = importlib.metadata.distribution(name)
+    except importlib.metadata.PackageNotFoundError:
+        return []
+    base = Path(dist.locate_file(""))
+    tops = {Path(f).parts[0] for f in dist.files or () if Path(f).parts and Path(f).parts[0] != ".."}
+    found = [str(base / top) for top in sorted(tops) if (base / top).exists()]
+    for requirement in dist.requires or ():
+        if "extra ==" not in requirement.replace('"', "").replace("'", ""):
+            found += _distribution_tops(re.match(r"[A-Za-z0-9._-]+", requirement).group(0), seen)
+    return found
 
 
 @functools.lru_cache(maxsize=None)
-def _python_readable_by_others() -> bool:
-    """Whether any user can reach what the child runs on: every folder on the
-    way searchable by others."""
-    return all(os.stat(folder).st_mode & 0o001 for p in _python_folders() for folder in (p, *p.parents))
+def _view(packages: tuple[str, ...], gpu: bool, hide: tuple[str, ...]) -> dict:
+    """What the child's view holds (see grader/child/view.py): the standard
+    library, the shared libraries, the child's own code and the allowed
+    packages, read-only; masks over every site-packages folder, the grader's
+    own package and the hidden folders where a bind would show them."""
+    import site
+    import sysconfig
+
+    stdlib = {sysconfig.get_path("stdlib"), sysconfig.get_path("platstdlib")}
+    libpython = [line.split()[-1] for line in Path("/proc/self/maps").read_text().splitlines()
+                 if "/libpython" in line]
+    read_only = [*stdlib, *libpython[:1], *SYSTEM_LIBRARIES, *_ld_so_conf_folders(), "/etc/ld.so.cache"]
+    if gpu:
+        read_only.append("/sys")
+    site_folders = {p for p in sys.path if p and os.path.isdir(p) and not any(
+        p == s or p.startswith(s.rstrip("/") + "/") and "-packages" not in p[len(s):] for s in stdlib)}
+    site_folders |= set(site.getsitepackages()) | {os.path.join(s, "site-packages") for s in stdlib}
+    masks = [*site_folders, str(Path(__file__).resolve().parent), *hide]
+    inside = [str(CHILD_FOLDER)]
+    seen: set[str] = set()
+    for name in packages:
+        inside += _distribution_tops(name, seen)
+    devices = list(DEVICES) + (sorted(str(p) for p in Path("/dev").glob("nvidia*")) if gpu else [])
+    depth = lambda p: (p.rstrip("/").count("/"), p)  # noqa: E731 - parents before children
+    return {"read_only": sorted(dict.fromkeys(p for p in read_only if os.path.exists(p)), key=depth),
+            "masks": sorted(set(masks), key=depth), "inside_masks": sorted(dict.fromkeys(inside), key=depth),
+            "devices": devices, "home": HOME_IN_VIEW}
 
 
 @dataclass
@@ -159,30 +255,54 @@ class _Timeout(Exception):
 
 class Sandbox:
     def __init__(self, module_file: Path, module_name: str, limits: Limits = Limits(), hide: tuple[Path, ...] = (),
-                 helpers: bool = False):
-        """``hide``: folders the child must not see (solutions, suites, other
-        students' work); every sandbox's folder is hidden from the others.
-        ``helpers``: the submission is a folder of the student's own, whose
-        other ``.py`` files (helper modules) come along."""
+                 helpers: bool = False, allow_unconfined: bool = False):
+        """``hide``: folders the child must not see even where a bind of the
+        view would bring them in (the view is an allow-list: solutions, suites
+        and other students' work are outside it anyway). ``helpers``: the
+        submission is a folder of the student's own, whose other ``.py`` files
+        (helper modules) come along. ``allow_unconfined``: run even where the
+        child can be neither namespaced nor given a uid of its own."""
+        _make_undumpable()
+        self._limits = limits
+        zygote = _zygote_for(limits)
+        self.confinement = _level(zygote)
+        if self.confinement is Confinement.UNCONFINED and not allow_unconfined:
+            raise UnconfinedError("student code cannot be confined here (namespaces refused"
+                                  f"{'' if zygote.root else ', not root'}): grade on Linux as root or with user "
+                                  "namespaces, or pass --allow-unconfined to grade anyway (results are marked)")
         base = _sandboxes_folder()
         self._workdir = Path(tempfile.mkdtemp(prefix="sandbox-", dir=base))
-        self._module_file = self._workdir / f"{module_name}.py"
-        _copy_submission(Path(module_file), self._module_file, helpers)
-        self._uid, self._gid = limits.child_user()
-        if self._uid is not None:
-            for path in (self._workdir, *self._workdir.iterdir()):
-                os.chown(path, self._uid, self._gid)
-        self._limits = limits
-        self._limits_json = limits.to_json(self._uid, self._gid, _hideable([base, *hide]))
-        self._child: _Child | None = None
-        self._import_error: str | None = None
-        # Which guarantees held in the child: {"network": ..., "hidden": ...} (see grader/child/confine.py)
-        # and "user": "unprivileged", "root" (no unprivileged user can run this Python) or "own".
-        self.guarantees: dict[str, str] = {"user": "unprivileged" if self._uid is not None else
-                                           "root" if os.geteuid() == 0 else "own"}
+        self._lease = _UidLease() if zygote.root and self.confinement is not Confinement.UNCONFINED else None
+        self._cgroup: Cgroup | None = None
         log_fd, log_path = tempfile.mkstemp(prefix="log-", suffix=".txt", dir=base)
         os.close(log_fd)  # reopened for each child
         self._log_path = Path(log_path)
+        self._child: _Child | None = None
+        self._import_error: str | None = None
+        try:
+            _copy_submission(Path(module_file), self._workdir / f"{module_name}.py", helpers)
+            uid = self._lease.uid if self._lease else None
+            if uid is not None and self.confinement is Confinement.UID_ONLY:
+                for path in (self._workdir, *self._workdir.iterdir()):  # its own folder, on the host
+                    os.chown(path, uid, uid)
+            if zygote.root:
+                self._cgroup = Cgroup.create(self._workdir.name, limits.resident_memory_bytes, limits.processes)
+        except BaseException:
+            self.close()
+            raise
+        namespaced = self.confinement is Confinement.NAMESPACES
+        home = HOME_IN_VIEW if namespaced else str(self._workdir)
+        self._request = {
+            "module": module_name, "workdir": str(self._workdir), "level": self.confinement.value,
+            "uid": uid, "gid": uid, "sweep_uid": uid if self.confinement is Confinement.UID_ONLY else None,
+            "cgroups": self._cgroup.paths if self._cgroup else [],
+            "view": dict(_view(limits.packages, limits.gpu, tuple(_hideable(hide))), home_bytes=limits.scratch_bytes,
+                         tmp_bytes=limits.scratch_bytes) if namespaced else None,
+            "limits": limits.to_json(own_uid=uid is not None), "env": {**_child_environment(), "HOME": home}}
+        # What held for this submission, for its result: the level, and whether a
+        # cgroup limited its memory and processes.
+        self.guarantees: dict[str, str] = {"confinement": self.confinement.value,
+                                           "cgroup": f"v{self._cgroup.version}" if self._cgroup else "none"}
 
     def __enter__(self) -> "Sandbox":
         return self
@@ -192,6 +312,12 @@ class Sandbox:
 
     def close(self) -> None:
         self._kill()
+        if self._cgroup is not None:
+            self._cgroup.remove()
+            self._cgroup = None
+        if self._lease is not None:
+            self._lease.release()
+            self._lease = None
         shutil.rmtree(self._workdir, ignore_errors=True)
         self._log_path.unlink(missing_ok=True)
 
@@ -227,11 +353,9 @@ class Sandbox:
         request_r, request_w = os.pipe()
         result_r, result_w = os.pipe()
         status_r, status_w = os.pipe()
-        request = {"module_file": str(self._module_file), "limits": self._limits_json, "workdir": str(self._workdir),
-                   "env": {**_child_environment(), "HOME": str(self._workdir)}}
         try:
             with open(self._log_path, "wb") as log:  # a fresh log per child: the size limit is per child
-                pid = _fork_child(self._limits, request, (request_r, result_w, log.fileno(), status_w))
+                pid = _fork_child(self._limits, self._request, (request_r, result_w, log.fileno(), status_w))
         except BaseException:
             for fd in (request_w, result_r, status_r):
                 os.close(fd)
@@ -241,6 +365,7 @@ class Sandbox:
                 os.close(fd)
         self._child = _Child(pid, status_r)
         self._requests, self._results = request_w, result_r
+        self._oom_kills = self._cgroup.out_of_memory_kills() if self._cgroup else 0
         try:
             meta, _ = self._receive(time.monotonic() + STARTUP_TIME_LIMIT)
         except _Timeout:
@@ -250,10 +375,12 @@ class Sandbox:
         except (_ChildGone, WireError):
             self._import_error = "the submission ended the process while being imported: " + self._describe_death()
             return
+        if meta.get("kind") == "setup_error":
+            self._kill()
+            raise SandboxError(f"the sandbox could not be set up on this machine: {meta.get('message')}")
         if meta.get("kind") != "ready":
             self._kill()
             self._import_error = str(meta.get("message", "the submission could not be imported"))
-        self.guarantees.update({k: str(meta[k]) for k in ("network", "hidden") if k in meta})
 
     def _kill(self) -> None:
         if self._child is None:
@@ -274,6 +401,8 @@ class Sandbox:
             what = "the process running your code stopped answering"
         elif code < 0:
             what = f"the process running your code was killed by {signal.Signals(-code).name}"
+            if self._cgroup is not None and self._cgroup.out_of_memory_kills() > self._oom_kills:
+                what += f" (it went over the memory limit of {self._limits.resident_memory_bytes >> 20} MiB)"
             what += LIMIT_SIGNALS.get(-code, "")
         else:
             what = f"the process running your code exited with status {code} (os._exit, or a crash)"
@@ -395,6 +524,8 @@ class _Zygote:
             self.close()
             raise RuntimeError(f"could not start the sandboxes' fork server: {ready.get('message')}")
         self.modules = frozenset(ready["modules"])  # top-level modules every child inherits
+        self.namespaces = bool(ready["namespaces"])  # whether its children can make their namespaces
+        self.root = bool(ready["root"])
 
     def fork(self, request: dict, fds: tuple[int, ...]) -> int:
         with self._lock:
@@ -432,23 +563,57 @@ class _Zygote:
 _zygotes: dict[tuple[str, ...], _Zygote] = {}
 
 
+def _zygote_for(limits: Limits) -> _Zygote:
+    """This process's zygote for ``limits.preload``: started on first need,
+    never one that holds a module the limits forbid."""
+    zygote = _zygotes.get(limits.preload)
+    if zygote is None:
+        zygote = _zygotes[limits.preload] = _Zygote(limits.preload)
+    loaded = zygote.modules & set(limits.forbidden_modules)
+    if loaded:  # brought in by a preloaded module: the import hook could not refuse them
+        raise RuntimeError(f"preloading {', '.join(limits.preload)} also loads {', '.join(sorted(loaded))}, "
+                           "which the assignment forbids")
+    return zygote
+
+
 def _fork_child(limits: Limits, request: dict, fds: tuple[int, ...]) -> int:
-    """A fresh child from this process's zygote for ``limits.preload``: started
-    on first need, replaced when it has died."""
+    """A fresh child from this process's zygote, replaced when it has died."""
     for _ in range(2):
-        zygote = _zygotes.get(limits.preload)
-        if zygote is None:
-            zygote = _zygotes[limits.preload] = _Zygote(limits.preload)
-        loaded = zygote.modules & set(limits.forbidden_modules)
-        if loaded:  # brought in by a preloaded module: the import hook could not refuse them
-            raise RuntimeError(f"preloading {', '.join(limits.preload)} also loads {', '.join(sorted(loaded))}, "
-                               "which the assignment forbids")
+        zygote = _zygote_for(limits)
         try:
             return zygote.fork(request, fds)
         except _ZygoteGone:
             del _zygotes[limits.preload]
             zygote.close()
     raise RuntimeError("the sandboxes' fork server died twice in a row")
+
+
+def _level(zygote: _Zygote) -> Confinement:
+    """The strongest confinement this machine allows (see grader/child/confine.py)."""
+    if zygote.namespaces:
+        return Confinement.NAMESPACES
+    if zygote.root and _python_readable_by_others():  # a uid of its own must be able to run this Python
+        return Confinement.UID_ONLY
+    return Confinement.UNCONFINED
+
+
+class UnconfinedError(SandboxError):
+    """Student code could not be confined here, and grading unconfined was not allowed."""
+
+
+PR_SET_DUMPABLE = 4
+
+
+def _make_undumpable() -> None:
+    """No core dump of the grader, and no ptrace or /proc/PID/mem of it even by
+    a process of the same uid (the secret and the references are in its memory)."""
+    import ctypes
+
+    ctypes.CDLL(None).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+
+
+def _hideable(paths) -> list[str]:
+    return [str(Path(p).resolve()) for p in paths if Path(p).is_dir()]
 
 
 def _stop_zygotes() -> None:

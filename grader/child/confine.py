@@ -1,16 +1,31 @@
-"""Confinement the untrusted process applies to itself before it imports the
-submission (a single-threaded process freshly forked from a zygote that never
-ran student code: safer than doing it between fork and exec in the grader).
+"""Confinement of the untrusted process, applied by itself before it imports
+the submission (a single-threaded process freshly forked from a zygote that
+never ran student code).
 
-In order: private network and mount namespaces where the kernel allows them
-(as root, or through a user namespace): no network but a downed loopback, and
-the hidden folders (solutions, suites, other students' work, the temporary
-folders of other sandboxes) covered by empty read-only mounts; resource
-limits; when started as root, the switch to an unprivileged user; last, an
-audit hook that refuses sockets and new processes from Python code, and an
-import hook that refuses the assignment's forbidden modules. Native
-code (ctypes, C extensions) can get past the audit hook but not past the
-namespaces, the limits or the user.
+Three levels (``Confinement``), chosen by the grader before the child starts
+and recorded in every result:
+
+* ``namespaces``: the child joins its cgroup (memory, process count), enters
+  fresh mount, PID, network, IPC and UTS namespaces (through a user namespace
+  when the grader is not root), and is split in three processes. The *keeper*
+  stays in the grader's PID namespace and mirrors how the rest ended; *init*,
+  PID 1 of the new namespace, builds the allow-list view (``view.py``) and
+  reaps; the *student* process, PID 2, drops to an unprivileged uid with no
+  capabilities and ``no_new_privs`` and serves. When init ends, the kernel
+  kills everything left in the namespace: ``kill(-1)``, ``killpg`` and
+  double-forked daemons reach only the child's own processes, and none
+  outlives its grading.
+* ``uid-only`` (root, but the kernel refuses namespaces, as in some
+  containers): a uid of its own, whose every process the zygote kills after
+  the child ends; what it can read is what file permissions let any user read.
+* ``unconfined`` (not root and no user namespaces): only the limits and the
+  in-process guards below. The grader refuses this level unless told.
+
+At every level, last: resource limits and two in-process guards, an audit
+hook that refuses sockets and new processes from Python code and an import
+hook for the assignment's forbidden modules. Those two are deterrents, not
+guarantees: code that reaches native code (ctypes) or edits ``sys.meta_path``
+gets past them, not past the namespaces, the view, the uid or the limits.
 """
 
 from __future__ import annotations
@@ -19,37 +34,157 @@ import ctypes
 import importlib.machinery
 import os
 import resource
+import signal
 import sys
+from enum import Enum
 
-CLONE_NEWNS = 0x00020000
-CLONE_NEWUSER = 0x10000000
-CLONE_NEWNET = 0x40000000
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
-MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 1 << 14, 1 << 18
+try:  # as grader.child.confine, in the grader (which needs the enum only)
+    from . import view
+except ImportError:  # as the child's own top-level module
+    import view
+
+CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
+CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
+NAMESPACES = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWNET
+PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 24, 38
+# Inside a user namespace (a grader that is not root) the student's uid: not 0,
+# which there would still hold every capability until they are dropped.
+USER_NAMESPACE_UID = 1000
 # Audit events (https://docs.python.org/3/library/audit_events.html) refused to student code.
 NETWORK_EVENTS = ("socket.connect", "socket.bind", "socket.sendto", "socket.sendmsg", "socket.getaddrinfo")
 PROCESS_EVENTS = ("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork",
                   "os.forkpty", "pty.spawn")
 
 
-def confine(limits: dict) -> dict[str, str]:
-    """Apply ``limits`` (see grader.sandbox.Limits); return which guarantees
-    hold: {"network": "namespace" | "audit hook", "hidden": "namespace" |
-    "permissions only"}."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    user = 0 if os.geteuid() == 0 else CLONE_NEWUSER
-    namespaces = libc.unshare(user | CLONE_NEWNET | CLONE_NEWNS) == 0
-    network = namespaces or libc.unshare(user | CLONE_NEWNET) == 0
-    hidden = namespaces and _hide(libc, limits.get("hide", []))
+class Confinement(str, Enum):
+    """How strongly a child is confined; the grader imports this enum too."""
+
+    NAMESPACES = "namespaces"
+    UID_ONLY = "uid-only"
+    UNCONFINED = "unconfined"
+
+
+class ConfinementError(OSError):
+    """The level the grader asked for could not be set up: nothing of the
+    submission runs."""
+
+
+def _libc():
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        errno = ctypes.get_errno()
+        raise ConfinementError(errno, f"{what}: {os.strerror(errno)}")
+
+
+def namespaces_available() -> bool:
+    """Whether this process may make the namespaces (tried in a throwaway fork,
+    so that this one stays as it is)."""
+    pid = os.fork()
+    if pid == 0:
+        user = 0 if os.geteuid() == 0 else CLONE_NEWUSER
+        os._exit(0 if _libc().unshare(NAMESPACES | user) == 0 else 1)
+    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
+
+
+def isolate(request: dict, keep: tuple[int, ...]) -> str:
+    """Enter the level of ``request["level"]``; return the submission's folder
+    as the student process sees it. Returns in the student process only: at
+    the namespaces level the keeper and init supervise and never return.
+    ``keep``: the pipes to the grader, which only the student process holds."""
+    for cgroup in request.get("cgroups", ()):  # while still root in the grader's namespaces
+        with open(os.path.join(cgroup, "cgroup.procs"), "w") as procs:
+            procs.write("0\n")
+    if request["level"] != Confinement.NAMESPACES:
+        return request["workdir"]
+    libc = _libc()
+    in_user_namespace = os.geteuid() != 0
+    uid, gid = (USER_NAMESPACE_UID, USER_NAMESPACE_UID) if in_user_namespace else (request["uid"], request["gid"])
+    outside_uid, outside_gid = os.geteuid(), os.getegid()
+    _check(libc.unshare(NAMESPACES | (CLONE_NEWUSER if in_user_namespace else 0)), "unshare")
+    if in_user_namespace:
+        for name, text in (("setgroups", "deny"), ("uid_map", f"{USER_NAMESPACE_UID} {outside_uid} 1"),
+                           ("gid_map", f"{USER_NAMESPACE_UID} {outside_gid} 1")):
+            with open(f"/proc/self/{name}", "w") as f:
+                f.write(text)
+    status_r, status_w = os.pipe()
+    init = os.fork()
+    if init:
+        _keeper(libc, init, status_r, status_w, keep)
+    # PID 1 of the new namespace.
+    os.close(status_r)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    home = view.build(request["view"], request["workdir"], uid, gid)
+    student = os.fork()
+    if student:
+        _init(student, status_w, keep)
+    os.close(status_w)
+    os.environ["HOME"] = home
+    return home
+
+
+def _keeper(libc, init: int, status_r: int, status_w: int, keep: tuple[int, ...]) -> None:
+    """Wait for init, then end as the student process ended: the zygote reports
+    this process's wait status to the grader."""
+    os.close(status_w)
+    for fd in keep:
+        os.close(fd)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # the zygote gone: nobody would report or kill
+    _, init_status = os.waitpid(init, 0)
+    report = os.read(status_r, 64)  # empty: init was killed (a timeout) or failed before the student ended
+    _end_as(int(report) if report else init_status)
+
+
+def _init(student: int, status_w: int, keep: tuple[int, ...]) -> None:
+    """PID 1: reap whatever the student's processes leave, until the student
+    process itself ends; then hand its status to the keeper and end, which
+    makes the kernel kill every process left in the namespace."""
+    for fd in keep:
+        os.close(fd)
+    while True:
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            os._exit(1)
+        if pid == student:
+            os.write(status_w, b"%d" % status)
+            os._exit(0)
+
+
+def _end_as(status: int) -> None:
+    if os.WIFSIGNALED(status):
+        number = os.WTERMSIG(status)
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        if number not in (signal.SIGKILL, signal.SIGSTOP):  # those two have no handler to reset
+            signal.signal(number, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, [number])
+        os.kill(os.getpid(), number)
+        os._exit(128 + number)  # a signal whose default is not to end the process
+    os._exit(os.waitstatus_to_exitcode(status))
+
+
+def restrict(request: dict) -> dict[str, str]:
+    """In the student process, last before the submission is imported: limits,
+    the switch to the child's own uid (no capabilities, no new privileges),
+    and the in-process guards. Returns which guarantees hold."""
+    libc = _libc()
+    limits = request["limits"]
+    level = request["level"]
     for name, value in limits["rlimits"].items():
         # At a CPU soft limit equal to the hard one the kernel sends SIGKILL, which
         # says nothing: SIGXCPU at the soft limit names the cause, and the hard
         # limit a second later still ends a process that ignores it.
         resource.setrlimit(getattr(resource, name), (value, value + 1 if name == "RLIMIT_CPU" else value))
-    if limits.get("uid") is not None:
+    if os.geteuid() == 0 and level != Confinement.UNCONFINED:
+        # From root to another uid: the kernel clears every capability.
         os.setgroups([])
-        os.setgid(limits["gid"])
-        os.setuid(limits["uid"])
+        os.setgid(request["gid"])
+        os.setuid(request["uid"])
+    elif level == Confinement.NAMESPACES:
+        _drop_capabilities(libc)  # the owner of a user namespace holds them all inside it
+    _check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
     refused = NETWORK_EVENTS + (() if limits.get("allow_processes") else PROCESS_EVENTS)
 
     def refuse(event: str, args) -> None:
@@ -58,15 +193,23 @@ def confine(limits: dict) -> dict[str, str]:
 
     sys.addaudithook(refuse)
     sys.meta_path.insert(0, ForbiddenModules(tuple(limits.get("forbidden_modules", ()))))
-    return {"network": "namespace" if network else "audit hook",
-            "hidden": "namespace" if hidden else "permissions only"}
+    return {"confinement": level}
+
+
+def _drop_capabilities(libc) -> None:
+    for capability in range(64):
+        if libc.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0) != 0:
+            break  # past the last capability this kernel knows
+    header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
+    data = (ctypes.c_uint32 * 6)()  # effective, permitted, inheritable: all empty
+    _check(libc.capset(header, data), "dropping capabilities")
 
 
 class ForbiddenModules:
     """A meta path finder that refuses the assignment's forbidden modules, however
-    they are imported (import, __import__, importlib). It cannot take back a
-    module already loaded: the grader never forks a child whose zygote holds
-    one (``Limits.preload``)."""
+    they are imported (import, __import__, importlib), with a message that
+    names the rule. A deterrent: where the view holds (the namespaces level)
+    those modules are not in the child's file system at all."""
 
     def __init__(self, names: tuple[str, ...]):
         self.names = names
@@ -86,28 +229,3 @@ class ForbiddenModules:
 
     def exec_module(self, module) -> None:  # never reached: create_module refuses
         raise ModuleNotFoundError(module.__name__)
-
-
-def _hide(libc, paths: list[str]) -> bool:
-    """Cover each folder with an empty read-only tmpfs, in this process's own
-    mount namespace (the rest of the machine sees no change). A covered folder
-    that holds the working directory (the sandbox's own folder) gets that one
-    folder bound back in at the same path."""
-    if libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None) != 0:
-        return False
-    flags = MS_NOSUID | MS_NODEV | MS_NOEXEC
-    here = os.getcwd()
-    for path in paths:
-        if not os.path.isdir(path):
-            continue
-        if libc.mount(b"tmpfs", path.encode(), b"tmpfs", flags, b"size=64k,mode=0755") != 0:
-            return False
-        if here.startswith(path.rstrip("/") + "/"):
-            # "." still names the covered folder: bind it back where it was.
-            os.makedirs(here)
-            if libc.mount(b".", here.encode(), None, MS_BIND, None) != 0:
-                return False
-            os.chdir(here)
-        if libc.mount(None, path.encode(), None, MS_REMOUNT | MS_RDONLY | flags, None) != 0:
-            return False
-    return True

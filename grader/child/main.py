@@ -3,7 +3,8 @@ then answer case requests until the grader closes the pipe.
 
 ``serve`` runs in a process freshly forked by the zygote (``zygote.py``), which
 has set up its descriptors, folder and environment. It confines itself
-(``confine.py``), then imports the submission. It receives inputs and programs
+(``confine.py``: namespaces and the allow-list view, then its own uid, limits
+and guards), then imports the submission. It receives inputs and programs
 only, never expected values or the suite, and sends back plain arrays or an
 error message. Everything here depends on numpy and the standard library only;
 this folder must never import the rest of ``grader``.
@@ -13,18 +14,25 @@ import importlib.util
 import os
 import sys
 
-from confine import confine
+from confine import isolate, restrict
 from program import StudentError, describe_exception, run_program
 from wire import encode, read_message
 
 
-def serve(request_fd: int, result_fd: int, module_file: str, limits: dict) -> None:
+def serve(request_fd: int, result_fd: int, request: dict) -> None:
+    try:
+        home = isolate(request, (request_fd, result_fd))
+        module_file = os.path.join(home, request["module"] + ".py")
+        os.chdir(home)
+        guarantees = restrict(request)
+    except OSError as e:  # the grader's side of things failed, not the submission: said as such
+        os.write(result_fd, encode({"kind": "setup_error", "message": f"{type(e).__name__}: {e}"}))
+        return
     # Our own references to the pipes: student code that closes fd 0-2 or
     # rebinds sys.stdout cannot touch them.
     requests = os.fdopen(request_fd, "rb", buffering=0)
     results = os.fdopen(result_fd, "wb", buffering=0)
-    sys.path.insert(0, os.path.dirname(module_file))
-    guarantees = confine(limits)
+    sys.path.insert(0, home)
 
     try:
         module = import_submission(module_file)

@@ -53,6 +53,7 @@ def main() -> None:
         for name in preload:
             importlib.import_module(name)
         import main as child_main
+        from confine import namespaces_available
     except BaseException as e:  # noqa: BLE001 - whatever stops the preload is reported to the grader
         control.send(json.dumps({"kind": "error", "message": f"preloading {preload} failed: {e!r}"}).encode())
         return
@@ -65,7 +66,8 @@ def main() -> None:
         control.send(json.dumps({"kind": "error", "message": f"preloading {preload} started {threads - 1} "
                                  "threads; a fork server must be single-threaded"}).encode())
         return
-    control.send(json.dumps({"kind": "ready", "modules": sorted({m.partition(".")[0] for m in sys.modules})}).encode())
+    control.send(json.dumps({"kind": "ready", "modules": sorted({m.partition(".")[0] for m in sys.modules}),
+                             "namespaces": namespaces_available(), "root": os.geteuid() == 0}).encode())
     serve_forks(control, child_main.serve)
 
 
@@ -78,6 +80,7 @@ def serve_forks(control: socket.socket, serve) -> None:
     signal.set_wakeup_fd(wakeup_w)  # SIGCHLD wakes the poll below
     signal.signal(signal.SIGCHLD, lambda signum, frame: None)
     status_pipes: dict[int, int] = {}  # pid of each live child -> its status pipe
+    sweeps: dict[int, int] = {}  # pid of a child -> the uid whose every process dies with it
     poller = select.poll()
     poller.register(control, select.POLLIN)
     poller.register(wakeup_r, select.POLLIN)
@@ -86,7 +89,7 @@ def serve_forks(control: socket.socket, serve) -> None:
             if fd == wakeup_r:
                 while _drained(wakeup_r):
                     pass
-                reap(status_pipes)
+                reap(status_pipes, sweeps)
                 continue
             try:
                 message, fds, _, _ = socket.recv_fds(control, MAX_REQUEST_BYTES, DESCRIPTORS_PER_REQUEST)
@@ -95,6 +98,8 @@ def serve_forks(control: socket.socket, serve) -> None:
             if not message:  # the grader is gone: nobody will read these children's results
                 for pid in status_pipes:
                     _kill_group(pid)
+                for uid in sweeps.values():
+                    sweep(uid)
                 return
             pid = os.fork()
             if pid == 0:
@@ -103,6 +108,9 @@ def serve_forks(control: socket.socket, serve) -> None:
             for fd in (request_fd, result_fd, log_fd):
                 os.close(fd)
             status_pipes[pid] = status_fd
+            request = json.loads(message)
+            if request.get("sweep_uid") is not None:
+                sweeps[pid] = request["sweep_uid"]
             try:
                 control.send(json.dumps({"pid": pid}).encode())
             except OSError:  # the grader went away meanwhile: the next poll reads the end of file
@@ -127,14 +135,14 @@ def become_child(request: dict, fds: list[int], control: socket.socket, serve) -
         os.dup2(log_fd, 2)
         # Other children's status pipes, the control socket, the zygote's wakeup pipe.
         _close_all_but({0, 1, 2, request_fd, result_fd})
-        os.chdir(request["workdir"])
+        os.chdir("/")
         os.environ.clear()
         os.environ.update(request["env"])
         if "numpy.random" in sys.modules:
             # Seeded once in the zygote: without this every child would draw the
             # same numbers (Python's random module reseeds itself at fork).
             sys.modules["numpy.random"].seed()
-        serve(request_fd, result_fd, request["module_file"], json.loads(request["limits"]))
+        serve(request_fd, result_fd, request)
         code = 0
     except BaseException:  # noqa: BLE001 - reported in the log, as an interpreter would
         traceback.print_exc()
@@ -147,10 +155,11 @@ def become_child(request: dict, fds: list[int], control: socket.socket, serve) -
         os._exit(code)
 
 
-def reap(status_pipes: dict[int, int]) -> None:
+def reap(status_pipes: dict[int, int], sweeps: dict[int, int]) -> None:
     """Collect every child that ended: kill what is left of its process group
     while its unreaped pid still pins that group's id (no other process can
-    have taken it), then hand its wait status to the grader."""
+    have taken it), and where it had no PID namespace every process of its
+    uid, then hand its wait status to the grader."""
     while True:
         try:
             ended = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
@@ -159,6 +168,8 @@ def reap(status_pipes: dict[int, int]) -> None:
         if ended is None:
             return
         _kill_group(ended.si_pid)
+        if ended.si_pid in sweeps:
+            sweep(sweeps.pop(ended.si_pid))
         _, status = os.waitpid(ended.si_pid, 0)
         status_fd = status_pipes.pop(ended.si_pid, None)
         if status_fd is not None:
@@ -167,6 +178,26 @@ def reap(status_pipes: dict[int, int]) -> None:
             except OSError:  # the grader no longer listens for this child
                 pass
             os.close(status_fd)
+
+
+def sweep(uid: int) -> None:
+    """Kill every process of ``uid`` (a child's own, without a PID namespace to
+    end them): from a process of that uid, kill(-1) reaches exactly those.
+    Repeated until none is left, as one may fork while the others die."""
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+            for _ in range(1000):
+                os.kill(-1, signal.SIGKILL)
+        except ProcessLookupError:  # none left
+            code = 0
+        finally:
+            os._exit(code)
+    os.waitpid(pid, 0)
 
 
 def _kill_group(pid: int) -> None:

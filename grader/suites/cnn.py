@@ -170,7 +170,8 @@ SUITE = Suite(
     gpu=True,
     case_time_limit=60.0,
     submission_time_limit=900.0,
-    # CUDA maps the GPU's memory into the address space: no address-space limit. torch is the point here.
+    # CUDA maps the GPU's memory into the address space: no address-space limit (the
+    # cgroup's memory limit holds). torch is the point here, and in the view.
     limits=Limits(memory_bytes=None, forbidden_modules=("tensorflow", "jax", "keras"),
-                  preload=("numpy", "torch")),
+                  preload=("numpy", "torch"), packages=("numpy", "torch"), gpu=True),
 )
