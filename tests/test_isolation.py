@@ -17,6 +17,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -270,3 +271,61 @@ def test_a_torch_child_sees_torch_and_what_it_requires(tmp_path):
         import sympy, networkx  # required by torch, imported lazily by parts of it
     """), torch_limits)
     assert outcome.ok, outcome.message
+
+
+NON_ROOT_GRADER = """
+import os, sys
+from pathlib import Path
+import numpy as np
+from grader.sandbox import Sandbox
+from tests.test_zygote import PROGRAM, submission
+
+assert os.geteuid() != 0
+box = Sandbox(submission(Path(sys.argv[1]), '''
+    status = dict(line.split(':', 1) for line in open('/proc/self/status').read().splitlines())
+    assert int(status['CapEff'], 16) == 0 and status['NoNewPrivs'].strip() == '1', status
+    assert os.getuid() == 1000, os.getuid()
+    assert (os.getppid(), os.getpid()) == (1, 2)
+    assert not os.path.exists(%r) and os.listdir('.') == ['toy.py']
+''' % str(Path.cwd() / "solutions")), "toy")
+outcome = box.run(PROGRAM, {"x": np.ones(3)}, 30)
+assert outcome.ok, outcome.message
+print(box.guarantees["confinement"], flush=True)
+box.close()
+"""
+
+
+def _private_ancestor(path: Path) -> Path | None:
+    """The outermost folder on the way to ``path`` that other users cannot pass."""
+    for folder in reversed((path, *path.parents)):
+        if not os.stat(folder).st_mode & 0o001:
+            return folder
+    return None
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None or shutil.which("unshare") is None,
+                    reason="runs a grader as another user: needs root, setpriv and unshare")
+def test_a_grader_that_is_not_root_confines_through_a_user_namespace(tmp_path):
+    """The level a non-root instructor gets on Linux: the same view and PID
+    namespace inside a user namespace, the student's uid 1000 there with no
+    capabilities. Here the grader is run as nobody; where Python lives in a
+    private home, a mount namespace of the test's own lets nobody run it."""
+    folder = Path(tempfile.mkdtemp(prefix="dlgrade-nonroot-"))
+    os.chmod(folder, 0o777)
+    try:
+        private = _private_ancestor(Path(sys.base_prefix).resolve())
+        cover = ""
+        if private is not None:  # bind what Python needs back over an open tmpfs on the private folder
+            inner = Path(sys.base_prefix).resolve().relative_to(private).parts[0]
+            keep = folder / "keep"
+            keep.mkdir()
+            cover = (f"mount --bind {private / inner} {keep} && mount -t tmpfs -o mode=0755 tmpfs {private} && "
+                     f"mkdir {private / inner} && mount --bind {keep} {private / inner} && ")
+        command = (f"{cover}exec setpriv --reuid=65534 --regid=65534 --clear-groups env TMPDIR={folder} "
+                   f"PYTHONPATH={ROOT} {sys.executable} -c \"$0\" {folder}")
+        run = subprocess.run(["unshare", "--mount", "sh", "-c", command, NON_ROOT_GRADER], cwd=ROOT,
+                             capture_output=True, text=True, timeout=120)
+    finally:
+        subprocess.run(["rm", "-rf", str(folder)])
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stdout.strip() == "namespaces", run.stdout + run.stderr
