@@ -1,4 +1,4 @@
-"""A cgroup per sandbox: a memory limit that also holds for CUDA children
+"""A cgroup per sandbox uid: a memory limit that also holds for CUDA children
 (whose address space maps the GPU, so RLIMIT_AS cannot serve) and a cap on
 the number of processes, whatever their uid.
 
@@ -49,7 +49,7 @@ class Cgroup:
         if own is None or not (CGROUP_ROOT / "cgroup.controllers").is_file():
             return None
         folder = CGROUP_ROOT / own.lstrip("/") / name
-        folder.mkdir()
+        folder.mkdir(exist_ok=True)
         group = cls((folder,), 2)
         if not (folder / "memory.max").exists() or not (folder / "pids.max").exists():
             group.remove()  # the controllers are not delegated to our cgroup
@@ -64,14 +64,8 @@ class Cgroup:
             if own is None or not (CGROUP_ROOT / controller).is_dir():
                 return None
             folders.append(CGROUP_ROOT / controller / own.lstrip("/") / name)
-        made = []
-        try:
-            for folder in folders:
-                folder.mkdir()
-                made.append(folder)
-        except OSError:
-            cls(tuple(made), 1).remove()
-            raise
+        for folder in folders:
+            folder.mkdir(exist_ok=True)
         return cls(tuple(folders), 1)
 
     def _limit(self, memory_bytes: int, processes: int) -> None:
@@ -101,29 +95,28 @@ class Cgroup:
             pass
         return 0
 
-    def remove(self) -> None:
-        """Kill whatever is left in it, then remove it."""
+    def kill(self) -> None:
+        """SIGKILL whatever is left in it. The group stays, for the next
+        sandbox of the same uid: removing it would mean waiting for the kernel
+        to tear down the namespaces of the processes just killed."""
         for folder in self.folders:
-            for _ in range(100):
+            try:
+                pids = [int(p) for p in (folder / "cgroup.procs").read_text().split()]
+            except OSError:
+                continue
+            for pid in pids:
                 try:
-                    pids = [int(p) for p in (folder / "cgroup.procs").read_text().split()]
-                except OSError:
-                    break
-                if not pids:
-                    break
-                for pid in pids:
-                    try:
-                        os.kill(pid, signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
-            for _ in range(100):  # a killed process leaves the group once it is reaped
-                try:
-                    folder.rmdir()
-                    break
-                except FileNotFoundError:
-                    break
-                except OSError:
-                    os.sched_yield()
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+
+    def remove(self) -> None:
+        """Remove a group that holds no process (one whose limits could not be set)."""
+        for folder in self.folders:
+            try:
+                folder.rmdir()
+            except OSError:
+                pass
 
 
 def _own_path(controller: str) -> str | None:

@@ -227,7 +227,11 @@ def _view(packages: tuple[str, ...], gpu: bool, hide: tuple[str, ...]) -> dict:
         inside += _distribution_tops(name, seen)
     devices = list(DEVICES) + (sorted(str(p) for p in Path("/dev").glob("nvidia*")) if gpu else [])
     depth = lambda p: (p.rstrip("/").count("/"), p)  # noqa: E731 - parents before children
-    return {"read_only": sorted(dict.fromkeys(p for p in read_only if os.path.exists(p)), key=depth),
+    binds: list[str] = []
+    for path in sorted({p for p in read_only if os.path.exists(p)}, key=depth):
+        if not any(path.startswith(b.rstrip("/") + "/") for b in binds):  # a recursive bind brought it in already
+            binds.append(path)
+    return {"read_only": binds,
             "masks": sorted(set(masks), key=depth), "inside_masks": sorted(dict.fromkeys(inside), key=depth),
             "devices": devices, "home": HOME_IN_VIEW}
 
@@ -266,10 +270,14 @@ class Sandbox:
         self._limits = limits
         zygote = _zygote_for(limits)
         self.confinement = _level(zygote)
+        why = f"namespaces refused{'' if zygote.root else ', not root'}"
+        exposed = [str(p) for p in hide if _readable_by_others(Path(p))]
+        if self.confinement is Confinement.UID_ONLY and exposed:
+            # A uid of its own protects nothing that every uid may read.
+            self.confinement, why = Confinement.UNCONFINED, f"namespaces refused, and any user can read {exposed[0]}"
         if self.confinement is Confinement.UNCONFINED and not allow_unconfined:
-            raise UnconfinedError("student code cannot be confined here (namespaces refused"
-                                  f"{'' if zygote.root else ', not root'}): grade on Linux as root or with user "
-                                  "namespaces, or pass --allow-unconfined to grade anyway (results are marked)")
+            raise UnconfinedError(f"student code cannot be confined here ({why}): grade on Linux as root or with "
+                                  "user namespaces, or pass --allow-unconfined to grade anyway (results are marked)")
         base = _sandboxes_folder()
         self._workdir = Path(tempfile.mkdtemp(prefix="sandbox-", dir=base))
         self._lease = _UidLease() if zygote.root and self.confinement is not Confinement.UNCONFINED else None
@@ -285,8 +293,8 @@ class Sandbox:
             if uid is not None and self.confinement is Confinement.UID_ONLY:
                 for path in (self._workdir, *self._workdir.iterdir()):  # its own folder, on the host
                     os.chown(path, uid, uid)
-            if zygote.root:
-                self._cgroup = Cgroup.create(self._workdir.name, limits.resident_memory_bytes, limits.processes)
+            if uid is not None:  # named by the uid: no two live sandboxes share one
+                self._cgroup = Cgroup.create(f"dlgrade-{uid}", limits.resident_memory_bytes, limits.processes)
         except BaseException:
             self.close()
             raise
@@ -313,7 +321,7 @@ class Sandbox:
     def close(self) -> None:
         self._kill()
         if self._cgroup is not None:
-            self._cgroup.remove()
+            self._cgroup.kill()
             self._cgroup = None
         if self._lease is not None:
             self._lease.release()
@@ -610,6 +618,15 @@ def _make_undumpable() -> None:
     import ctypes
 
     ctypes.CDLL(None).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+
+
+def _readable_by_others(path: Path) -> bool:
+    """Whether a user with no claim on ``path`` can reach and read it."""
+    try:
+        return path.exists() and all(os.stat(p).st_mode & 0o001 for p in path.resolve().parents) and bool(
+            os.stat(path).st_mode & 0o004)
+    except OSError:
+        return False
 
 
 def _hideable(paths) -> list[str]:

@@ -329,3 +329,47 @@ def test_a_grader_that_is_not_root_confines_through_a_user_namespace(tmp_path):
         subprocess.run(["rm", "-rf", str(folder)])
     assert run.returncode == 0, run.stdout + run.stderr
     assert run.stdout.strip() == "namespaces", run.stdout + run.stderr
+
+
+def test_uid_only_fallback_runs_as_its_own_uid_and_leaves_no_process(tmp_path, monkeypatch):
+    """Where the kernel refuses namespaces (as in some containers), as root:
+    a uid of the child's own, every process of it killed after the child."""
+    zygote = sandbox_module._zygote_for(Limits())
+    monkeypatch.setattr(zygote, "namespaces", False)
+    monkeypatch.setattr(sandbox_module, "_python_readable_by_others", lambda: True)
+    secret = tmp_path / "secret"
+    secret.mkdir(mode=0o700)
+    (secret / "answers.txt").write_text("42")
+    source = submission(tmp_path, f"""
+        assert os.getuid() != 0 and os.geteuid() != 0
+        try:
+            open({str(secret / 'answers.txt')!r}).read()
+        except PermissionError:
+            pass
+        else:
+            raise AssertionError('read the secret')
+        import ctypes
+        libc = ctypes.CDLL(None)
+        if libc.fork() == 0:
+            libc.setsid()
+            while True: pass
+    """)
+    with Sandbox(source, "toy", Limits(allow_processes=True), hide=(secret,)) as box:
+        assert box.confinement is Confinement.UID_ONLY
+        uid = box._request["uid"]
+        outcome = box.run(PROGRAM, {"x": np.ones(3)}, 10)
+        assert outcome.ok, outcome.message
+        box._kill()  # the child ends: the zygote kills every process of its uid
+        deadline = time.monotonic() + 5
+        while _processes_of(uid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _processes_of(uid)
+
+
+def test_uid_only_is_refused_where_a_hidden_folder_is_readable_by_anyone(tmp_path, monkeypatch):
+    zygote = sandbox_module._zygote_for(Limits())
+    monkeypatch.setattr(zygote, "namespaces", False)
+    monkeypatch.setattr(sandbox_module, "_python_readable_by_others", lambda: True)
+    monkeypatch.setattr(sandbox_module, "_readable_by_others", lambda path: True)
+    with pytest.raises(UnconfinedError, match="any user can read"):
+        Sandbox(submission(tmp_path, "pass"), "toy", hide=(tmp_path,))

@@ -105,7 +105,7 @@ def build(spec: dict, workdir: str, uid: int, gid: int) -> str:
         _mount(libc, "tmpfs", _inside(root, path), "tmpfs", SAFE, f"size={size},mode={mode}{owner}")
     for node in spec["devices"]:
         if os.path.exists(node):
-            _mount_point(_inside(root, node), False)
+            _mount_point(_inside(root, node), os.path.isdir(node))  # /dev/nvidia-caps is a folder
             _mount(libc, node, _inside(root, node), None, MS_BIND)
     os.makedirs(_inside(root, "/proc"), exist_ok=True)
     _mount(libc, "proc", _inside(root, "/proc"), "proc", SAFE | MS_NOEXEC)

@@ -101,14 +101,16 @@ def serve_forks(control: socket.socket, serve) -> None:
                 for uid in sweeps.values():
                     sweep(uid)
                 return
+            request = json.loads(message)
+            if request.get("sweep_uid") is not None:  # what an earlier grader, killed, may have left of it
+                sweep(request["sweep_uid"])
             pid = os.fork()
             if pid == 0:
-                become_child(json.loads(message), fds, control, serve)
+                become_child(request, fds, control, serve)
             request_fd, result_fd, log_fd, status_fd = fds
             for fd in (request_fd, result_fd, log_fd):
                 os.close(fd)
             status_pipes[pid] = status_fd
-            request = json.loads(message)
             if request.get("sweep_uid") is not None:
                 sweeps[pid] = request["sweep_uid"]
             try:
