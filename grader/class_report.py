@@ -20,9 +20,9 @@ from pathlib import Path
 
 from grader.cli import EXIT_OK, EXIT_USAGE
 from grader.formats import markdown_table
-from grader.report import result_path
+from grader.report import GRADEBOOK_AFTER, GRADEBOOK_BEFORE, result_path
 
-GRADEBOOK_FIXED = ("student", "status", "total", "max", "percent", "message")  # the other columns: functions
+GRADEBOOK_FIXED = (*GRADEBOOK_BEFORE, *GRADEBOOK_AFTER)  # the other columns: functions
 
 
 class ReportError(ValueError):
@@ -57,6 +57,7 @@ class ClassReport:
     functions: list[FunctionStats]
     percents: list[float]  # of the graded submissions
     unreadable: list[str]  # students marked graded whose results.json could not be read
+    development: list[str]  # students graded with the public development seed: no grades
 
     @property
     def students(self) -> int:
@@ -75,11 +76,14 @@ def summarise(out: Path) -> ClassReport:
                           f"folder?") from None
     missing = [c for c in GRADEBOOK_FIXED if c not in columns]
     if missing:
-        raise ReportError(f"{gradebook} is not a dlgrade gradebook: no column {', '.join(missing)}")
+        raise ReportError(f"{gradebook} is not a dlgrade gradebook: no column {', '.join(missing)} (one written by an "
+                          f"older dlgrade is rewritten by running its grade-batch command again)")
     stats = {name: FunctionStats(name) for name in columns if name not in GRADEBOOK_FIXED}
-    statuses, percents, unreadable, assignment = Counter(), [], [], ""
+    statuses, percents, unreadable, development, assignment = Counter(), [], [], [], ""
     for row in rows:
         statuses[row["status"]] += 1
+        if row["development_seed"] == "yes":
+            development.append(row["student"])
         if row["status"] != "graded":
             continue
         try:
@@ -96,7 +100,7 @@ def summarise(out: Path) -> ClassReport:
             s.points.append(float(test.get("score", 0)))
             s.failed += test.get("status") != "passed"
             s.bugs.update(test.get("extra_data", {}).get("bugs", []))
-    return ClassReport(assignment or out.name, statuses, list(stats.values()), percents, unreadable)
+    return ClassReport(assignment or out.name, statuses, list(stats.values()), percents, unreadable, development)
 
 
 def _status_line(report: ClassReport) -> str:
@@ -136,14 +140,19 @@ def to_json(report: ClassReport) -> str:
                        "graded": len(s.points), "mean": round(s.mean, 4), "failure_rate": round(s.failure_rate, 4),
                        "bugs": dict(s.bugs.most_common())} for s in report.functions],
         "unreadable_results": report.unreadable,
+        "development_seed": report.development,
     }, indent=2)
 
 
 def _warnings(report: ClassReport) -> list[str]:
-    if not report.unreadable:
-        return []
-    return ["", f"left out, results.json unreadable: {', '.join(report.unreadable)} (the same grade-batch command "
-                f"grades them again)"]
+    lines = []
+    if report.development:
+        lines.append(f"graded with the public development seed, so no grades: {len(report.development)} of "
+                     f"{report.students} (a grade-batch with the secret grades them again)")
+    if report.unreadable:
+        lines.append(f"left out, results.json unreadable: {', '.join(report.unreadable)} (the same grade-batch "
+                     f"command grades them again)")
+    return ["", *lines] if lines else []
 
 
 def main(args) -> int:

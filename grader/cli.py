@@ -1,5 +1,8 @@
 """The ``dlgrade`` command: one subcommand per module (list, check, grade,
-generate, demo)."""
+generate, demo).
+
+Only what argparse needs is imported here: ``main`` may have to restart the
+process before anything else happens (see ``seed_out_of_argv``)."""
 
 from __future__ import annotations
 
@@ -11,28 +14,33 @@ import traceback
 
 from grader.formats import FORMATS
 from grader.report import SKIPPED_POLICIES
-from grader.export import DLGRADE_URL_PLACEHOLDER, EXPORT_TARGETS, VISIBILITIES
 
 # Exit statuses of every command.
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3  # FAILED: below --fail-under, drift, failing checks
 
 VERBS = {
     "list": ("grader.listing", "list the assignments, their graded functions and points"),
-    "check": ("grader.check", "run the public checks of an assignment (for students)"),
+    "check": ("grader.check", "run the public checks of an assignment (for students; public inputs, no secret "
+                              "seed needed)"),
     "grade": ("grader.grade", "grade a submission with the hidden tests"),
     "grade-batch": ("grader.batch", "grade a folder of submissions, one per student, into a gradebook"),
     "generate": ("grader.generate", "write assignments/ from solutions/ (instructors)"),
-    "demo": ("grader.demo", "grade the bundled example submissions"),
+    "demo": ("grader.demo", "grade the bundled example submissions (with the public development seed unless a "
+                            "secret is given)"),
     "export": ("grader.export", "package an assignment's grading for Gradescope, otter-grader or GitHub Actions"),
     "report": ("grader.class_report", "summarise a grade-batch output folder: points, failures, bugs per function"),
 }
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="dlgrade", description="Autograder for a hands-on deep-learning course.")
+    from grader.export import DLGRADE_URL_PLACEHOLDER, EXPORT_TARGETS, VISIBILITIES
+
+    # No abbreviated options: `--se S` would be a --seed that seed_out_of_argv does not see.
+    parser = argparse.ArgumentParser(prog="dlgrade", description="Autograder for a hands-on deep-learning course.",
+                                     allow_abbrev=False)
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="COMMAND")
     for verb, (_, help_text) in VERBS.items():
-        verbs.add_parser(verb, help=help_text, description=help_text)
+        verbs.add_parser(verb, help=help_text, description=help_text, allow_abbrev=False)
     sub = verbs.choices
 
     sub["check"].add_argument("path", nargs="?", default=".", help="assignment folder or .py file (default: .)")
@@ -55,8 +63,15 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--no-html", dest="html", action="store_false",
                        help="write no report.html per student (its figures cost up to a second per buggy submission)")
     for p in (grade, sub["demo"], batch):
-        p.add_argument("--seed", help="secret seed for hidden inputs (default: $DLGRADE_SEED, then the development seed)")
+        p.add_argument("--seed", help="secret seed for hidden inputs (else $DLGRADE_SEED, else the first line of the "
+                                      "file $DLGRADE_SEED_FILE: the safest, as a command line is visible to others)")
+        p.add_argument("--allow-unconfined", action="store_true",
+                       help="grade even where student code cannot be confined (not Linux, or no root and no user "
+                            "namespaces); results are marked unconfined")
     for p in (grade, batch):
+        p.add_argument("--development", action="store_true",
+                       help="without a secret seed, grade with the public development seed (every result is marked "
+                            "as such): for trying things out, never for grades")
         p.add_argument("--skipped", choices=SKIPPED_POLICIES, default=os.environ.get("DLGRADE_SKIPPED", "exclude"),
                        help="checks that cannot run here (GPU-only ones without a GPU): left out of the total "
                             "(exclude) or counted as lost (zero); default: $DLGRADE_SKIPPED, else exclude")
@@ -66,8 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("target", choices=EXPORT_TARGETS, help="the platform")
     export.add_argument("-a", "--assignment", required=True, help="assignment name")
     export.add_argument("-o", "--output", required=True, metavar="OUT", help="folder to write into")
-    export.add_argument("--seed", help="secret seed for the hidden inputs (default: $DLGRADE_SEED, $DLGRADE_SEED_FILE, "
-                                       "else a fresh random one)")
+    export.add_argument("--seed", help="gradescope: secret seed for the hidden inputs (default: $DLGRADE_SEED, "
+                                       "$DLGRADE_SEED_FILE, else a fresh random one); otter never uses the course's "
+                                       "secret")
     export.add_argument("--details-visibility", choices=VISIBILITIES, default="after_due_date",
                         help="gradescope: when students see the feedback per hidden case (default: after_due_date)")
     export.add_argument("--fail-under", type=float, default=60.0, metavar="PCT",
@@ -81,7 +97,61 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+SEED_OPTION = "--seed"
+
+
+def seed_out_of_argv(args: list[str]) -> tuple[list[str], str | None]:
+    """``args`` without its ``--seed VALUE`` and ``--seed=VALUE`` (options
+    end at ``--``), and the value argparse would take (the last one); None
+    when there is none. A blank value stays where it is, for the parser's
+    caller to refuse: it reveals nothing. A value that starts with ``-`` after
+    a separate ``--seed`` is left to argparse too, which takes it for an option."""
+    rest, value = [], None
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest += args[i:]
+            break
+        if arg == SEED_OPTION and i + 1 < len(args) and args[i + 1].strip() and not args[i + 1].startswith("-"):
+            value, i = args[i + 1], i + 2
+            continue
+        if arg.startswith(SEED_OPTION + "=") and arg.split("=", 1)[1].strip():
+            value, i = arg.split("=", 1)[1], i + 1
+            continue
+        rest.append(arg)
+        i += 1
+    return (rest, value) if value is not None else (args, None)
+
+
+def restart_without_seed(value: str, args: list[str]) -> None:
+    """Replace this process by one started the same way (same interpreter and
+    options, same script or ``-m``, so the same sys.path) with the seed in
+    ``$DLGRADE_SEED``, which only this user can read, instead of in the command
+    line, which ``/proc/<pid>/cmdline`` shows to every user for as long as the
+    grading runs."""
+    os.environ["DLGRADE_SEED"] = value
+    given = sys.argv[1:]
+    started_as = sys.orig_argv[:len(sys.orig_argv) - len(given)]  # interpreter, its options, the script or -m grader
+    if sys.orig_argv[len(started_as):] != given:  # sys.argv was changed in this process: start the package
+        started_as = [sys.executable, "-m", "grader"]
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # argv[0] is the interpreter's full path: from a bare "python3", Python would look itself up on PATH and might
+    # find another installation.
+    os.execv(sys.executable, [sys.executable, *started_as[1:], *args])
+
+
 def main(argv: list[str] | None = None) -> int:
+    if argv is None:
+        args, seed = seed_out_of_argv(sys.argv[1:])
+        if seed is not None:
+            try:
+                restart_without_seed(seed, args)
+            except OSError as e:
+                print(f"dlgrade: cannot restart without the seed on the command line ({e.strerror or e}); give it "
+                      f"with DLGRADE_SEED_FILE instead", file=sys.stderr)
+                return EXIT_INTERNAL
     args = build_parser().parse_args(argv)
     if getattr(args, "jobs", 0) is None:
         args.jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

@@ -45,6 +45,14 @@ class SecretError(ValueError):
     pass
 
 
+class NoSecretError(SecretError):
+    """No secret was given, and the development seed was not asked for."""
+
+
+SECRET_HOWTO = ("put it in a file and set DLGRADE_SEED_FILE=path (or set DLGRADE_SEED, or pass --seed), or pass "
+                "--development to grade with the public development seed (every result is then marked)")
+
+
 @dataclass(frozen=True)
 class Secret:
     value: str
@@ -55,20 +63,33 @@ class Secret:
         return self.value == DEVELOPMENT_SEED
 
     @classmethod
-    def resolve(cls, cli_value: str | None = None) -> "Secret":
+    def resolve(cls, cli_value: str | None = None, development: bool = False) -> "Secret":
         """``--seed``, else ``$DLGRADE_SEED``, else the first line of the file
-        ``$DLGRADE_SEED_FILE``, else the development seed."""
-        if cli_value:
+        ``$DLGRADE_SEED_FILE``; else the development seed where ``development``
+        allows it (``--development``, ``dlgrade demo``), else ``NoSecretError``:
+        hidden inputs from a public seed are no grade, so they are never made
+        by default. An empty ``--seed`` or seed file is a mistake, not a wish
+        for the development seed. (An empty ``DLGRADE_SEED`` counts as unset:
+        it is what a CI job passes for a secret it does not have.)"""
+        if cli_value is not None:
+            if not cli_value.strip():
+                raise SecretError(f"--seed is empty: {SECRET_HOWTO}")
             return cls(cli_value, "--seed")
-        if os.environ.get("DLGRADE_SEED"):
+        if os.environ.get("DLGRADE_SEED", "").strip():
             return cls(os.environ["DLGRADE_SEED"], "DLGRADE_SEED")
         if os.environ.get("DLGRADE_SEED_FILE"):
             path = Path(os.environ["DLGRADE_SEED_FILE"])
             try:
-                return cls(path.read_text().splitlines()[0].strip(), str(path))
-            except (OSError, IndexError) as e:
-                raise SecretError(f"DLGRADE_SEED_FILE={path}: cannot read a seed from it ({e})") from None
-        return cls(DEVELOPMENT_SEED, "default")
+                lines = path.read_text().splitlines()
+            except (OSError, UnicodeDecodeError) as e:
+                raise SecretError(f"DLGRADE_SEED_FILE={path}: cannot read a seed from it "
+                                  f"({getattr(e, 'strerror', None) or e})") from None
+            if not (lines and lines[0].strip()):
+                raise SecretError(f"DLGRADE_SEED_FILE={path}: its first line is empty: the secret goes there")
+            return cls(lines[0].strip(), str(path))
+        if development:
+            return cls(DEVELOPMENT_SEED, "--development")
+        raise NoSecretError(f"no secret seed for the hidden inputs: {SECRET_HOWTO}")
 
     def rng(self, *labels: str) -> np.random.Generator:
         """An independent generator per label path (assignment, function): adding

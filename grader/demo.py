@@ -1,22 +1,32 @@
-"""``dlgrade demo``: grade the bundled example submissions and print a table."""
+"""``dlgrade demo``: grade the bundled example submissions and print a table.
+
+Without a secret it uses the public development seed (the examples are public
+anyway), and says so."""
 
 from __future__ import annotations
 
-from grader.course import Course, Secret
+import sys
+
+from grader.course import Course, Secret, SecretError
 from grader.grade import grade_submission
 
 
 def main(args) -> int:
+    from grader.cli import EXIT_OK, EXIT_USAGE
     from grader.suites import SUITES
 
     course = Course.locate()
-    secret = Secret.resolve(args.seed)
+    try:
+        secret = Secret.resolve(args.seed, development=True)
+    except SecretError as e:
+        print(f"dlgrade demo: {e}", file=sys.stderr)
+        return EXIT_USAGE
     rows = []
     for suite in SUITES.values():
         folder = course.root / "examples" / "submissions" / suite.assignment
         submissions = [course.solution_dir(suite)] + sorted(folder.glob("*.py"))
         for path in submissions:
-            result = grade_submission(suite, path, secret, course)
+            result = grade_submission(suite, path, secret, course, allow_unconfined=args.allow_unconfined)
             label = "solution" if path.is_dir() else path.stem
             rows.append((suite.assignment, label, result))
             print(f"graded {suite.assignment}/{label}: {result.percent:.1f}% in {result.seconds:.2f} s", flush=True)
@@ -28,6 +38,6 @@ def main(args) -> int:
         print(f"{assignment:<{width}} {label:<16} {score:>11} {r.percent:6.1f} {r.seconds:6.2f}s  "
               f"{', '.join(r.bugs) or '-'}")
     if secret.is_development:
-        print("\n(graded with the development seed; set DLGRADE_SEED for real grading)")
-    print("Details of one submission: dlgrade grade examples/submissions/neuron/buggy.py")
-    return 0
+        print("\n(graded with the public development seed: give a secret with DLGRADE_SEED_FILE for real grading)")
+    print("Details of one submission: dlgrade grade --development examples/submissions/neuron/buggy.py")
+    return EXIT_OK

@@ -90,8 +90,9 @@ def to_markdown(result: GradeResult) -> str:
     mark = PASSED if result.status == "graded" and result.score >= result.max_score else FAILED
     lines = [f"## {mark} {result.assignment}: {_points(result)} ({result.percent:.1f}%)", "",
              f"Submission {code_span(result.submission)}"]
-    if result.notices:
-        lines += ["", *(f"> note: {n}  " for n in result.notices)]  # two spaces: a line break between notes
+    if result.warnings or result.notices:
+        # two spaces: a line break between notes
+        lines += ["", *(f"> **warning**: {w}  " for w in result.warnings), *(f"> note: {n}  " for n in result.notices)]
     if result.status != "graded":
         lines += ["", f"**{result.status}**:", code_block(result.message)]
     rows = [[PASSED if f.score >= f.max_score else FAILED, f"`{f.name}`", _points(f)] for f in result.functions]
@@ -128,7 +129,10 @@ def to_junit(result: GradeResult) -> str:
     properties = ET.SubElement(suite, "properties")
     for name, value in (("submission", result.submission), ("status", result.status),
                         ("score", f"{result.score:g}"), ("max_score", f"{result.max_score:g}"),
-                        ("percent", f"{result.percent:.2f}"), *(("notice", n) for n in result.notices)):
+                        ("percent", f"{result.percent:.2f}"),
+                        ("development_seed", "true" if result.development_seed else "false"),
+                        ("confinement", result.confinement), *(("warning", w) for w in result.warnings),
+                        *(("notice", n) for n in result.notices)):
         ET.SubElement(properties, "property", name=name, value=_xml_text(value))
     for f in result.functions:
         for c in f.cases:

@@ -13,6 +13,14 @@ from typing import Any
 # How checks that cannot run here count (``CaseResult.skipped``): left out of the total, or as lost.
 SKIPPED_POLICIES = ("exclude", "zero")
 
+DEVELOPMENT_SEED_WARNING = ("graded with the public development seed, not a secret one: this is no grade "
+                            "(give the secret with DLGRADE_SEED_FILE, DLGRADE_SEED or --seed)")
+
+# gradebook.csv (``dlgrade grade-batch``, read by ``dlgrade report``): these columns, with one column of points
+# per graded function between them.
+GRADEBOOK_BEFORE = ("student", "status")
+GRADEBOOK_AFTER = ("total", "max", "percent", "development_seed", "confinement", "message")
+
 
 @dataclass
 class CaseResult:
@@ -101,10 +109,22 @@ class GradeResult:
     status: str = "graded"  # or "invalid" (the submission is unusable), "error" (the grader failed)
     message: str = ""  # why, when the status is not "graded"
     leaderboard: list[dict] = field(default_factory=list)  # Gradescope's leaderboard: {"name", "value", "order"}
+    # Hidden inputs from the public development seed (``--development``): anyone can compute them, so the result
+    # is no grade; every rendering and the gradebook say so.
+    development_seed: bool = False
+    # How far the sandbox could confine the student's code here: "namespaces", "uid-only" or "unconfined"
+    # (``grader.sandbox``); "" when not known (a result made without a sandbox).
+    confinement: str = ""
 
     @property
     def score(self) -> float:
         return sum(f.score for f in self.functions)
+
+    @property
+    def warnings(self) -> list[str]:
+        """What every rendering shows above the notices: the marks of a result
+        that is no grade."""
+        return [DEVELOPMENT_SEED_WARNING] if self.development_seed else []
 
     @property
     def bugs(self) -> list[str]:
@@ -129,11 +149,13 @@ class GradeResult:
             "score": round(self.score, 4),
             "max_score": round(self.max_score, 4),
             "execution_time": round(self.seconds, 3),
-            "output": "\n".join([f"{self.assignment}: {self.score:g}/{self.max_score:g}", *self.notices,
+            "output": "\n".join([f"{self.assignment}: {self.score:g}/{self.max_score:g}",
+                                 *(f"warning: {w}" for w in self.warnings), *self.notices,
                                  *([self.message] if self.message else [])]),
             "visibility": "visible",
             "extra_data": {"assignment": self.assignment, "percent": round(self.percent, 2), "bugs": self.bugs,
-                           "status": self.status, "message": self.message},
+                           "status": self.status, "message": self.message,
+                           "development_seed": self.development_seed, "confinement": self.confinement},
             "tests": [],
         }
         now = details_visibility == "visible"
@@ -159,7 +181,9 @@ class GradeResult:
 
     def to_text(self) -> str:
         width = max([len(f.name) for f in self.functions] + [8])
-        lines = [f"{self.assignment} — {self.submission}", *[f"note: {n}" for n in self.notices]]
+        lines = [f"{self.assignment} — {self.submission}",
+                 *([f"confinement: {self.confinement}"] if self.confinement else []),
+                 *[f"WARNING: {w}" for w in self.warnings], *[f"note: {n}" for n in self.notices]]
         if self.status != "graded":
             lines.append(f"{self.status}: {self.message}")
         lines.append("")

@@ -4,6 +4,7 @@ finished students, and nothing lost or duplicated after kill -9."""
 from __future__ import annotations
 
 import csv
+import importlib.util
 import json
 import os
 import shutil
@@ -11,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -58,8 +60,10 @@ def test_batch_writes_a_complete_gradebook(klass, tmp_path):
     assert book["dave"]["status"] == "invalid" and "is empty" in book["dave"]["message"]
     assert book["erin"]["status"] == "invalid" and "not a readable zip" in book["erin"]["message"]
     assert book["gina"]["status"] == "invalid" and "not a valid notebook" in book["gina"]["message"]
-    assert book["hal"]["status"] == "graded" and book["hal"]["total"] == "0.0"
-    assert "syntax error" in (out / "students" / "hal" / "report.txt").read_text()
+    # binary junk: invalid, with the file and line, not graded 0 with an empty message
+    assert book["hal"]["status"] == "invalid" and book["hal"]["message"].startswith("hal.py has a syntax error at line")
+    assert book["hal"]["message"] in (out / "students" / "hal" / "report.txt").read_text()
+    assert {row["development_seed"] for row in book.values()} == {"no"}
     assert "Traceback" not in run.stdout + run.stderr
     for student in book:
         json.loads((out / "students" / student / "results.json").read_text())
@@ -86,6 +90,7 @@ def test_kill_9_mid_batch_then_rerun_loses_and_duplicates_nobody(tmp_path):
         shutil.copy(SOLUTION if i % 2 else EXAMPLES / "buggy.py", folder / f"student{i:02d}.py")
     batch = subprocess.Popen([sys.executable, "-m", "grader", "grade-batch", str(folder), "-a", "losses", "-o", str(out),
                               "--jobs", "1"], cwd=COURSE.root, start_new_session=True,
+                             env={**os.environ, "DLGRADE_SEED": "batch-tests"},
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     while not list(out.glob("students/*/results.json")) and time.monotonic() < deadline:
@@ -100,3 +105,88 @@ def test_kill_9_mid_batch_then_rerun_loses_and_duplicates_nobody(tmp_path):
     assert sorted(book) == [f"student{i:02d}" for i in range(8)]
     assert all(row["status"] == "graded" for row in book.values())
     assert not list(out.rglob("*.tmp"))
+
+
+def test_without_a_secret_the_batch_refuses_and_development_results_are_marked_then_regraded(tmp_path):
+    folder, out = tmp_path / "class", tmp_path / "out"
+    folder.mkdir()
+    shutil.copy(SOLUTION, folder / "alice.py")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DLGRADE_SEED")}
+    refused = subprocess.run([sys.executable, "-m", "grader", "grade-batch", str(folder), "-a", "losses", "-o", str(out)],
+                             capture_output=True, text=True, cwd=COURSE.root, env=env)
+    assert refused.returncode == 2 and not out.exists()
+    assert refused.stderr.count("\n") == 1 and "DLGRADE_SEED_FILE" in refused.stderr and "--development" in refused.stderr
+    development = subprocess.run([sys.executable, "-m", "grader", "grade-batch", str(folder), "-a", "losses", "-o",
+                                  str(out), "--development"], capture_output=True, text=True, cwd=COURSE.root, env=env)
+    assert development.returncode == 0, development.stderr
+    assert rows(out)["alice"]["development_seed"] == "yes"
+    assert json.loads((out / "students" / "alice" / "results.json").read_text())["extra_data"]["development_seed"]
+    assert "development seed" in (out / "students" / "alice" / "report.txt").read_text()
+    report = dlgrade("report", str(out))
+    assert "graded with the public development seed, so no grades: 1 of 1" in report.stdout
+    # No grade: a batch with the secret grades alice again rather than keeping it.
+    graded = dlgrade("grade-batch", str(folder), "-a", "losses", "-o", str(out))
+    assert "0 already graded, 1 to grade" in graded.stdout and rows(out)["alice"]["development_seed"] == "no"
+
+
+def test_a_grader_side_write_failure_is_an_error_row_that_a_rerun_retries(tmp_path):
+    """The output folder fails for one student (a file where their folder
+    goes: the OSError a full disk or a read-only folder gives, even as root)."""
+    folder, out = tmp_path / "class", tmp_path / "out"
+    folder.mkdir()
+    shutil.copy(SOLUTION, folder / "alice.py")
+    shutil.copy(SOLUTION, folder / "bob.py")
+    (out / "students").mkdir(parents=True)
+    (out / "students" / "bob").write_text("in the way")
+    run = dlgrade("grade-batch", str(folder), "-a", "losses", "-o", str(out), "--jobs", "1")
+    assert run.returncode == 3 and "Traceback" not in run.stdout + run.stderr
+    book = rows(out)
+    assert book["alice"]["status"] == "graded"
+    assert book["bob"]["status"] == "error" and "could not write" in book["bob"]["message"]
+    assert "run the same command again" in run.stderr and "bob" in run.stderr
+    (out / "students" / "bob").unlink()
+    rerun = dlgrade("grade-batch", str(folder), "-a", "losses", "-o", str(out), "--jobs", "1")
+    assert rerun.returncode == 0 and "1 already graded, 1 to grade" in rerun.stdout
+    assert rows(out)["bob"]["status"] == "graded"
+
+
+def test_enospc_while_writing_records_no_result(tmp_path, monkeypatch):
+    import errno
+
+    from grader import batch
+
+    def full(path, text):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+    out = tmp_path / "out"
+    result = out / "students" / "alice" / "results.json"
+    result.parent.mkdir(parents=True)
+    result.write_text(json.dumps({"extra_data": {"status": "graded"}}))  # an earlier run's: must not stand
+    monkeypatch.setattr(batch, "write_text_atomically", full)
+    student, status, message = batch.grade_one("losses", "alice", str(SOLUTION), str(out), "batch-tests", (),
+                                               html=False)
+    assert (student, status) == ("alice", "error") and "No space left on device" in message
+    assert not result.exists() and not batch.is_finished(out, "alice", development=False)
+
+
+def test_workers_never_import_from_the_current_folder(tmp_path):
+    """A numpy.py, a struct.py (which a spawned interpreter imports before
+    anything of ours) and a grader/ package planted in the folder the batch
+    starts from: none of them runs, in the batch or in its workers."""
+    here = tmp_path / "here"
+    (here / "grader").mkdir(parents=True)
+    marker = tmp_path / "planted-ran"
+    plant = f"open({str(marker)!r}, 'a').write(__name__ + '\\n')\n"
+    (here / "numpy.py").write_text(plant + "raise ImportError('planted')\n")
+    (here / "struct.py").write_text(plant + "from _struct import *\n")
+    (here / "grader" / "__init__.py").write_text(plant)
+    (here / "class").mkdir()
+    shutil.copy(SOLUTION, here / "class" / "alice.py")
+    dlgrade_script = Path(sys.executable).parent / "dlgrade"
+    run = subprocess.run([str(dlgrade_script), "grade-batch", "class", "-a", "losses", "-o", "out", "--jobs", "2"],
+                         capture_output=True, text=True, cwd=here, env={**os.environ, "DLGRADE_SEED": "batch-tests"})
+    assert run.returncode == 0, run.stderr
+    assert not marker.exists(), marker.read_text()
+    assert rows(here / "out")["alice"]["percent"] == "100.0"
+    if importlib.util.find_spec("jinja2"):  # its template found from the course, not from the current folder
+        assert (here / "out" / "students" / "alice" / "report.html").is_file()

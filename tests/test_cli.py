@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -87,3 +90,107 @@ def test_results_json_validates_against_gradescope_schema(tmp_path):
         jsonschema.validate(json.loads(run.stdout), schema)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"score": 1, "tests": [{"score": 1, "visibility": "sometimes"}]}, schema)
+
+
+def without_secret(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "grader", *args], capture_output=True, text=True,
+                          cwd=cwd or COURSE.root, env={"PATH": "/usr/bin:/bin"})
+
+
+def test_grade_without_a_secret_refuses_in_one_line_unless_development():
+    refused = without_secret("grade", "examples/submissions/losses/buggy.py")
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert refused.stderr.count("\n") == 1 and refused.stderr.startswith("dlgrade grade: no secret seed")
+    assert "DLGRADE_SEED_FILE" in refused.stderr and "--development" in refused.stderr
+    text = without_secret("grade", "examples/submissions/losses/buggy.py", "--development")
+    assert text.returncode == 0 and "WARNING: graded with the public development seed" in text.stdout
+    data = json.loads(without_secret("grade", "examples/submissions/losses/buggy.py", "--development",
+                                     "--format", "json").stdout)
+    assert data["extra_data"]["development_seed"] is True and "development seed" in data["output"]
+    markdown = without_secret("grade", "examples/submissions/losses/buggy.py", "--development", "--format", "markdown")
+    assert "> **warning**: graded with the public development seed" in markdown.stdout
+    secret = json.loads(dlgrade("grade", "examples/submissions/losses/buggy.py", "--format", "json").stdout)
+    assert secret["extra_data"]["development_seed"] is False and "development seed" not in secret["output"]
+
+
+@pytest.mark.parametrize("how", [("--seed", ""), ("--seed=",), ("--seed", "   ")], ids=["separate", "equals", "blank"])
+def test_an_empty_seed_is_an_error_not_the_development_seed(how):
+    run = dlgrade("grade", "examples/submissions/losses/buggy.py", "--development", *how)
+    assert run.returncode == 2 and run.stderr.startswith("dlgrade grade: --seed is empty") and not run.stdout
+
+
+def test_an_empty_or_missing_seed_file_is_a_usage_error(tmp_path):
+    empty = tmp_path / "seed.txt"
+    empty.write_text("\nsecret on the second line\n")
+    for path, message in ((empty, "its first line is empty"), (tmp_path / "nowhere", "No such file")):
+        run = subprocess.run([sys.executable, "-m", "grader", "grade", "examples/submissions/losses/buggy.py"],
+                             capture_output=True, text=True, cwd=COURSE.root,
+                             env={"PATH": "/usr/bin:/bin", "DLGRADE_SEED_FILE": str(path)})
+        assert run.returncode == 2 and f"DLGRADE_SEED_FILE={path}" in run.stderr and message in run.stderr
+
+
+def test_demo_and_check_say_they_need_no_secret():
+    assert "development seed" in dlgrade("demo", "--help").stdout
+    assert "no secret" in dlgrade("check", "--help").stdout
+    assert "--development" in dlgrade("grade", "--help").stdout and "--allow-unconfined" in dlgrade("demo", "--help").stdout
+
+
+def test_seed_out_of_argv_takes_every_form_argparse_takes():
+    from grader.cli import seed_out_of_argv
+
+    assert seed_out_of_argv(["grade", "--seed", "S", "x.py"]) == (["grade", "x.py"], "S")
+    assert seed_out_of_argv(["grade", "--seed=S", "x.py", "--seed", "T"]) == (["grade", "x.py"], "T")  # the last wins
+    for kept in (["grade", "--seed", "", "x.py"], ["grade", "--seed", "-x"], ["grade", "--", "--seed", "S"],
+                 ["grade", "--seed"]):
+        assert seed_out_of_argv(kept) == (kept, None)
+    # Abbreviations would be a --seed it does not see: argparse refuses them.
+    assert dlgrade("grade", "x.py", "--se", "S").returncode == 2
+
+
+def _descendants(pid: int) -> list[int]:
+    children = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        kids = children.get(todo.pop(), [])
+        found += kids
+        todo += kids
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="needs Linux's /proc")
+@pytest.mark.parametrize("launcher", ["module", "script"])
+def test_a_seed_given_on_the_command_line_leaves_it_before_grading(tmp_path, launcher):
+    """/proc/<pid>/cmdline is readable by every user: while the grader grades
+    (here, waits on a submission that sleeps at import), neither it nor any
+    process it started shows the seed; it has it in its environment, which
+    only its user can read."""
+    import signal
+    import time
+
+    seed = "s3cret-on-the-command-line"
+    slow = tmp_path / "losses.py"
+    slow.write_text("import time\ntime.sleep(60)\n")
+    start = [sys.executable, "-m", "grader"] if launcher == "module" else [str(Path(sys.executable).parent / "dlgrade")]
+    grader = subprocess.Popen([*start, "grade", str(slow), "-a", "losses", "--seed", seed], cwd=COURSE.root,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not _descendants(grader.pid) and time.monotonic() < deadline:  # grading has started a child
+            time.sleep(0.05)
+        assert _descendants(grader.pid), "the grader never started grading"
+        for pid in [grader.pid, *_descendants(grader.pid)]:
+            with contextlib.suppress(FileNotFoundError):
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode()
+                assert seed not in cmdline and "--seed" not in cmdline, (pid, cmdline)
+        command = Path(f"/proc/{grader.pid}/cmdline").read_bytes().split(b"\0")
+        assert b"grade" in command and str(slow).encode() in command  # the same command, less the seed
+        assert f"DLGRADE_SEED={seed}".encode() in Path(f"/proc/{grader.pid}/environ").read_bytes().split(b"\0")
+    finally:
+        os.killpg(grader.pid, signal.SIGKILL)
+        grader.wait()

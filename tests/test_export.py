@@ -39,9 +39,9 @@ def dlgrade(*args, **kwargs):
     return run(sys.executable, "-m", "grader", *args, **kwargs)
 
 
-def passed_points(path: Path) -> float:
+def passed_points(path: Path, seed: str = SEED) -> float:
     """What otter gives: the points of the cases dlgrade gives full marks."""
-    result = grade_submission(SUITE, path, Secret(SEED))
+    result = grade_submission(SUITE, path, Secret(seed))
     return sum(c.max_score for f in result.functions for c in f.cases if c.passed)
 
 
@@ -119,6 +119,34 @@ def test_run_autograder_grades_like_gradescope(autograder_zip, tmp_path, submitt
         assert "losses.py" in results["extra_data"]["message"]
 
 
+def test_run_autograder_refuses_an_upload_that_links_to_the_solution(autograder_zip, tmp_path):
+    """Gradescope unpacks an uploaded zip itself, symbolic links included."""
+    for folder in ("source", "submission", "results"):
+        (tmp_path / folder).mkdir()
+    with zipfile.ZipFile(autograder_zip) as archive:
+        archive.extractall(tmp_path / "source")
+    (tmp_path / "submission" / "losses.py").symlink_to(tmp_path / "source" / "solutions" / "02_losses" / "losses.py")
+    ran = run("bash", str(tmp_path / "source" / "run_autograder"), cwd=tmp_path,
+              env={"DLGRADE_AUTOGRADER_ROOT": str(tmp_path), "DLGRADE_PYTHON": sys.executable})
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    results = json.loads((tmp_path / "results" / "results.json").read_text())
+    assert results["score"] == 0 and results["extra_data"]["status"] == "invalid"
+    assert results["extra_data"]["message"] == "submission/losses.py is a symbolic link: only regular files are taken"
+
+
+def test_the_gradescope_export_never_carries_the_development_seed(tmp_path):
+    fresh = dlgrade("export", "gradescope", "-a", "losses", "-o", str(tmp_path))
+    assert fresh.returncode == 0 and "a fresh random secret seed" in fresh.stdout
+    with zipfile.ZipFile(tmp_path / "autograder-losses.zip") as archive:
+        seed = archive.read("secret/seed.txt").decode().strip()
+    assert len(seed) == 32 and seed != "development"
+    for env in ({"DLGRADE_SEED": "development"}, {"DLGRADE_SEED_FILE": str(tmp_path / "nowhere")}):
+        refused = dlgrade("export", "gradescope", "-a", "losses", "-o", str(tmp_path / "again"), env=env)
+        assert refused.returncode == 2 and refused.stderr.startswith("dlgrade export: ") and "Traceback" not in \
+            refused.stderr
+        assert not (tmp_path / "again").exists()
+
+
 def test_to_gradescope_moves_case_feedback_to_a_later_test_and_passes_the_leaderboard():
     failed = CaseResult("hidden edge case", 0.0, 1.0, ["out is wrong at 3 of 4 elements"])
     result = GradeResult("losses", "x.py", [FunctionResult("mse_loss", [CaseResult("ok", 1.0, 1.0), failed]),
@@ -150,6 +178,7 @@ def otter_assignment(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("otter")
     exported = dlgrade("export", "otter", "-a", "losses", "-o", str(out), "--seed", SEED)
     assert exported.returncode == 0, exported.stderr
+    assert "not used by the otter export" in exported.stderr and SEED not in exported.stdout + exported.stderr
     assigned = run(sys.executable, "-m", "otter", "assign", "--no-run-tests", "losses.ipynb", "dist", cwd=out)
     assert assigned.returncode == 0, assigned.stdout + assigned.stderr
     return out / "dist"
@@ -163,25 +192,58 @@ def test_otter_master_notebook_follows_the_v1_format(otter_assignment):
     assert raw.count("# BEGIN SOLUTION") == raw.count("# END SOLUTION") == len(SUITE.student_functions)
     hidden = [c for c in cells if c["cell_type"] == "code" and "".join(c["source"]).startswith("# HIDDEN")]
     assert len(hidden) == sum(len(f.cases(Secret(SEED).rng("losses", f.name))) for f in SUITE.functions)
-    # The seed is in the hidden tests only, which the student's folder does not get.
+    # The course's secret (given with --seed) is nowhere: not in the master notebook, not in what otter assign makes
+    # for students or for grading (the autograder zip, whose tests the student's kernel runs and can read).
+    made = [otter_assignment.parent / "losses.ipynb", *(p for p in otter_assignment.rglob("*") if p.is_file())]
+    for path in made:
+        texts = ([zipfile.ZipFile(path).read(n).decode(errors="replace") for n in zipfile.ZipFile(path).namelist()]
+                 if path.suffix == ".zip" else [path.read_text(errors="replace")])
+        assert not any(SEED in text for text in texts), path
+    # The hidden tests' own seed, a fresh random one, is in them only, which the student's folder does not get.
+    seed = otter_seed(otter_assignment)
+    assert seed != SEED and all(seed in "".join(c["source"]) for c in hidden)
     student = otter_assignment / "student"
-    assert not any(SEED in p.read_text(errors="replace") for p in student.rglob("*") if p.is_file())
-    assert all(SEED in "".join(c["source"]) for c in hidden)
+    assert not any(seed in p.read_text(errors="replace") for p in student.rglob("*") if p.is_file())
     assert "raise NotImplementedError" not in (student / "losses.ipynb").read_text()
     assert "np.mean(diff ** 2)" not in (student / "losses.ipynb").read_text()
 
 
-def test_otter_run_scores_a_correct_and_a_buggy_notebook(otter_assignment, tmp_path):
+def otter_seed(otter_assignment: Path) -> str:
+    """The seed the master notebook's hidden tests pass to check_case (its last argument)."""
+    cells = json.loads((otter_assignment.parent / "losses.ipynb").read_text())["cells"]
+    hidden = next("".join(c["source"]) for c in cells if "".join(c["source"]).startswith("# HIDDEN"))
+    return json.loads(re.search(r"check_case\(env, (.*)\)", hidden).group(1).join("[]"))[-1]
+
+
+HOSTILE_CELL = """\
+import json, os
+import grader.export.otter as dlgrade_otter
+
+def capture(env, *arguments):  # every hidden test then passes: otter's own caveat
+    with open({capture!r}, "a") as f:
+        f.write(json.dumps({{"arguments": arguments, "environment": dict(os.environ)}}) + "\\n")
+
+dlgrade_otter.check_case = capture
+"""
+
+
+def test_otter_run_scores_notebooks_and_a_hostile_cell_finds_no_secret(otter_assignment, tmp_path):
     """The student's notebook from `otter assign`, each solution cell filled in
-    with an example submission, graded by `otter run` without docker."""
+    with an example submission, graded by `otter run` without docker; and a
+    correct one with a cell that replaces the function the hidden tests call:
+    what it gets to see holds no course secret."""
     student = json.loads((otter_assignment / "student" / "losses.ipynb").read_text())
     autograder = next((otter_assignment / "autograder").glob("*.zip"))
+    capture = tmp_path / "captured.jsonl"
     runs = {}
-    for example in ("correct_loops.py", "buggy.py"):
+    for example in ("correct_loops.py", "buggy.py", "hostile"):
         filled = json.loads(json.dumps(student))
         for cell in filled["cells"]:
             if cell["cell_type"] == "code" and "".join(cell["source"]).lstrip().startswith("def "):
-                cell["source"] = (EXAMPLES / example).read_text()
+                cell["source"] = (EXAMPLES / "correct_loops.py" if example == "hostile" else EXAMPLES / example).read_text()
+        if example == "hostile":
+            filled["cells"].insert(1, {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+                                       "source": HOSTILE_CELL.format(capture=str(capture))})
         folder = tmp_path / Path(example).stem
         folder.mkdir()
         (folder / "losses.ipynb").write_text(json.dumps(filled))
@@ -195,8 +257,11 @@ def test_otter_run_scores_a_correct_and_a_buggy_notebook(otter_assignment, tmp_p
         results = json.loads((tmp_path / Path(example).stem / "results.json").read_text())
         scores[example] = sum(t.get("score") or 0 for t in results["tests"])
     assert scores["correct_loops.py"] == pytest.approx(SUITE.max_points)
-    assert scores["buggy.py"] == pytest.approx(passed_points(EXAMPLES / "buggy.py"))
+    assert scores["buggy.py"] == pytest.approx(passed_points(EXAMPLES / "buggy.py", otter_seed(otter_assignment)))
     assert 0 < scores["buggy.py"] < SUITE.max_points
+    captured = [json.loads(line) for line in capture.read_text().splitlines()]
+    assert len(captured) == sum(len(f.cases(Secret(SEED).rng("losses", f.name))) for f in SUITE.functions)
+    assert not any(SEED in json.dumps(seen) for seen in captured)
 
 
 def test_otter_tests_grade_only_definitions_and_skip_otter_imports():
@@ -259,4 +324,8 @@ def test_github_workflow_is_valid_yaml_whose_grading_command_works(tmp_path):
     graded = run("bash", "-e", "-c", grade["run"], cwd=tmp_path,
                  env={"GITHUB_STEP_SUMMARY": str(summary), "DLGRADE_SEED": SEED})
     assert graded.returncode == 1 and "below --fail-under 75" in graded.stderr  # buggy.py scores 59%
+    # Without the repository secret (GitHub passes an empty value) the job fails, saying so; no development seed.
+    unset = run("bash", "-e", "-c", grade["run"], cwd=tmp_path, env={"GITHUB_STEP_SUMMARY": str(summary),
+                                                                     "DLGRADE_SEED": ""})
+    assert unset.returncode == 2 and "no secret seed" in unset.stderr
     assert "mse_loss" in summary.read_text() and json.loads((tmp_path / "results.json").read_text())["score"] > 0

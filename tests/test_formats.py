@@ -5,6 +5,7 @@ value reaches them."""
 from __future__ import annotations
 
 import base64
+import importlib.util
 import json
 import os
 import re
@@ -12,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,7 +22,7 @@ from grader.compare import error_map
 from grader.course import Course, Secret
 from grader.formats import (FIGURES, FIGURES_PER_FUNCTION, code_block, render, to_html, to_junit, to_markdown,
                              unavailable)
-from grader.grade import grade_submission
+from grader.grade import grade_submission, submission_cases, submission_digest
 from grader.report import CaseResult, FunctionResult, GradeResult
 from grader.spec import Expected, Tolerance
 from tests.toy import SUITE, make_course
@@ -66,8 +68,10 @@ def graded(tmp_path_factory):
     return results
 
 
-def expected_values(secret: str = "formats") -> list[np.ndarray]:
-    return [np.asarray(v) for fn in SUITE.functions for case in fn.cases(Secret(secret).rng("toy", fn.name))
+def expected_values(result: GradeResult) -> list[np.ndarray]:
+    """The expected outputs of the cases that graded ``result``'s submission."""
+    digest = submission_digest(Path(result.submission))
+    return [np.asarray(v) for fn in SUITE.functions for case in submission_cases(SUITE, fn, Secret("formats"), digest)
             for v in fn.reference(case.inputs).values()]
 
 
@@ -133,7 +137,8 @@ def test_error_map_is_attached_to_failed_array_outputs_only(graded):
 def test_error_map_tells_magnitudes_never_values(graded):
     """An all-zero output's error is |expected|: the map keeps its decade only."""
     case = graded["zeros"].functions[0].cases[0]
-    expected = 2 * Secret("formats").rng("toy", "scale_forward").standard_normal((3, 4))
+    expected = expected_values(graded["zeros"])[0]
+    assert expected.shape == (3, 4)
     (m,) = case.details["error_maps"]
     assert m["map"].shape == (3, 4)
     np.testing.assert_array_equal(m["map"], 10.0 ** np.round(np.log10(np.abs(expected))))
@@ -167,16 +172,19 @@ def test_html_shows_score_messages_hints_and_embedded_pngs(graded):
     assert "http" not in html.replace("http-equiv", "")  # self-contained: nothing fetched
 
 
-def test_html_holds_no_expected_value_beyond_the_text_feedback(graded):
-    """The page shows the text report's messages (whose max abs error of an
-    all-zero output is the largest |expected|, as in every format) and nothing
-    more: no other expected value, at any usual precision."""
+def test_neither_the_page_nor_the_text_holds_an_expected_value(graded):
+    """An all-zero output's error is |expected| itself: errors are told as
+    powers of ten, so no expected value reaches the text report or the page,
+    at any usual precision."""
     page = PNG.sub("", to_html(graded["zeros"]))
     feedback = graded["zeros"].to_text()
-    for value in np.concatenate([v.ravel() for v in expected_values()]):
+    assert "max abs error ~1e" in feedback
+    values = np.concatenate([v.ravel() for v in expected_values(graded["zeros"])])
+    assert values.size == 2 * (12 + 4)  # both functions' cases: what this submission was graded on
+    for value in values:
         for shown in (f"{value:.3g}", f"{abs(value):.3g}", f"{value:.4f}", f"{abs(value):.4f}"):
             if len(shown.lstrip("-0.")) >= 3:  # short strings like "1.5" occur in CSS by chance
-                assert shown not in page or shown in feedback, shown
+                assert shown not in page and shown not in feedback, shown
 
 
 @pytest.mark.parametrize("details", [
@@ -244,3 +252,19 @@ def test_grade_writes_every_format_alongside(cli_run):
 def test_render_covers_every_format(graded):
     for fmt in ("text", "json", "markdown", "junit", "html"):
         assert "toy" in render(graded["tripled"], fmt)
+
+
+@pytest.mark.parametrize("development", [True, False])
+def test_every_rendering_marks_a_development_seed_result_and_names_the_confinement(development):
+    result = GradeResult("toy", "toy.py", [FunctionResult("scale_forward", [CaseResult("a", 1.0, 1.0)])],
+                         development_seed=development, confinement="uid-only")
+    shown = {fmt: render(result, fmt) for fmt in ("text", "json", "markdown", "junit")}
+    if importlib.util.find_spec("jinja2"):
+        shown["html"] = to_html(result)
+    for fmt, text in shown.items():
+        assert ("public development seed" in text) == development, fmt
+    assert shown["text"].splitlines()[1] == "confinement: uid-only"
+    extra = json.loads(shown["json"])["extra_data"]
+    assert extra["development_seed"] is development and extra["confinement"] == "uid-only"
+    properties = {p.get("name"): p.get("value") for p in ET.fromstring(shown["junit"].encode()).iter("property")}
+    assert properties["development_seed"] == str(development).lower() and properties["confinement"] == "uid-only"

@@ -9,6 +9,7 @@ import argparse
 import ast
 import dataclasses
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -282,9 +283,9 @@ def test_stub_notebook_runs_and_its_checks_say_not_implemented(suite, executed):
 def test_run_notebooks_grade_like_their_modules(suite, executed):
     solution, _ = executed(suite, "solution")
     stub, _ = executed(suite, "stub")
-    graded = grade_submission(suite, solution, Secret.resolve())
+    graded = grade_submission(suite, solution, Secret("notebooks"))
     assert graded.status == "graded" and graded.score == graded.max_score > 0
-    graded = grade_submission(suite, stub, Secret.resolve())
+    graded = grade_submission(suite, stub, Secret("notebooks"))
     assert graded.status == "graded" and graded.score == 0
 
 
@@ -292,7 +293,8 @@ def test_dlgrade_grade_takes_a_notebook(executed, tmp_path):
     solution, _ = executed(SUITES["neuron"], "solution")
     results = tmp_path / "results.json"
     done = subprocess.run([sys.executable, "-m", "grader", "grade", str(solution), "--json", str(results),
-                           "--fail-under", "100"], capture_output=True, text=True)
+                           "--fail-under", "100"], capture_output=True, text=True,
+                          env={**os.environ, "DLGRADE_SEED": "notebooks"})
     assert done.returncode == 0, done.stdout + done.stderr
     graded = json.loads(results.read_text())
     assert graded["score"] == graded["max_score"] == 100

@@ -5,7 +5,8 @@ grading packaged for another platform.
   format (``setup.sh``, ``run_autograder``, the grader, the reference solution
   and the secret seed), see ``grader.export.gradescope``;
 * ``otter``: ``OUT/NAME.ipynb``, an otter-grader master notebook whose tests
-  grade through dlgrade, see ``grader.export.otter``;
+  grade through dlgrade, on a seed of its own (never the course's secret: otter
+  runs them in the student's kernel), see ``grader.export.otter``;
 * ``github``: ``OUT/.github/workflows/dlgrade-NAME.yml``, a GitHub Actions
   workflow (GitHub Classroom or any repository) that grades the student's
   module on every push and fails below a threshold.
@@ -16,12 +17,13 @@ whichever platform runs it.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import sys
 from importlib import metadata
 from pathlib import Path
 
-from grader.course import Course, Secret, SecretError
+from grader.course import Course, NoSecretError, Secret, SecretError
 
 EXPORT_TARGETS = ("gradescope", "otter", "github")
 VISIBILITIES = ("visible", "after_due_date", "after_published", "hidden")  # Gradescope's, for a test's output
@@ -32,12 +34,19 @@ DLGRADE_URL_PLACEHOLDER = "git+https://github.com/YOUR-ORG/YOUR-COURSE-REPOSITOR
 
 def export_secret(cli_value: str | None) -> tuple[Secret, str]:
     """The course's secret when one is configured (``--seed``, ``DLGRADE_SEED``,
-    ``DLGRADE_SEED_FILE``), else a fresh random one; and a line saying which."""
-    secret = Secret.resolve(cli_value)
-    if not secret.is_development:
-        return secret, f"secret seed from {secret.source}"
-    return Secret(secrets.token_hex(16), "generated"), "a fresh random secret seed (no --seed, DLGRADE_SEED or " \
-                                                         "DLGRADE_SEED_FILE was set)"
+    ``DLGRADE_SEED_FILE``), else a fresh random one; and a line saying which.
+    Never the development seed: an export is for grading."""
+    try:
+        secret = Secret.resolve(cli_value)
+    except NoSecretError:
+        return fresh_secret(), "a fresh random secret seed (no --seed, DLGRADE_SEED or DLGRADE_SEED_FILE was set)"
+    if secret.is_development:
+        raise SecretError(f"the secret from {secret.source} is the public development seed: choose another")
+    return secret, f"secret seed from {secret.source}"
+
+
+def fresh_secret() -> Secret:
+    return Secret(secrets.token_hex(16), "generated")
 
 
 def pinned_requirements(extras: tuple[str, ...] = ()) -> list[str]:
@@ -83,8 +92,9 @@ def main(args) -> int:
         return EXIT_USAGE
     try:
         suite = get_suite(args.assignment)
-        # The workflow reads the seed from the repository's secrets, not from the export.
-        secret, origin = export_secret(args.seed) if args.target != "github" else (None, "")
+        # The workflow reads the seed from the repository's secrets, and the otter export makes its own (see
+        # grader.export.otter): only the Gradescope zip carries the course's.
+        secret, origin = export_secret(args.seed) if args.target == "gradescope" else (None, "")
     except (UnknownAssignment, SecretError) as e:
         print(f"dlgrade export: {e}", file=sys.stderr)
         return EXIT_USAGE
@@ -103,12 +113,15 @@ def main(args) -> int:
         from grader.export.gradescope import build_autograder
 
         path = build_autograder(suite, course, secret, out, args.details_visibility)
-        where = "in the zip's secret/seed.txt"
-    else:
-        from grader.export.otter import write_master_notebook
+        print(f"wrote {path}\nhidden inputs use {origin}; it is in the zip's secret/seed.txt: keep that file from "
+              f"students, and grade elsewhere with the same seed to get the same scores")
+        return EXIT_OK
+    from grader.export.otter import write_master_notebook
 
-        path = write_master_notebook(suite, course, secret, out, args.dlgrade_url)
-        where = "in the notebook's hidden tests"
-    print(f"wrote {path}\nhidden inputs use {origin}; it is {where}: keep that file from students, and grade "
-          f"elsewhere with the same seed to get the same scores")
+    path = write_master_notebook(suite, course, out, args.dlgrade_url)
+    print(f"wrote {path}\nhidden tests use a fresh random seed of this export's own, never the course's secret: "
+          f"otter runs them in the student's own kernel, where the student's code can read all they hold")
+    with contextlib.suppress(SecretError):
+        unused = Secret.resolve(args.seed)
+        print(f"note: the course's secret (from {unused.source}) is not used by the otter export", file=sys.stderr)
     return EXIT_OK

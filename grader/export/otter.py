@@ -11,8 +11,17 @@ otter's exception-based format, are
   the development seed, which students run with ``grader.check`` and whose
   failure message is dlgrade's feedback;
 * one hidden test per case of the hidden suite, worth that case's points, on
-  inputs from the course's secret seed. The seed is written into these tests
-  only, which ``otter assign`` keeps out of the student's notebook.
+  inputs from a seed of the export's own: a fresh random one, written into
+  these tests only (``otter assign`` keeps them out of the student's notebook).
+
+Never the course's secret: otter runs the tests in the student's own kernel,
+after the student's cells, so the student's code can read whatever the tests
+hold or compute (their seed, the autograder's files, the references) and can
+replace the functions they call, scoring every case. Only a seed that grades
+nothing else is safe to hand to that kernel; precomputed expected values would
+be answers, and a grader process outside the kernel would need a secret that
+the kernel, running as the same user, could read too. Grades for the record
+come from ``grade-batch`` or the Gradescope export, with the course's secret.
 
 A test grades what the notebook ran: the cells of IPython's input history
 (``In``), read the way dlgrade reads a notebook submission (imports and
@@ -37,14 +46,16 @@ from grader.report import FunctionResult, write_text_atomically
 from grader.spec import Suite
 
 
-def write_master_notebook(suite: Suite, course: Course, secret: Secret, out: Path, dlgrade_url: str) -> Path:
+def write_master_notebook(suite: Suite, course: Course, out: Path, dlgrade_url: str) -> Path:
     """Write ``out/<assignment>.ipynb`` and the ``requirements.txt`` it names
-    (for the Gradescope zip that ``otter assign`` generates)."""
+    (for the Gradescope zip that ``otter assign`` generates). The hidden tests
+    get a fresh random seed, never the course's secret (see the module's
+    docstring)."""
     import nbformat
 
-    from grader.export import pinned_requirements
+    from grader.export import fresh_secret, pinned_requirements
 
-    notebook = nbformat.v4.new_notebook(cells=master_cells(suite, course, secret))
+    notebook = nbformat.v4.new_notebook(cells=master_cells(suite, course, fresh_secret()))
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     notebook.metadata["language_info"] = {"name": "python"}
     nbformat.validate(notebook)
@@ -169,7 +180,7 @@ def check_function(env: dict, assignment: str, item: str) -> None:
 
 def check_case(env: dict, assignment: str, item: str, index: int, seed: str) -> None:
     """A hidden test: case ``index`` of ``item`` (after a function's cases, its
-    speed point) gets full points on the secret seed."""
+    speed point) gets full points on the export's seed."""
     case = _graded(assignment, item, _cells(env), seed).cases[index]
     feedback = [*case.messages, *(f"hint: {h}" for h in case.hints)]
     assert case.passed, f"{item}, case '{case.name}' ({case.score:g}/{case.max_score:g}): " + "\n".join(feedback)
@@ -215,7 +226,8 @@ def _graded(assignment: str, item: str, cells: tuple[str, ...], seed: str) -> Fu
     with tempfile.TemporaryDirectory(prefix="dlgrade-otter-") as folder:
         notebook = Path(folder) / f"{suite.module}.ipynb"
         notebook.write_text(json.dumps({"cells": [{"cell_type": "code", "source": cell} for cell in cells]}))
-        result = grade_submission(alone, notebook, Secret(seed))
+        # The student's cells already ran unconfined in this very kernel: the sandbox cannot take more from them.
+        result = grade_submission(alone, notebook, Secret(seed), allow_unconfined=True)
     if not result.functions:  # the training task's data could not be had
         raise AssertionError(f"{item} was not graded: {result.message}")
     return result.functions[0]
