@@ -7,17 +7,19 @@ the student's functions run in a ``Sandbox`` that only ever sees inputs.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Mapping
+from typing import Callable, Mapping
 
 import numpy as np
 import torch
 
+from grader.child.program import cut
 from grader.compare import as_expected, compare, error_map, matches
 from grader.course import Course, Secret, SecretError, infer_assignment
 from grader.datasets import DatasetError
@@ -25,10 +27,11 @@ from grader.forbidden import scan
 from grader.submissions import SubmissionError, materialize
 from grader.mutants import mutant_outputs
 from grader.report import CaseResult, FunctionResult, GradeResult, write_text_atomically
-from grader.sandbox import Outcome, Sandbox
+from grader.child.confine import Confinement
+from grader.sandbox import Outcome, Sandbox, SandboxError
 from grader import suites as suites_package
 from grader.spec import Bug, Case, GradedFunction, Property, Suite
-from grader.training import grade_training
+from grader.training import grade_training, shuffled
 
 # References are small: torch's thread pool only makes them wait for a core
 # that the student's process holds (batch norm: 60 ms a call instead of 0.1 ms),
@@ -37,7 +40,8 @@ torch.set_num_threads(1)
 
 
 def grade_submission(suite: Suite, path: Path, secret: Secret, course: Course | None = None,
-                     hide: tuple[Path, ...] = (), skipped: str = "exclude") -> GradeResult:
+                     hide: tuple[Path, ...] = (), skipped: str = "exclude",
+                     allow_unconfined: bool = False) -> GradeResult:
     """``hide``: folders the student's code must not see besides the solutions
     and suites (a batch adds the class's submissions and results).
     ``skipped``: how checks that cannot run here (GPU-only ones on a machine
@@ -47,8 +51,6 @@ def grade_submission(suite: Suite, path: Path, secret: Secret, course: Course | 
     started = time.perf_counter()
     notices = []
     device = gpu_device() if suite.gpu else "cpu"
-    if secret.is_development:
-        notices.append("graded with the development seed: set DLGRADE_SEED for real grading")
     solution = course.solution_file(suite)
     if solution is None and any(fn.speed for fn in suite.functions):
         notices.append("no reference solution here: speed is not graded")
@@ -56,34 +58,46 @@ def grade_submission(suite: Suite, path: Path, secret: Secret, course: Course | 
     hide = (course.root / "solutions", Path(suites_package.__file__).parent, *hide)
     with contextlib.ExitStack() as stack:
         scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="dlgrade-submission-")))
-        source = ""
+        source, digest = "", ""  # an invalid submission runs nothing: its inputs need not be its own
         try:
             module_file = materialize(path, suite, scratch)
             source = module_file.read_text(errors="replace")
-            student = stack.enter_context(Sandbox(module_file, suite.module, suite.limits, hide, helpers=path.is_dir()))
+            digest = submission_digest(module_file, helpers=path.is_dir())
+            student = _Bounded(stack.enter_context(Sandbox(module_file, suite.module, suite.limits, hide,
+                                                           helpers=path.is_dir(), allow_unconfined=allow_unconfined)))
         except SubmissionError as e:
             student = _Unavailable(str(e))
             status, message = "invalid", str(e)
+        except SandboxError as e:  # this machine's fault, never the student's: a rerun retries it
+            return GradeResult(suite.assignment, str(path), [], notices, time.perf_counter() - started, "error",
+                               f"not graded: {e}", development_seed=secret.is_development)
         reference = _LazySandbox(stack, solution, suite.module, suite.limits, hide)
         deadline = time.monotonic() + suite.submission_time_limit
-        functions = [_grade_function(suite, fn, secret, student, reference, solution, deadline, device, source)
-                     for fn in suite.functions]
+        try:
+            functions = [_grade_function(suite, fn, secret, digest, student, reference, solution, deadline, device,
+                                         source) for fn in suite.functions]
+        except SandboxError as e:
+            return GradeResult(suite.assignment, str(path), [], notices, time.perf_counter() - started, "error",
+                               f"not graded: {e}", development_seed=secret.is_development)
         leaderboard = []
         if suite.training and status == "graded":
             try:
                 mode = suite.training.gpu if device == "cuda" else suite.training.cpu
-                data = suite.training.data(mode, secret.rng(suite.assignment, suite.training.name))
+                rng = secret.rng(suite.assignment, suite.training.name, digest)
+                data = shuffled(suite.training.data(mode, rng), rng)
             except DatasetError as e:
                 status, message = "error", f"the grader's data for {suite.training.name} is missing: {e}"
             else:
                 result, leaderboard = grade_training(suite.training, mode, data, student, reference)
                 functions.append(result)
-        notices += _confinement_notices(getattr(student, "guarantees", {}))
+        guarantees = getattr(student, "guarantees", {})
+        notices += _confinement_notices(guarantees)
     if skipped == "exclude":
         for case in (c for f in functions for c in f.cases if c.skipped):
             case.max_score = 0.0
     return GradeResult(suite.assignment, str(path), functions, notices, time.perf_counter() - started, status, message,
-                       leaderboard)
+                       leaderboard, development_seed=secret.is_development,
+                       confinement=guarantees.get("confinement", ""))
 
 
 def gpu_device() -> str:
@@ -95,12 +109,15 @@ def gpu_device() -> str:
 
 
 def _confinement_notices(guarantees: dict[str, str]) -> list[str]:
-    """What the report must say about the sandbox's weaker guarantees."""
+    """What the report must say where the sandbox held less than its strongest
+    level (see the README's Security model)."""
     notices = {
-        ("user", "root"): "the submission ran as root: no unprivileged user can run this Python installation",
-        ("network", "audit hook"): "no network namespace could be made here: sockets were refused by an audit hook only",
-        ("hidden", "permissions only"): "no mount namespace could be made here: hidden folders were protected by "
-                                        "permissions only",
+        ("confinement", Confinement.UID_ONLY.value):
+            "confinement uid-only: no namespaces here; the submission ran as a uid of its own, whose processes "
+            "were killed after it, and could read what file permissions let any user read",
+        ("confinement", Confinement.UNCONFINED.value):
+            "confinement unconfined (--allow-unconfined): only resource limits and in-process guards held",
+        ("cgroup", "none"): "no cgroup could be made here: memory was limited by address space only",
     }
     return [text for (key, value), text in notices.items() if guarantees.get(key) == value]
 
@@ -113,6 +130,40 @@ class _Unavailable:
 
     def run(self, program, inputs, time_limit) -> Outcome:
         return Outcome(error="import", message=self.message)
+
+
+OUTPUT_MARKER = "; its last output:\n"  # where Sandbox._describe_death appends what the code printed
+# Characters of a message from the student's child, and of the printed output
+# it ends with: enough for an exception's message cut to 300 characters in the
+# child (describe_exception) with its type and line, but no room for the
+# inputs, however the child (which the student's code controls) words it.
+MESSAGE_CHARS = 800
+OUTPUT_CHARS = 1000
+
+
+def bounded(message: str) -> str:
+    """A message from the student's child as it may reach the feedback: its
+    start, and the end of the printed output it carries, each cut to length."""
+    head, marker, output = message.partition(OUTPUT_MARKER)
+    return cut(head, MESSAGE_CHARS) + (marker + cut(output, OUTPUT_CHARS, end=True) if marker else "")
+
+
+class _Bounded:
+    """The student's sandbox, its messages ``bounded``: text the student
+    controls (an exception's message, printed output) could carry the inputs,
+    or anything else computed from them, out through the feedback."""
+
+    def __init__(self, sandbox: Sandbox):
+        self._sandbox = sandbox
+
+    @property
+    def guarantees(self) -> dict[str, str]:
+        return self._sandbox.guarantees
+
+    def run(self, program, inputs, time_limit) -> Outcome:
+        outcome = self._sandbox.run(program, inputs, time_limit)
+        outcome.message = bounded(outcome.message)
+        return outcome
 
 
 class _LazySandbox:
@@ -128,22 +179,24 @@ class _LazySandbox:
 
     def get(self) -> Sandbox:
         if self._sandbox is None:
-            self._sandbox = self._stack.enter_context(Sandbox(self._solution, self._module, self._limits, self._hide))
+            # The reference solution is trusted: it runs wherever the machine allows.
+            self._sandbox = self._stack.enter_context(Sandbox(self._solution, self._module, self._limits, self._hide,
+                                                              allow_unconfined=True))
         return self._sandbox
 
 
 TIMEOUTS_PER_FUNCTION = 2  # after this many, the function's other cases are not run
 
 
-def _grade_function(suite: Suite, fn: GradedFunction, secret: Secret, student, reference: _LazySandbox,
-                    solution: Path | None, deadline: float, device: str, source: str) -> FunctionResult:
+def _grade_function(suite: Suite, fn: GradedFunction, secret: Secret, digest: str, student,
+                    reference: _LazySandbox, solution: Path | None, deadline: float, device: str,
+                    source: str) -> FunctionResult:
     program = dict(fn.program.to_json(), device=device, forbidden=list(fn.forbidden))
     limit = fn.time_limit or suite.case_time_limit
-    prepared = _prepared_cases(suite, fn, secret)
-    cases = [case for case, _ in prepared]
+    cases = submission_cases(suite, fn, secret, digest)
     results, timeouts = [], 0
     violations = scan(source, fn.name, fn.forbidden)
-    for case, expected in prepared:
+    for case in cases:
         remaining = deadline - time.monotonic()
         if violations:
             outcome = Outcome(error="forbidden", message="\n".join(v.message(fn.name) for v in violations))
@@ -155,83 +208,123 @@ def _grade_function(suite: Suite, fn: GradedFunction, secret: Secret, student, r
         else:
             outcome = student.run(program, dict(case.inputs), min(limit, remaining))
             timeouts += outcome.error == "timeout"
-        results.append(_grade_case(fn, program, case, expected, outcome, solution))
+        results.append(_grade_case(fn, program, case, outcome, solution))
     notes = []
     if fn.speed:
-        speed, note = _grade_speed(fn, program, cases[fn.speed.case], student, reference, limit,
+        def fresh(i: int) -> dict:
+            return dict(submission_cases(suite, fn, secret, digest, "speed", str(i))[fn.speed.case].inputs)
+
+        speed, note = _grade_speed(fn, program, cases[fn.speed.case].name, fresh, student, reference, limit,
                                    correct=all(r.passed for r in results), device=device)
         results.append(speed)
         notes.append(note)
     return FunctionResult(fn.name, results, notes)
 
 
-_PREPARED: dict[tuple, tuple[GradedFunction, list]] = {}
+def submission_digest(module_file: Path, helpers: bool = False) -> str:
+    """What a submission's inputs derive from besides the secret: the sha256
+    of the module the sandbox runs and, from a folder (``helpers``), of every
+    other ``.py`` file beside it by name (the helper modules the sandbox
+    copies are among them). Grading the same files again draws the same
+    inputs; any other submission, even one comment apart, draws its own, so
+    that what one submission's feedback tells about its inputs is no use to
+    another."""
+    digest = hashlib.sha256(module_file.read_bytes())
+    for other in sorted(module_file.parent.glob("*.py")) if helpers else ():
+        if other != module_file:
+            digest.update(other.name.encode() + b"\0" + hashlib.sha256(other.read_bytes()).digest())
+    return digest.hexdigest()
 
 
-def _prepared_cases(suite: Suite, fn: GradedFunction, secret: Secret) -> list[tuple[Case, dict]]:
-    """A function's cases with their references. The same for every student
-    under one seed, so a batch worker computes them once. Keyed by the
-    declaration itself (kept alive in the value, so its id stays its own)."""
-    key = (id(fn), suite.assignment, secret.value)
-    if key not in _PREPARED:
-        cases = fn.cases(secret.rng(suite.assignment, fn.name))
-        _PREPARED[key] = (fn, [(c, {n: as_expected(v) for n, v in fn.reference(c.inputs).items()}) for c in cases])
-    return _PREPARED[key][1]
+def submission_cases(suite: Suite, fn: GradedFunction, secret: Secret, digest: str, *labels: str) -> list[Case]:
+    """A function's cases for one submission (``digest``): its graded cases,
+    or with ``labels`` another draw of the same kinds (the speed check's
+    fresh inputs)."""
+    return fn.cases(secret.rng(suite.assignment, fn.name, digest, *labels))
 
 
-def _grade_case(fn: GradedFunction, program: dict, case: Case, expected: dict, outcome: Outcome,
-                solution: Path | None) -> CaseResult:
+def _expected(fn: GradedFunction, inputs: Mapping) -> dict:
+    """The references of a case's outputs. Computed per submission, as its
+    inputs are; only for outcomes there is something to compare."""
+    return {name: as_expected(value) for name, value in fn.reference(inputs).items()}
+
+
+def _problems(fn: GradedFunction, expected: dict, outputs: dict[str, np.ndarray]) -> dict[str, str]:
+    """What is wrong with each of the ``expected`` outputs that is wrong, by name."""
+    problems = {}
+    for name, exp in expected.items():
+        actual = outputs.get(name)
+        if actual is None:
+            problems[name] = f"{name} was not returned"
+        elif problem := (exp.check(actual) if isinstance(exp, Property)
+                         else compare(name, actual, exp, fn.tolerance).message):
+            problems[name] = problem
+    return problems
+
+
+def _grade_case(fn: GradedFunction, program: dict, case: Case, outcome: Outcome, solution: Path | None) -> CaseResult:
     if not outcome.ok:
         return CaseResult(case.name, 0.0, case.points, [outcome.message])
-    messages, failed = [], []
-    for name, exp in expected.items():
-        actual = outcome.outputs.get(name)
-        if actual is None:
-            messages.append(f"{name} was not returned")
-            failed.append(name)
-            continue
-        problem = exp.check(actual) if isinstance(exp, Property) else compare(name, actual, exp, fn.tolerance).message
-        if problem:
-            messages.append(problem)
-            failed.append(name)
+    expected = _expected(fn, case.inputs)
+    problems = _problems(fn, expected, outcome.outputs)
     # The case's points are shared by its outputs; computed from the count so
     # that all outputs right is exactly full points (six shares of 1/6 are not).
-    score = case.points * (len(expected) - len(failed)) / len(expected)
-    bugs = _recognised_bugs(fn, program, case.inputs, {n: outcome.outputs[n] for n in failed if n in outcome.outputs},
-                            solution)
+    score = case.points * (len(expected) - len(problems)) / len(expected)
+    returned = {n: outcome.outputs[n] for n in problems if n in outcome.outputs}
+    bugs = _recognised_bugs(fn, program, case.inputs, returned, solution)
     # For the HTML report only: where each failed array output is wrong.
-    maps = [m for n in failed if n in outcome.outputs
-            and (m := error_map(n, outcome.outputs[n], expected[n], fn.tolerance)) is not None]
-    return CaseResult(case.name, score, case.points, messages, [f"{b.hint} [{b.name}]" for b in bugs],
+    maps = [m for n, actual in returned.items() if (m := error_map(n, actual, expected[n], fn.tolerance)) is not None]
+    return CaseResult(case.name, score, case.points, list(problems.values()), [f"{b.hint} [{b.name}]" for b in bugs],
                       [b.name for b in bugs], details={"error_maps": maps} if maps else {})
 
 
-def _grade_speed(fn: GradedFunction, program: dict, case: Case, student, reference: _LazySandbox, limit: float,
-                 correct: bool, device: str) -> tuple[CaseResult, str]:
+BASELINE_WARMUP = 3  # untimed calls each before a builtin baseline is timed in the child
+
+
+def _grade_speed(fn: GradedFunction, program: dict, case_name: str, fresh: Callable[[int], dict], student,
+                 reference: _LazySandbox, limit: float, correct: bool, device: str) -> tuple[CaseResult, str]:
     """Against the reference solution in its own child, timed by the grader, or
     (``Speed.baseline``) against a trusted builtin such as torch's own kernel,
-    timed in the student's child by the shared harness (CUDA events on a GPU)."""
+    timed in the student's child by the shared harness (CUDA events on a GPU).
+
+    Every call, warm-up included, gets its own inputs, ``fresh(i)``: drawn as
+    the case named is, with the shapes it has. Each result the student's
+    function computed while timed is checked against the reference on its
+    inputs: remembering an earlier answer, or answering fast and wrong once
+    correctness is settled, loses the point."""
     policy = fn.speed
     against = (f"{policy.baseline} on the {'GPU' if device == 'cuda' else 'CPU'}" if policy.baseline
                else "the reference")
     who = policy.baseline or "the reference solution"
-    name = f"speed (vs {against}, on '{case.name}')"
+    name = f"speed (vs {against}, on '{case_name}')"
     if policy.gpu_only and device != "cuda":
         return (CaseResult(name, 0.0, policy.points, speed=True, skipped="GPU-only check: no CUDA GPU here"),
                 "speed: skipped (no GPU)")
     if not correct:
         return CaseResult(name, 0.0, policy.points, ["speed is graded once every case passes"], speed=True), "speed: not graded"
+    checked = None  # which outputs of each timed call are checked: all of them
     if policy.baseline:
-        timed = dict(program, timing={"baseline": policy.baseline, "warmup": 3, "repeats": policy.repeats})
-        outcome = student.run(timed, dict(case.inputs), limit)
-        ratio = (float(np.median(outcome.outputs["student"]) / np.median(outcome.outputs["baseline"]))
-                 if outcome.ok else outcome)
+        sets = [fresh(i) for i in range(BASELINE_WARMUP + policy.repeats)]
+        # Gradients are a step of the graded program after the call: what a timed call returns is the rest.
+        checked = [n for n, ref in program["outputs"].items() if "gradient" not in ref]
+        measured = _time_in_child(student, program, policy, sets, checked, limit)
+        sets = sets[BASELINE_WARMUP:]
     elif not reference:
         return CaseResult(name, policy.points, policy.points, speed=True), "speed: not measured (no reference solution here)"
     else:
-        ratio = time_ratio(student, reference.get(), program, dict(case.inputs), policy.repeats, limit)
-    if isinstance(ratio, Outcome):
-        return CaseResult(name, 0.0, policy.points, [f"while timing: {ratio.message}"], speed=True), "speed: timing failed"
+        sets = [fresh(i) for i in range(policy.repeats + 1)]
+        measured = time_ratio(student, reference.get(), program, sets, limit)
+    if isinstance(measured, Outcome):
+        return CaseResult(name, 0.0, policy.points, [f"while timing: {measured.message}"], speed=True), "speed: timing failed"
+    ratio, outputs = measured
+    wrong = [problems for inputs, got in zip(sets, outputs)
+             if (problems := _problems(fn, {n: e for n, e in _expected(fn, inputs).items()
+                                            if checked is None or n in checked}, got))]
+    if wrong:
+        first = next(iter(wrong[0].values()))
+        return CaseResult(name, 0.0, policy.points, [
+            f"a result computed while timing was wrong (on {len(wrong)} of {len(sets)} fresh inputs of this "
+            f"case's shapes), so speed is not graded:\n{first}"], speed=True), "speed: a timed result was wrong"
     note = f"speed: {ratio:.2f}x {who}'s time (full points up to {policy.max_ratio:g}x)"
     if ratio <= policy.max_ratio:
         return CaseResult(name, policy.points, policy.points, speed=True), note
@@ -239,14 +332,33 @@ def _grade_speed(fn: GradedFunction, program: dict, case: Case, student, referen
                                                  f"vectorise the loops"], speed=True), note
 
 
-def time_ratio(student: Sandbox, reference: Sandbox, program: dict, inputs: dict, repeats: int,
-               limit: float) -> float | Outcome:
+def _time_in_child(student, program: dict, policy, sets: list[dict], checked: list[str],
+                   limit: float) -> tuple[float, list[dict[str, np.ndarray]]] | Outcome:
+    """The student's median time over the builtin baseline's, as the child's
+    harness measured them on ``sets`` (the first BASELINE_WARMUP to warm up),
+    and the ``checked`` outputs of each timed call."""
+    timed = dict(program, timing={"baseline": policy.baseline, "warmup": BASELINE_WARMUP, "repeats": policy.repeats,
+                                  "outputs": checked})
+    outcome = student.run(timed, {f"{k}@{i}": v for i, inputs in enumerate(sets) for k, v in inputs.items()}, limit)
+    if not outcome.ok:
+        return outcome
+    seconds = [outcome.outputs.get(side) for side in ("student", "baseline")]
+    if any(s is None or s.size != policy.repeats or not np.all(s > 0) for s in seconds):
+        return Outcome(error="protocol", message="the process running your code sent back no valid times")
+    outputs = [{n: outcome.outputs.get(f"{n}@{i}") for n in checked} for i in range(BASELINE_WARMUP, len(sets))]
+    return float(np.median(seconds[0]) / np.median(seconds[1])), outputs
+
+
+def time_ratio(student: Sandbox, reference: Sandbox, program: dict, input_sets: list[dict],
+               limit: float) -> tuple[float, list[dict[str, np.ndarray]]] | Outcome:
     """Median student time over median reference time, one call each in turn
-    (so that drift in the machine's speed hits both), after one warm-up call
-    each. Times are taken here, around the round trip: the student's code
-    cannot misreport them."""
+    on each of ``input_sets`` (so that drift in the machine's speed hits both),
+    the first round a warm-up; and the student's outputs on every set, for the
+    caller to check. Times are taken here, around the round trip: the
+    student's code cannot misreport them."""
     times = {"student": [], "reference": []}
-    for i in range(repeats + 1):
+    outputs = []
+    for i, inputs in enumerate(input_sets):
         for side, box in (("student", student), ("reference", reference)):
             started = time.perf_counter()
             outcome = box.run(program, inputs, limit)
@@ -255,7 +367,9 @@ def time_ratio(student: Sandbox, reference: Sandbox, program: dict, inputs: dict
                 return outcome
             if i:
                 times[side].append(elapsed)
-    return statistics.median(times["student"]) / statistics.median(times["reference"])
+            if side == "student":
+                outputs.append(outcome.outputs)
+    return statistics.median(times["student"]) / statistics.median(times["reference"]), outputs
 
 
 def _recognised_bugs(fn: GradedFunction, program: dict, inputs: Mapping, failed: dict[str, np.ndarray],
@@ -289,7 +403,7 @@ def main(args) -> int:
               f"({', '.join(SUITES)})", file=sys.stderr)
         return EXIT_USAGE
     try:
-        secret = Secret.resolve(args.seed)
+        secret = Secret.resolve(args.seed, development=args.development)
     except SecretError as e:
         print(f"dlgrade grade: {e}", file=sys.stderr)
         return EXIT_USAGE
@@ -298,7 +412,7 @@ def main(args) -> int:
         if problem := unavailable(fmt):  # said before grading, not after
             print(f"dlgrade grade: {problem}", file=sys.stderr)
             return EXIT_USAGE
-    result = grade_submission(suite, path, secret, skipped=args.skipped)
+    result = grade_submission(suite, path, secret, skipped=args.skipped, allow_unconfined=args.allow_unconfined)
     for fmt, target in files.items():
         try:
             write_text_atomically(Path(target), render(result, fmt))
