@@ -36,6 +36,10 @@ def _fit_shape(actual: np.ndarray, expected: np.ndarray) -> np.ndarray | None:
 
 
 def compare(name: str, actual: np.ndarray, expected: Expected, tol: Tolerance) -> Verdict:
+    """Whether ``actual`` is within tolerance of the expected value, and if
+    not, what is wrong. Errors are said as powers of ten: the student knows
+    their own value at the worst index, so the error's digits would give the
+    expected value there (all of it, for an output of zeros)."""
     integral = np.asarray(expected.value).dtype.kind in "iub"  # counts, sizes, labels: ints or floats will do
     ref = np.asarray(expected.value, dtype=np.float64)
     if integral and actual.dtype.kind not in "iubf":
@@ -64,14 +68,19 @@ def compare(name: str, actual: np.ndarray, expected: Expected, tol: Tolerance) -
     wrong_nonzero = wrong & (ref != 0)
     relative = ""
     if wrong_nonzero.any():
-        relative = f", max rel error {np.max(error[wrong_nonzero] / np.abs(ref[wrong_nonzero])):.3g}"
+        relative = f", max rel error {_decade(np.max(error[wrong_nonzero] / np.abs(ref[wrong_nonzero])))}"
     lines = [
         f"{name} is wrong at {int(wrong.sum())} of {ref.size} elements ({wrong.mean():.0%}): "
-        f"max abs error {error.max():.3g}{relative}, worst at {_index(worst)} "
+        f"max abs error {_decade(error.max())}{relative}, worst at {_index(worst)} "
         f"(tolerance: rtol {tol.rtol:g}, atol {tol.atol:g} x scale)"
     ]
     lines += _patterns(got, ref, checked, tol)
     return Verdict(False, "\n".join(lines))
+
+
+def _decade(error: float) -> str:
+    """``~1e-3``: the power of ten nearest to a (positive) error."""
+    return f"~1e{int(np.floor(np.log10(error) + 0.5))}"
 
 
 def matches(actual: np.ndarray, candidate: np.ndarray, tol: Tolerance) -> bool:
@@ -94,14 +103,21 @@ def matches(actual: np.ndarray, candidate: np.ndarray, tol: Tolerance) -> bool:
 
 def _patterns(got: np.ndarray, ref: np.ndarray, checked: np.ndarray, tol: Tolerance) -> list[str]:
     """Shape-level clues that do not reveal values: a constant factor, a sign,
-    a transposition."""
+    a transposition.
+
+    A factor or a sign is told only where the expected values differ from
+    each other (or the factor is 0): the student knows their own output, and
+    one constant output over a constant expected one would give the expected
+    value away as output / factor."""
     clues = []
     g, r = got[checked], ref[checked]
     nonzero = np.abs(r) > 1e-12
     if nonzero.sum() >= 2:
         ratios = g[nonzero] / r[nonzero]
         factor = float(np.median(ratios))
-        if np.all(np.abs(ratios - factor) <= 1e-3 * max(1.0, abs(factor))) and abs(factor - 1) > 1e-3:
+        varies = np.ptp(r[nonzero]) > 1e-3 * np.max(np.abs(r[nonzero]))
+        if np.all(np.abs(ratios - factor) <= 1e-3 * max(1.0, abs(factor))) and abs(factor - 1) > 1e-3 and \
+                (varies or factor == 0):
             if abs(factor + 1) <= 1e-3:
                 clues.append("clue: every element has the opposite sign")
             else:

@@ -77,6 +77,17 @@ def _one_epoch(box, task: Training, n: int, mode: Mode) -> float | str:
     return n / seconds if outcome.ok else outcome.message
 
 
+def shuffled(data: tuple, rng: np.random.Generator) -> tuple:
+    """``data`` (see ``grade_training``) with the training and the test
+    examples each in an order drawn from ``rng`` (the submission's own). A
+    fixed split, such as MNIST's test set on a GPU, is the same for every
+    submission, and its labels are public; its order need not be: answers
+    listed in the split's own order score as guesses."""
+    train_x, train_y, test_x, test_y, description = data
+    train, test = rng.permutation(len(train_x)), rng.permutation(len(test_x))
+    return train_x[train], train_y[train], test_x[test], test_y[test], description
+
+
 def grade_training(task: Training, mode: Mode, data: tuple, student, reference) -> tuple[FunctionResult, list[dict]]:
     """``data``: (train images, train labels, test images, test labels, what they are).
     ``reference``: a lazily started sandbox of the reference solution (falsy when there is none).

@@ -9,6 +9,7 @@ on numpy and the standard library only; programs of torch assignments load
 from __future__ import annotations
 
 import contextlib
+import copy
 import importlib.util
 import os
 import sys
@@ -67,6 +68,8 @@ class StudentError(Exception):
 
 def run_program(module: ModuleType, program: dict, inputs: dict, source_file: str | None = None) -> dict[str, np.ndarray]:
     """Call the program's functions in order; return its outputs as plain arrays."""
+    if "timing" in program:
+        return _timed(module, program, inputs, source_file)
     run = _Run(program, inputs)
     # Each output part taken from a call's return value is copied as soon as
     # that call returns: a student function that updates its argument in place
@@ -78,16 +81,13 @@ def run_program(module: ModuleType, program: dict, inputs: dict, source_file: st
     taken = {}
     for step in program["calls"]:
         fname = step["function"]
-        func = _builtin(fname[len(BUILTIN):]) if fname.startswith(BUILTIN) else getattr(module, fname, None)
-        if not callable(func):
-            where = os.path.basename(source_file) if source_file else "the module"
-            raise StudentError("missing", f"{where} has no function named {fname}")
+        func = _function(module, fname, source_file)
         args = [run.resolve(a) for a in step["args"]]
         kwargs = {k: run.resolve(a) for k, a in step["kwargs"].items()}
-        if "timing" in program:
-            return _timed(func, args, kwargs, program, fname, source_file)
         with _guarded(program, fname, source_file):
             run.results.append(func(*args, **kwargs))
+        if not fname.startswith(BUILTIN):
+            _check_graph(program, fname, run.results[-1])
         for (name, i), part in parts.items():
             if "returned" in part and part["returned"]["call"] == len(run.results) - 1 and part["returned"].get("key") is None:
                 value = run.resolve(part)
@@ -115,6 +115,25 @@ def _builtin(name: str):
     return BUILTINS[name] if name in BUILTINS else torch_support().BUILTINS[name]
 
 
+def _function(module: ModuleType, fname: str, source_file: str | None):
+    """What a call of the program names: a builtin, or the student's function."""
+    func = _builtin(fname[len(BUILTIN):]) if fname.startswith(BUILTIN) else getattr(module, fname, None)
+    if not callable(func):
+        where = os.path.basename(source_file) if source_file else "the module"
+        raise StudentError("missing", f"{where} has no function named {fname}")
+    return func
+
+
+def _check_graph(program: dict, fname: str, result) -> None:
+    """Refuse a result whose autograd graph holds a forbidden function's node
+    (``ConvolutionBackward0``): code that pops torch's mode stack gets past
+    ``_guarded``'s modes, not past the graph of what it returns."""
+    forbidden = program.get("forbidden") or []
+    if forbidden and (node := torch_support().forbidden_node(result, forbidden)):
+        raise StudentError("forbidden", f"{fname} returned a result computed by {node}, the autograd node of a "
+                                        f"function it must not use here")
+
+
 @contextlib.contextmanager
 def _guarded(program: dict, fname: str, source_file: str | None, enforce: bool = True):
     """Run a call: exceptions become ``StudentError`` (a builtin fails on what
@@ -139,26 +158,54 @@ def _guarded(program: dict, fname: str, source_file: str | None, enforce: bool =
         raise StudentError("exception", f"{fname} raised {describe_exception(e, source_file)}") from None
 
 
-def _timed(func, args, kwargs, program: dict, fname: str, source_file: str | None) -> dict[str, np.ndarray]:
-    """Time the program's one call against a trusted builtin on the same
-    arguments, with the shared harness; the grader takes the ratio."""
+def _timed(module: ModuleType, program: dict, inputs: dict, source_file: str | None) -> dict[str, np.ndarray]:
+    """Time the program's one call against a trusted builtin with the shared
+    harness, each call on its own set of inputs (``name@i``: set ``i``; the
+    first ``warmup`` sets warm up), so that remembering an earlier answer
+    cannot pay. Returns both sides' times and, for the grader to check, the
+    student's outputs ``spec["outputs"]`` on every timed set (``name@i``).
+
+    Autograd records as when graded (the inputs require gradients where the
+    program says so), so that the graph check sees the timed results too; the
+    baseline's tensors are its own copies, so that the student's code cannot
+    change what the baseline works on."""
     spec = program["timing"]
-    baseline = _builtin(spec["baseline"])
-    device = program.get("device", "cpu")
+    (step,) = program["calls"]
+    fname = step["function"]
+    func, baseline = _function(module, fname, source_file), _builtin(spec["baseline"])
+    warmup, repeats = spec["warmup"], spec["repeats"]
+    sets = [{} for _ in range(warmup + repeats)]
+    for key, value in inputs.items():
+        name, _, i = key.rpartition("@")
+        sets[int(i)][name] = value
+    runs = {side: [_Run(program, s if side == "student" else copy.deepcopy(s)) for s in sets]
+            for side in ("student", "baseline")}
+    # Arguments made before the clock starts (tensors copied to the device), consumed one set per call.
+    turns = {side: iter([(run, [run.resolve(a) for a in step["args"]],
+                          {k: run.resolve(a) for k, a in step["kwargs"].items()}) for run in side_runs])
+             for side, side_runs in runs.items()}
 
     def student():
+        run, args, kwargs = next(turns["student"])
         with _guarded(program, fname, source_file):
-            func(*args, **kwargs)
+            run.results.append(func(*args, **kwargs))
 
     def reference():
+        _, args, kwargs = next(turns["baseline"])
         with _guarded(program, spec["baseline"], None, enforce=False):
             baseline(*args, **kwargs)
 
-    no_grad = torch_support().torch.no_grad() if "torch" in sys.modules else contextlib.nullcontext()
-    with no_grad:
-        times = timing.time_interleaved({"student": student, "baseline": reference}, device,
-                                        spec.get("warmup", 3), spec.get("repeats", 10))
-    return {name: np.array(t.seconds) for name, t in times.items()}
+    times = timing.time_interleaved({"student": student, "baseline": reference}, runs["student"][0].device,
+                                    warmup, repeats)
+    outputs = {name: np.array(t.seconds) for name, t in times.items()}
+    for i in range(warmup, warmup + repeats):
+        run = runs["student"][i]
+        _check_graph(program, fname, run.results[0])
+        for name in spec["outputs"]:
+            outputs[f"{name}@{i}"] = _output(program["outputs"][name], name, run, {})
+        run.results.clear()  # the timed results go once copied out: they hold device memory and autograd graphs
+    _check_size(sum(a.nbytes for a in outputs.values()))
+    return outputs
 
 
 class _Run:
@@ -255,13 +302,31 @@ def _type_name(value) -> str:
     return f"a {qualified}"
 
 
+# Characters of the student's own text in a message: an exception's message
+# (which may hold the inputs, repr'd) and the names and line around it.
+EXCEPTION_TEXT_CHARS = 300
+NAME_CHARS = 80
+LINE_CHARS = 160
+
+
+def cut(text: str, limit: int, end: bool = False) -> str:
+    """``text`` in at most ``limit`` characters, its start (or its ``end``),
+    with a note when something was cut."""
+    if len(text) <= limit:
+        return text
+    if end:
+        return f"[cut: the last {limit} of {len(text)} characters]\n{text[-limit:]}"
+    return f"{text[:limit]} [cut: the first {limit} of {len(text)} characters]"
+
+
 def describe_exception(e: BaseException, source_file: str | None) -> str:
     """``TypeError: message (at line 12, in f: code)``: the innermost line of
-    the student's own file, never a path or frame of the grader."""
-    text = f"{type(e).__name__}: {e}"
+    the student's own file, never a path or frame of the grader; each part
+    the student wrote cut to a bounded length."""
+    text = f"{cut(type(e).__name__, NAME_CHARS)}: {cut(str(e), EXCEPTION_TEXT_CHARS)}"
     if source_file:
         frames = [f for f in traceback.extract_tb(e.__traceback__) if f.filename == source_file]
         if frames:
             f = frames[-1]
-            text += f" (at line {f.lineno}, in {f.name}: {(f.line or '').strip()})"
+            text += f" (at line {f.lineno}, in {cut(f.name, NAME_CHARS)}: {cut((f.line or '').strip(), LINE_CHARS)})"
     return text

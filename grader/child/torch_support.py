@@ -10,6 +10,7 @@ imports the rest of ``grader``.
 from __future__ import annotations
 
 import contextlib
+import re
 
 import numpy as np
 import torch
@@ -111,6 +112,8 @@ BUILTINS = {"images": images, "labels": labels, "floats": floats, "warm_up": war
 
 # -- forbidden functions ---------------------------------------------------------
 
+ATEN = "torch.ops.aten."  # the prefix of a forbidden ATen operator's name
+
 
 class ForbiddenCall(Exception):
     def __init__(self, name: str):
@@ -139,8 +142,9 @@ def forbidding(names: list[str], enforce: bool = True):
     (``F.conv2d``, ``torch.conv2d``, ``nn.Conv2d``'s forward); a
     TorchDispatchMode sees the ATen operators underneath (``torch.ops.aten.
     convolution`` called directly, or reached by any other path). Code that
-    pops the modes off torch's stack can get past them; the static scan of the
-    source (``grader/forbidden.py``) is the other half.
+    pops the modes off torch's stack can get past them; the autograd graph of
+    what it returns (``forbidden_node``) and the static scan of the source
+    (``grader/forbidden.py``) are the other halves.
 
     ``enforce=False`` intercepts the same calls and lets them through: a
     trusted baseline timed against the student's code pays the same overhead."""
@@ -148,7 +152,7 @@ def forbidding(names: list[str], enforce: bool = True):
         yield
         return
     objects = {id(obj): name for name in names if (obj := _resolve(name)) is not None and callable(obj)}
-    packets = {name.rpartition(".")[2] for name in names if name.startswith("torch.ops.aten.")}
+    packets = {name[len(ATEN):] for name in names if name.startswith(ATEN)}
 
     class Functions(TorchFunctionMode):
         def __torch_function__(self, func, types, args=(), kwargs=None):
@@ -164,3 +168,45 @@ def forbidding(names: list[str], enforce: bool = True):
 
     with Functions(), (Operators() if packets else contextlib.nullcontext()):
         yield
+
+
+def forbidden_node(value, names: list[str]) -> str | None:
+    """The name of a node of the autograd graph behind ``value`` (a tensor, or
+    tensors in tuples, lists and dicts) that one of the forbidden ATen
+    operators ``torch.ops.aten.<op>`` among ``names`` recorded, or None.
+
+    A node is named after its operator, whatever path led there:
+    ``ConvolutionBackward0`` (``aten.convolution``: ``F.conv2d``,
+    ``nn.Conv2d``, ``torch.ops.aten.convolution``), ``MkldnnConvolutionBackward0``,
+    ``SlowConv2DBackward0`` (``aten._slow_conv2d_forward``); names are compared
+    in lower case without underscores and without the ``forward`` and
+    ``backward0`` endings. Nodes of the student's own
+    ``torch.autograd.Function`` classes carry names the student chose, so
+    they are passed through (their ``forward`` ran under ``forbidding``)."""
+    operators = {_stem(name[len(ATEN):], "forward") for name in names if name.startswith(ATEN)}
+    pending, seen = [t.grad_fn for t in _tensors(value)], set()
+    while pending:
+        node = pending.pop()
+        if node is None or node in seen:
+            continue
+        seen.add(node)
+        if not isinstance(node, torch.autograd.function.BackwardCFunction) and \
+                _stem(re.sub(r"\d+$", "", node.name()), "backward") in operators:
+            return node.name()
+        pending.extend(parent for parent, _ in node.next_functions)
+    return None
+
+
+
+def _stem(name: str, ending: str) -> str:
+    return name.replace("_", "").lower().removesuffix(ending)
+
+
+def _tensors(value, depth: int = 0) -> list[torch.Tensor]:
+    """The tensors in a returned value, a few containers deep."""
+    if is_tensor(value):
+        return [value]
+    if depth >= 4:
+        return []
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, (tuple, list)) else ()
+    return [t for item in items for t in _tensors(item, depth + 1)]
