@@ -24,6 +24,14 @@ per child, rather than statuses multiplexed on the control socket, lets the
 grader wait for one child with a plain poll. When the grader goes away (end of
 file on the socket), the zygote kills its children and ends.
 
+The zygote's child is, at the namespaces level, only the *keeper* of a child
+in namespaces of its own (see ``confine.py``): its wait status mirrors the
+student process's. The ready message also says whether children can make
+namespaces (tried once, in a throwaway fork) and whether the zygote is root,
+from which the grader chooses the confinement level. A request with a
+``sweep_uid`` (the uid-only level) has every process of that uid killed before
+the child starts and after it ends.
+
 Depends on the standard library and the preloaded modules only; this folder
 must never import the rest of ``grader``.
 """
