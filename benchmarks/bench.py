@@ -305,9 +305,10 @@ def main() -> int:
          "(a fresh Python importing numpy for every child), measured alternately with it on the same class "
          "(2026-11-23): 100 submissions in 23.1 s instead of 12.8 s, 1000 in 179 s instead of 68 s. Each "
          "submission's inputs are its own (drawn from the secret and its content), so its cases' references are "
-         f"computed for it: {per_submission_references()}. Measured alternately with references computed once per "
-         "worker as before, on a busy machine (2026-12-01, 2 runs each): 100 submissions 5.9 and 5.5-5.8 "
-         "submissions/s, 1000 submissions 10.6-11.1 and 8.2-11.5 submissions/s (the same within the noise).",
+         f"computed for it: {per_submission_references()}. Measured alternately on a busy machine (2026-12-01, "
+         "2 runs each, other jobs on the same 2 cores): 100 submissions, 5.5-5.8 submissions/s with references per "
+         "submission against 5.9-6.0 with references computed once per worker as before; 1000, 8.2-11.5 against "
+         "10.6-11.1 (the same within the noise).",
          batch_throughput()),
         ("Against otter-grader",
          "10 of the same generated losses submissions (correct three ways, buggy, stub), graded by `otter run` "

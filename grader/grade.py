@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import statistics
 import sys
 import tempfile
@@ -26,7 +27,7 @@ from grader.datasets import DatasetError
 from grader.forbidden import scan
 from grader.submissions import SubmissionError, materialize
 from grader.mutants import mutant_outputs
-from grader.report import CaseResult, FunctionResult, GradeResult, write_text_atomically
+from grader.report import CaseResult, FunctionResult, GradeResult, Status, write_text_atomically
 from grader.child.confine import Confinement
 from grader.sandbox import Outcome, Sandbox, SandboxError
 from grader import suites as suites_package
@@ -54,7 +55,7 @@ def grade_submission(suite: Suite, path: Path, secret: Secret, course: Course | 
     solution = course.solution_file(suite)
     if solution is None and any(fn.speed for fn in suite.functions):
         notices.append("no reference solution here: speed is not graded")
-    status, message = "graded", ""
+    status, message = Status.GRADED, ""
     hide = (course.root / "solutions", Path(suites_package.__file__).parent, *hide)
     with contextlib.ExitStack() as stack:
         scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="dlgrade-submission-")))
@@ -67,9 +68,9 @@ def grade_submission(suite: Suite, path: Path, secret: Secret, course: Course | 
                                                            helpers=path.is_dir(), allow_unconfined=allow_unconfined)))
         except SubmissionError as e:
             student = _Unavailable(str(e))
-            status, message = "invalid", str(e)
+            status, message = Status.INVALID, str(e)
         except SandboxError as e:  # this machine's fault, never the student's: a rerun retries it
-            return GradeResult(suite.assignment, str(path), [], notices, time.perf_counter() - started, "error",
+            return GradeResult(suite.assignment, str(path), [], notices, time.perf_counter() - started, Status.ERROR,
                                f"not graded: {e}", development_seed=secret.is_development)
         reference = _LazySandbox(stack, solution, suite.module, suite.limits, hide)
         deadline = time.monotonic() + suite.submission_time_limit
@@ -77,16 +78,23 @@ def grade_submission(suite: Suite, path: Path, secret: Secret, course: Course | 
             functions = [_grade_function(suite, fn, secret, digest, student, reference, solution, deadline, device,
                                          source) for fn in suite.functions]
         except SandboxError as e:
-            return GradeResult(suite.assignment, str(path), [], notices, time.perf_counter() - started, "error",
+            return GradeResult(suite.assignment, str(path), [], notices, time.perf_counter() - started, Status.ERROR,
                                f"not graded: {e}", development_seed=secret.is_development)
+        if status is Status.GRADED and getattr(student, "import_error", ""):
+            # It compiled but did not import (an exception, sys.exit, a hang at import time): unusable as handed in,
+            # like a syntax error, rather than a grade of 0 on every function. The child names the module by the
+            # name it has in the sandbox; the message names the student's own file.
+            shown = f"{path.name}/{suite.module}.py" if path.is_dir() else path.name
+            status, message = Status.INVALID, re.sub(rf"^(importing )?{re.escape(suite.module)}\.py ",
+                                                     lambda m: f"{m[1] or ''}{shown} ", student.import_error, count=1)
         leaderboard = []
-        if suite.training and status == "graded":
+        if suite.training and status is Status.GRADED:
             try:
                 mode = suite.training.gpu if device == "cuda" else suite.training.cpu
                 rng = secret.rng(suite.assignment, suite.training.name, digest)
                 data = shuffled(suite.training.data(mode, rng), rng)
             except DatasetError as e:
-                status, message = "error", f"the grader's data for {suite.training.name} is missing: {e}"
+                status, message = Status.ERROR, f"the grader's data for {suite.training.name} is missing: {e}"
             else:
                 result, leaderboard = grade_training(suite.training, mode, data, student, reference)
                 functions.append(result)
@@ -155,6 +163,7 @@ class _Bounded:
 
     def __init__(self, sandbox: Sandbox):
         self._sandbox = sandbox
+        self.import_error = ""  # why the submission did not import, once it has failed to (the grade's status)
 
     @property
     def guarantees(self) -> dict[str, str]:
@@ -163,6 +172,8 @@ class _Bounded:
     def run(self, program, inputs, time_limit) -> Outcome:
         outcome = self._sandbox.run(program, inputs, time_limit)
         outcome.message = bounded(outcome.message)
+        if outcome.error == "import":
+            self.import_error = outcome.message
         return outcome
 
 
@@ -339,7 +350,10 @@ def _time_in_child(student, program: dict, policy, sets: list[dict], checked: li
     and the ``checked`` outputs of each timed call."""
     timed = dict(program, timing={"baseline": policy.baseline, "warmup": BASELINE_WARMUP, "repeats": policy.repeats,
                                   "outputs": checked})
-    outcome = student.run(timed, {f"{k}@{i}": v for i, inputs in enumerate(sets) for k, v in inputs.items()}, limit)
+    # Only what the call takes: a gradient's cotangent (dout) would double what goes over the wire.
+    taken = {a.get("input", a.get("tensor")) for c in program["calls"] for a in [*c["args"], *c["kwargs"].values()]}
+    outcome = student.run(timed, {f"{k}@{i}": v for i, inputs in enumerate(sets) for k, v in inputs.items()
+                                  if k in taken}, limit)
     if not outcome.ok:
         return outcome
     seconds = [outcome.outputs.get(side) for side in ("student", "baseline")]
