@@ -29,7 +29,7 @@ from grader.submissions import SubmissionError, materialize
 from grader.mutants import mutant_outputs
 from grader.report import CaseResult, FunctionResult, GradeResult, Status, write_text_atomically
 from grader.child.confine import Confinement
-from grader.sandbox import Outcome, Sandbox, SandboxError
+from grader.sandbox import OUTPUT_MARKER, Outcome, Sandbox, SandboxError
 from grader import suites as suites_package
 from grader.spec import Bug, Case, GradedFunction, Property, Suite
 from grader.training import grade_training, shuffled
@@ -140,7 +140,6 @@ class _Unavailable:
         return Outcome(error="import", message=self.message)
 
 
-OUTPUT_MARKER = "; its last output:\n"  # where Sandbox._describe_death appends what the code printed
 # Characters of a message from the student's child, and of the printed output
 # it ends with: enough for an exception's message cut to 300 characters in the
 # child (describe_exception) with its type and line, but no room for the
@@ -402,11 +401,15 @@ def _recognised_bugs(fn: GradedFunction, program: dict, inputs: Mapping, failed:
 
 
 def main(args) -> int:
-    from grader.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+    from grader.cli import EXIT_FAILED, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, progress_line
     from grader.formats import render, unavailable
+    from grader.report import OutputError, check_output_file
     from grader.suites import SUITES, UnknownAssignment, get_suite
 
     path = Path(args.path)
+    if not os.path.lexists(path):  # a mistake in the command, not a submission to record as invalid
+        print(f"dlgrade grade: {path}: no such file or folder", file=sys.stderr)
+        return EXIT_USAGE
     try:
         suite = get_suite(args.assignment) if args.assignment else infer_assignment(path, SUITES)
     except UnknownAssignment as e:
@@ -421,18 +424,24 @@ def main(args) -> int:
     except SecretError as e:
         print(f"dlgrade grade: {e}", file=sys.stderr)
         return EXIT_USAGE
-    files = {fmt: target for fmt in ("json", "markdown", "junit", "html") if (target := getattr(args, fmt))}
-    for fmt in {args.format, *files}:
-        if problem := unavailable(fmt):  # said before grading, not after
-            print(f"dlgrade grade: {problem}", file=sys.stderr)
-            return EXIT_USAGE
-    result = grade_submission(suite, path, secret, skipped=args.skipped, allow_unconfined=args.allow_unconfined)
+    files = {fmt: target for fmt in ("json", "result", "markdown", "junit", "html") if (target := getattr(args, fmt))}
+    try:  # said before grading, not after
+        for fmt in {args.format, *files}:
+            if problem := unavailable(fmt):
+                raise OutputError(problem)
+        for fmt, target in files.items():
+            check_output_file(Path(target), f"--{fmt}")
+    except OutputError as e:
+        print(f"dlgrade grade: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    with progress_line(f"grading {path.name} ({suite.assignment})"):
+        result = grade_submission(suite, path, secret, skipped=args.skipped, allow_unconfined=args.allow_unconfined)
     for fmt, target in files.items():
         try:
             write_text_atomically(Path(target), render(result, fmt))
-        except OSError as e:
+        except OSError as e:  # it could be written to a moment ago: this machine's trouble (a full disk, say)
             print(f"dlgrade grade: cannot write the {fmt} report to {target}: {e.strerror or e}", file=sys.stderr)
-            return EXIT_USAGE
+            return EXIT_INTERNAL
     print(render(result, args.format).rstrip("\n"))
     if args.fail_under is not None and result.percent < args.fail_under:
         print(f"score {result.percent:.1f}% is below --fail-under {args.fail_under:g}%", file=sys.stderr)

@@ -49,6 +49,7 @@ PASSED_ENVIRONMENT = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "SYSTEMROOT")
 STARTUP_TIME_LIMIT = 60.0  # seconds to import the submission, or for a zygote to import what it preloads
 FORK_TIME_LIMIT = 30.0  # seconds for a zygote to answer a request with the new child's pid
 OUTPUT_TAIL_BYTES = 2000
+OUTPUT_MARKER = "; its last output:\n"  # between how a child ended and what it printed last
 LIMIT_SIGNALS = {
     signal.SIGXCPU: " (it used up its CPU time)",
     signal.SIGXFSZ: " (it wrote a file, or printed output, over the size limit)",
@@ -415,7 +416,7 @@ class Sandbox:
         else:
             what = f"the process running your code exited with status {code} (os._exit, or a crash)"
         tail = self.output_tail()
-        return what + (f"; its last output:\n{tail}" if tail else "")
+        return what + (f"{OUTPUT_MARKER}{tail}" if tail else "")
 
     def output_tail(self) -> str:
         """The end of what the student's code printed, for context in messages."""

@@ -230,8 +230,10 @@ class Property:
 @dataclass(frozen=True)
 class Speed:
     """Efficiency points, given only to a function that passed every case: the
-    student's function is timed on the inputs of case number ``case`` against a
-    baseline; the median time ratio decides.
+    student's function is timed against a baseline on fresh inputs for every
+    call, drawn as case number ``case``'s are, and every timed result is
+    checked (memoising, or a wrong answer returned fast, loses the points);
+    the median time ratio decides.
 
     ``baseline=None``: the reference solution, in an identical child process,
     one round trip each in turn after a warm-up, timed by the grader.
