@@ -1,19 +1,23 @@
 """The trusted side of the process boundary.
 
 A ``Sandbox`` runs one submission in a child process (``grader/child/main.py``)
-in a fresh temporary directory that holds a copy of the submission only, with
-a scrubbed environment, in its own process group, under the ``Limits`` it
-applies to itself before importing the submission
-(``grader/child/confine.py``). The grader sends a case's inputs and program; the child answers with plain
-arrays or an error. A case that hangs past its time limit, or a child that
-exits or crashes, fails that case only: the child is killed and a fresh one
-serves the next case.
+with a scrubbed environment, under the ``Limits`` it applies to itself before
+importing the submission (``grader/child/confine.py``), at the strongest
+confinement level the machine allows (``Confinement``: namespaces and an
+allow-list view, or a uid of its own, or, only when the instructor allows it,
+neither). This side decides what the child gets: the view (``_view``: the
+runtime and the allowed packages, nothing else of the host), a uid no other
+live sandbox holds (``_UidLease``), a cgroup for memory and processes
+(``grader/cgroups.py``), a copy of the submission. The grader sends a case's
+inputs and program; the child answers with plain arrays or an error. A case
+that hangs past its time limit, or a child that exits or crashes, fails that
+case only: the child is killed and a fresh one serves the next case.
 
 Children are not started as new interpreters but forked by a zygote
 (``grader/child/zygote.py``): a ``python -I`` process per grader process and
 set of preloaded modules, started on first need, that has imported numpy (and
 torch where allowed) once and never runs student code. Each child is a fresh
-fork that confines itself as a fresh interpreter did; what it no longer pays
+fork that confines itself as a fresh interpreter would; what it no longer pays
 for is starting Python and importing those modules.
 """
 
