@@ -1,8 +1,14 @@
 """``dlgrade check [PATH]``: the public tests, with a summary per function.
 
-Students run it in their assignment folder. It runs pytest on the folder's
-``test_public.py`` in a subprocess, with this module loaded as a pytest
-plugin that prints one line per student function at the end.
+It runs pytest on an assignment folder's ``test_public.py`` in a subprocess,
+with the student helper (``dlgrade_student.py``, see ``grader/student/``) as the
+plugin that prints one line per function at the end: what ``pytest
+test_public.py`` prints in the folder, with one line per failure instead of
+tracebacks. A file elsewhere (``examples/submissions/neuron/buggy.py``) is
+checked as its assignment's module, beside the course's public tests.
+
+No suite is imported (each imports torch), so a numpy assignment is checked
+where torch is not installed.
 """
 
 from __future__ import annotations
@@ -14,95 +20,63 @@ import sys
 import tempfile
 from pathlib import Path
 
-from grader.course import Course, infer_assignment
-
-FUNCTIONS_VARIABLE = "DLGRADE_CHECK_FUNCTIONS"
-PUBLIC_TESTS = "test_public.py"
+from grader.course import Course
+from grader.student import FOLDER, HELPER
+from grader.student.dlgrade_student import PUBLIC_TESTS, from_imports
 
 
 def main(args) -> int:
     from grader.cli import EXIT_USAGE
-    from grader.suites import SUITES
 
     path = Path(args.path).resolve()
-    suite = infer_assignment(path, SUITES)
     if path.is_dir() and (path / PUBLIC_TESTS).is_file():
-        return _run_pytest(path, suite.student_functions if suite else ())
-    if suite is None:
+        return _run_pytest(path)
+    assignments = Course.locate().root / "assignments"
+    folder = assignment_folder(path, assignments)
+    if folder is None:
+        known = ", ".join(f.name for f in _assignment_folders(assignments))
         print(f"dlgrade check: {path} is not an assignment folder (it has no {PUBLIC_TESTS}) and its name "
-              f"matches no assignment ({', '.join(SUITES)})", file=sys.stderr)
+              f"matches no assignment ({known})", file=sys.stderr)
         return EXIT_USAGE
-    tests = Course.locate().assignment_dir(suite) / PUBLIC_TESTS
-    source = path / f"{suite.module}.py" if path.is_dir() else path
-    if not source.is_file() or not tests.is_file():
-        missing = source if not source.is_file() else tests
-        print(f"dlgrade check: {missing} does not exist", file=sys.stderr)
+    module = student_module(folder)
+    source = path / f"{module}.py" if path.is_dir() else path
+    if not source.is_file():
+        print(f"dlgrade check: {source} does not exist", file=sys.stderr)
         return EXIT_USAGE
-    # A file under another name (e.g. examples/submissions/neuron/buggy.py): check
-    # a copy under the module's name beside the public tests.
+    # Check a copy under the module's name beside the public tests.
     with tempfile.TemporaryDirectory(prefix="dlgrade-check-") as tmp:
-        shutil.copyfile(source, Path(tmp) / f"{suite.module}.py")
-        shutil.copyfile(tests, Path(tmp) / PUBLIC_TESTS)
-        return _run_pytest(Path(tmp), suite.student_functions, shown_as=source)
+        shutil.copyfile(source, Path(tmp) / f"{module}.py")
+        shutil.copyfile(folder / PUBLIC_TESTS, Path(tmp) / PUBLIC_TESTS)
+        return _run_pytest(Path(tmp), shown_as=source)
 
 
-def _run_pytest(folder: Path, functions: tuple[str, ...], shown_as: Path | None = None) -> int:
+def _assignment_folders(assignments: Path) -> list[Path]:
+    return sorted(tests.parent for tests in assignments.glob(f"*/{PUBLIC_TESTS}"))
+
+
+def student_module(folder: Path) -> str | None:
+    """The module the folder's public tests import from the folder (``neuron``)."""
+    imported = from_imports((folder / PUBLIC_TESTS).read_text())
+    return next((m for m in imported if m != HELPER and (folder / f"{m}.py").is_file()), None)
+
+
+def assignment_folder(path: Path, assignments: Path) -> Path | None:
+    """The assignment folder a path names: ``01_neuron/``, ``neuron/buggy.py``,
+    ``neuron.py`` (its folder's name, its name without the number, its module)."""
+    names = [path.name, path.stem, path.parent.name] if path.is_file() else [path.name]
+    folders = _assignment_folders(assignments)
+    for name in names:
+        for folder in folders:
+            if name in (folder.name, folder.name.partition("_")[2], student_module(folder)):
+                return folder
+    return None
+
+
+def _run_pytest(folder: Path, shown_as: Path | None = None) -> int:
     print(f"Public checks for {shown_as or folder}")
-    env = {**os.environ, FUNCTIONS_VARIABLE: ",".join(functions)}
+    # The folder's own dlgrade_student.py comes first (pytest runs in the folder); the package's copy,
+    # last on the path, serves the folders that have none (solutions/, the copy made above).
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [os.environ.get("PYTHONPATH"), str(FOLDER)]))}
     command = [sys.executable, "-m", "pytest", "-q", "--no-header", "--tb=no", "-rN", "-p", "no:cacheprovider",
-               "-p", "grader.check", "--rootdir", str(folder), str(folder / PUBLIC_TESTS)]
+               "-p", HELPER, "--rootdir", str(folder), str(folder / PUBLIC_TESTS)]
     return subprocess.run(command, cwd=folder, env=env).returncode
-
-
-# -- pytest plugin (runs inside the pytest subprocess) -------------------------
-
-_outcomes: dict[str, list[tuple[bool, str]]] = {}
-
-
-def _function_of(test_name: str, functions: list[str]) -> str:
-    name = test_name.split("[")[0].removeprefix("test_")
-    matching = [f for f in functions if name == f or name.startswith(f + "_")]
-    return max(matching, key=len) if matching else "other checks"
-
-
-def _reason(report) -> str:
-    text = str(report.longrepr)
-    if "NotImplementedError" in text:
-        return "not implemented yet"
-    crash = getattr(report.longrepr, "reprcrash", None)
-    message = crash.message if crash else text
-    return message.splitlines()[0][:160] if message else "failed"
-
-
-def pytest_runtest_logreport(report):
-    if report.when == "call" or (report.when == "setup" and report.failed):
-        functions = [f for f in os.environ.get(FUNCTIONS_VARIABLE, "").split(",") if f]
-        fn = _function_of(report.nodeid.split("::")[-1], functions)
-        _outcomes.setdefault(fn, []).append((report.passed, "" if report.passed else _reason(report)))
-
-
-def summary_lines(outcomes: dict[str, list[tuple[bool, str]]]) -> list[str]:
-    """One line per function (ok or FAIL, checks passed, the distinct reasons of
-    the failures), then the count of passing checks. Also used by ``%check`` in
-    the student notebooks (grader/notebook_checks.py)."""
-    width = max(len(f) for f in outcomes)
-    lines = []
-    for fn, results in outcomes.items():
-        passed = sum(ok for ok, _ in results)
-        reasons = list(dict.fromkeys(r for ok, r in results if not ok))
-        mark = "ok  " if passed == len(results) else "FAIL"
-        lines.append(f"  {mark} {fn:<{width}}  {passed}/{len(results)}  {'; '.join(reasons)}".rstrip())
-    total = sum(len(r) for r in outcomes.values())
-    passed = sum(ok for r in outcomes.values() for ok, _ in r)
-    return lines + [f"{passed} of {total} public checks pass."]
-
-
-def pytest_terminal_summary(terminalreporter):
-    if not _outcomes:
-        return
-    *per_function, total = summary_lines(_outcomes)
-    for line in ["", *per_function, ""]:
-        terminalreporter.write_line(line)
-    all_pass = all(ok for results in _outcomes.values() for ok, _ in results)
-    terminalreporter.write_line(total + ("" if all_pass else
-                                         " Run `pytest test_public.py` in the folder for full tracebacks."))

@@ -4,7 +4,8 @@
 the cell templates of ``templates/notebook/``:
 
 * a title and introduction (the module's docstring), then a setup cell: the
-  module's imports and ``%load_ext grader.notebook_checks``;
+  module's imports and ``%load_ext dlgrade_student`` (the student helper
+  beside the notebook, ``grader/student/dlgrade_student.py``, defines ``%check``);
 * for each function: a Markdown cell (the lecture context, and the arguments
   and results listed in its docstring), the function exactly as in the stub
   module, and ``%check <module>.<function>`` when the public tests test it;
@@ -39,10 +40,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.check import PUBLIC_TESTS, _function_of
 from grader.course import Course
 from grader.generate import MarkerError
 from grader.spec import Suite
+from grader.student.dlgrade_student import PUBLIC_TESTS, function_of
 
 NARRATIVE = "notebook.md"
 TEMPLATES = "notebook"  # under templates/
@@ -180,11 +181,11 @@ def markdown_of_docstring(text: str) -> str:
 
 
 def tested_functions(tests: Path, functions: list[str]) -> set[str]:
-    """The functions some public test is about (by the test's name, as ``dlgrade check`` groups them)."""
+    """The functions some public test is about (by the test's name, as the checks' summary groups them)."""
     if not tests.is_file():
         return set()
     tree = ast.parse(tests.read_text(), str(tests))
-    return {_function_of(node.name, functions) for node in tree.body
+    return {function_of(node.name, functions) for node in tree.body
             if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")} & set(functions)
 
 

@@ -23,12 +23,12 @@ pytest.importorskip("ipykernel", reason="the notebook tests need ipykernel (pip 
 pytest.importorskip("matplotlib", reason="the notebook pictures need matplotlib (pip install -e .[dev])")
 
 from grader import generate  # noqa: E402
-from grader.check import _function_of  # noqa: E402
 from grader.course import Course, Secret  # noqa: E402
 from grader.generate import solution_blocks, stub_source, template_environment  # noqa: E402
 from grader.grade import grade_submission  # noqa: E402
-from grader.notebook_checks import run_checks  # noqa: E402
 from grader.notebooks import NarrativeError, notebook_path, parse_narrative, render_notebook  # noqa: E402
+from grader.student import SOURCE as HELPER_SOURCE  # noqa: E402
+from grader.student.dlgrade_student import function_of, run_checks  # noqa: E402
 from grader.suites import SUITES  # noqa: E402
 from tests.test_generate import solution_only_lines  # noqa: E402
 
@@ -83,7 +83,7 @@ def test_function_cells_are_the_stub_functions_each_followed_by_its_check(suite)
         assert cell.source in stub
     assert tagged(notebook, "check")[-1].source == f"%check {suite.module}"
     tests = defined_functions((COURSE.solution_dir(suite) / "test_public.py").read_text())
-    tested = {_function_of(test, list(cells)) for test in tests if test.startswith("test_")}
+    tested = {function_of(test, list(cells)) for test in tests if test.startswith("test_")}
     for name, cell in cells.items():
         following = notebook.cells[notebook.cells.index(cell) + 1]
         has_check = following.source == f"%check {suite.module}.{name}"
@@ -174,16 +174,23 @@ def test_a_function_without_narrative_is_introduced_by_its_docstring():
     notebook = nbformat.reads(render_notebook(ENV, COURSE, without_narrative, source), as_version=4)
     text = next(c for c in notebook.cells if c.id == "double-text").source
     assert text == "### `double`\n\nTwice x.\n\n**Arguments**\n\n- `x`: an array."
-    assert next(c for c in notebook.cells if c.id == "setup").source.endswith("%load_ext grader.notebook_checks\n"
+    assert next(c for c in notebook.cells if c.id == "setup").source.endswith("%load_ext dlgrade_student\n"
                                                                               "import numpy as np")
 
 
 # --------------------------------------------------------------------------- %check
 
 
-def test_check_reports_each_state_of_a_function(tmp_path):
+def public_checks_in(folder, suite) -> None:
+    """The public tests and the helper they import, as in the assignment folder."""
+    shutil.copy(COURSE.solution_dir(suite) / "test_public.py", folder)
+    shutil.copy(HELPER_SOURCE, folder)
+
+
+def test_check_reports_each_state_of_a_function(tmp_path, monkeypatch):
     suite = SUITES["neuron"]
-    shutil.copy(COURSE.solution_dir(suite) / "test_public.py", tmp_path)
+    public_checks_in(tmp_path, suite)
+    monkeypatch.syspath_prepend(str(tmp_path))  # where a notebook's kernel finds the helper: its folder
     namespace = {"__name__": "__main__"}
     exec(compile(stub_source(solution_source(suite), "neuron.py"), "stub", "exec"), namespace)
     assert run_checks("neuron.relu_forward", namespace, tmp_path)[0].split() == ["FAIL", "relu_forward", "0/1", "not",
@@ -233,7 +240,7 @@ def executed(kernel, tmp_path_factory):
     def run(suite, variant):
         if (suite.assignment, variant) not in runs:
             folder = tmp_path_factory.mktemp(f"{suite.assignment}-{variant}")
-            shutil.copy(COURSE.solution_dir(suite) / "test_public.py", folder)
+            public_checks_in(folder, suite)
             source = solution_source(suite)
             source = source if variant == "solution" else stub_source(source, suite.module)
             notebook = nbformat.reads(render_notebook(ENV, COURSE, suite, source), as_version=4)
