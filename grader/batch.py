@@ -2,39 +2,59 @@
 
 DIR holds one entry per student: a folder, a ``.py``, a ``.zip`` or a
 ``.ipynb`` (the student's name is the entry's name without its suffix). For
-each student, ``OUT/students/<name>/results.json`` (Gradescope's format; the
-status and message in ``extra_data``) and ``report.txt`` are written
-atomically, as soon as that student is graded. ``OUT/gradebook.csv`` is
-rebuilt from those files at the end, so it is complete after any rerun: a
-rerun grades only the students without a finished result (all of them with
+each student, ``OUT/students/<name>/`` gets ``report.txt``, ``report.html``,
+``results.json`` (Gradescope's rendering) and last ``result.json``, the native
+result (``dlgrade-result/1``) that marks the student finished, each written
+atomically as soon as that student is graded. ``OUT/gradebook.csv`` is made
+from the result files at the end, so it is complete after any rerun: a rerun
+grades only the students without a final result (all of them with
 ``--regrade``), and a batch killed halfway loses nothing that was finished.
 A grader-side failure (a full disk, an unwritable folder, a worker that died)
 records no result for that student: the gradebook says ``error`` and a rerun
 grades them again.
+
+Stopping. Ctrl-C or SIGTERM stops the batch at once: the queued students are
+cancelled, each worker closes its sandboxes (which kills the student's
+processes) and exits, a worker writing a student's files finishes them first,
+and the gradebook is written for every finished student (exit 130; running the
+same command again carries on). Nothing outlives the batch, even when it is
+killed with SIGKILL: the kernel sends each worker SIGTERM when the batch's
+process dies (``PR_SET_PDEATHSIG``), and a zygote ends, killing its children,
+at the end of file on its worker's socket.
 """
 
 from __future__ import annotations
 
+import collections
 import concurrent.futures
 import contextlib
 import csv
+import ctypes
+import enum
+import functools
 import io
 import json
 import multiprocessing
 import os
+import signal
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import grader
-from grader.cli import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE
-from grader.course import Course, Secret, SecretError
+from grader.cli import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+from grader.course import Course, Secret
 from grader.formats import to_html, unavailable
 from grader.grade import grade_submission
-from grader.report import GRADEBOOK_AFTER, GRADEBOOK_BEFORE, GradeResult, result_path, write_text_atomically
+from grader.report import (GRADEBOOK_AFTER, GRADEBOOK_BEFORE, RESULT_FILE, GradeResult, ResultFormatError, Status,
+                           check_output_folder, one_line, read_result, result_path, student_folder,
+                           write_text_atomically)
 from grader.suites import SUITES, UnknownAssignment, get_suite
 
-FINAL_STATUSES = ("graded", "invalid")  # an "error" (the grader failed) is retried by a rerun
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+WORKER_STOP_SECONDS = 1.0  # after SIGTERM, a worker still running (stuck in a system call) is killed
+PR_SET_PDEATHSIG = 1
 
 
 def discover(folder: Path) -> dict[str, Path]:
@@ -56,78 +76,146 @@ def is_finished(out: Path, student: str, development: bool) -> bool:
     """A final result graded the way this batch grades: one made with the
     development seed does not stand in a batch with a secret, nor the reverse."""
     try:
-        extra = json.loads(result_path(out, student).read_text())["extra_data"]
-        return extra["status"] in FINAL_STATUSES and extra.get("development_seed", False) == development
-    except (OSError, ValueError, KeyError, TypeError):
+        result = read_result(result_path(out, student))
+    except (OSError, ResultFormatError):
         return False
+    return result.status.final and result.development_seed == development
+
+
+# --- in each worker -------------------------------------------------------------
+
+class _Stopped(BaseException):
+    """Raised in a worker by SIGTERM while it grades. Not an Exception, so
+    that no handler on the way catches it; every sandbox on the way out is
+    closed, which kills the student's processes."""
+
+
+class _Phase(enum.Enum):
+    IDLE = "idle"  # waiting for a student: a stop exits at once
+    GRADING = "grading"  # a stop raises _Stopped: nothing of this student is written
+    WRITING = "writing"  # a stop waits until the student's files are written (milliseconds)
+
+
+_phase = _Phase.IDLE
+_stop_pending = False
+
+
+def _start_worker(batch: int) -> None:
+    """Each worker's initializer. It starts with the stop signals blocked
+    (see ``_signals_held``), so nothing interrupts its imports."""
+    # Ctrl-C reaches the whole process group: the batch's own process decides, and stops the workers with SIGTERM.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _stop_worker)
+    if sys.platform.startswith("linux"):  # SIGTERM when the batch's process dies, however it dies
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    if os.getppid() != batch:  # it died before the line above could see it
+        os._exit(EXIT_INTERRUPTED)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+
+
+def _stop_worker(signum, frame) -> None:
+    global _stop_pending
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # once: a second SIGTERM must not cut the way out short
+    if _phase is _Phase.GRADING:
+        raise _Stopped
+    if _phase is _Phase.WRITING:
+        _stop_pending = True
+        return
+    os._exit(EXIT_INTERRUPTED)
 
 
 def grade_one(assignment: str, student: str, path: str, out: str, seed: str, hide: tuple[Path, ...], html: bool,
-              skipped: str = "exclude",
-              allow_unconfined: bool = False) -> tuple[str, str, str]:
+              skipped: str = "exclude", allow_unconfined: bool = False) -> tuple[str, Status, str]:
     """Grade one student and write their files; runs in a worker process.
-    results.json comes last: it marks the student finished. Returns (student,
-    status, message); status "error" with nothing written when the files could
-    not be written."""
+    Returns (student, status, message); status ERROR with no result recorded
+    when the files could not be written."""
+    global _phase
     suite = SUITES[assignment]
     try:
-        # The class's submissions and results are hidden from each student's code.
-        result = grade_submission(suite, Path(path), Secret(seed), Course.locate(), hide=hide,
-                                  skipped=skipped, allow_unconfined=allow_unconfined)
-    except Exception as e:  # noqa: BLE001 - one student's failure must not stop the class
-        result = GradeResult(suite.assignment, path, [], status="error",
-                             message=f"the grader failed on this submission: {type(e).__name__}: {e}")
-    folder = Path(out) / "students" / student
+        _phase = _Phase.GRADING
+        try:
+            # The class's submissions and results are hidden from each student's code.
+            result = grade_submission(suite, Path(path), Secret(seed), Course.locate(), hide=hide,
+                                      skipped=skipped, allow_unconfined=allow_unconfined)
+        except Exception as e:  # noqa: BLE001 - one student's failure must not stop the class
+            result = GradeResult(suite.assignment, path, [], status=Status.ERROR,
+                                 message=f"the grader failed on this submission: {type(e).__name__}: {e}")
+        files = _renderings(result, html, student)
+        _phase = _Phase.WRITING  # inside the try: _Stopped can only come before this line
+    except _Stopped:
+        os._exit(EXIT_INTERRUPTED)  # its sandboxes were closed on the way here; nothing of this student written
     try:
-        write_text_atomically(folder / "report.txt", result.to_text() + "\n")
-        if html:
-            try:
-                write_text_atomically(folder / "report.html", to_html(result))
-            except Exception as e:  # noqa: BLE001 - the grade stands without its page
-                print(f"{student}: report.html not written: {type(e).__name__}: {e}", file=sys.stderr)
-        write_text_atomically(folder / "results.json", json.dumps(result.to_gradescope(), indent=2))
+        return _write(Path(out), student, files, result)
+    finally:
+        _phase = _Phase.IDLE
+        if _stop_pending:
+            os._exit(EXIT_INTERRUPTED)
+
+
+def _renderings(result: GradeResult, html: bool, student: str) -> dict[str, str]:
+    """A student's files, by name, in the order they are written: the native
+    result last, as it marks the student finished."""
+    files = {"report.txt": result.to_text() + "\n"}
+    if html:
+        try:
+            files["report.html"] = to_html(result)
+        except Exception as e:  # noqa: BLE001 - the grade stands without its page
+            print(f"{student}: report.html not written: {type(e).__name__}: {e}", file=sys.stderr)
+    files["results.json"] = json.dumps(result.to_gradescope(), indent=2)
+    files[RESULT_FILE] = json.dumps(result.to_dict(), indent=2)
+    return files
+
+
+def _write(out: Path, student: str, files: dict[str, str], result: GradeResult) -> tuple[str, Status, str]:
+    folder = student_folder(out, student)
+    try:
+        for name, text in files.items():
+            write_text_atomically(folder / name, text)
     except OSError as e:
-        # The grader's disk, not the student: no grade is recorded, so that a rerun grades them again (a
-        # results.json of an earlier run must not stand in for this one).
+        # The grader's disk, not the student: no result is recorded, so that a rerun grades them again (a result
+        # of an earlier run must not stand in for this one).
         with contextlib.suppress(OSError):
-            (folder / "results.json").unlink(missing_ok=True)
-        return student, "error", f"the grader could not write this student's results ({_describe(e)}); run the " \
-                                 f"same command again"
+            result_path(out, student).unlink(missing_ok=True)
+        return student, Status.ERROR, f"the grader could not write this student's results ({_describe(e)}); run " \
+                                      f"the same command again"
     return student, result.status, result.message
 
+
+# --- in the batch's own process -------------------------------------------------------------
 
 def _describe(error: OSError) -> str:
     return f"{error.filename}: {error.strerror}" if error.filename and error.strerror else str(error)
 
 
-def write_gradebook(out: Path, suite, students: dict[str, Path], errors: dict[str, str] | None = None) -> Path:
-    """One row per student, from their results.json; a student without one
-    is ``error`` with the message in ``errors`` (this run failed to record
-    them), else ``not graded``."""
+def write_gradebook(out: Path, suite, students: dict[str, Path],
+                    errors: dict[str, str] | None = None) -> tuple[Path, collections.Counter]:
+    """One row per student, from their result file; a student without one is
+    ERROR with the message in ``errors`` (this run failed to record them),
+    else NOT_GRADED. Returns the gradebook's path and its rows per status."""
     functions = [name for name, _ in suite.graded]
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow([*GRADEBOOK_BEFORE, *functions, *GRADEBOOK_AFTER])
     blank = [""] * (len(functions) + len(GRADEBOOK_AFTER) - 1)  # every column but the message
+    statuses: collections.Counter = collections.Counter()
     for student in students:
         try:
-            data = json.loads(result_path(out, student).read_text())
-        except (OSError, ValueError):
-            if student in (errors or {}):
-                writer.writerow([student, "error", *blank, errors[student]])
-            else:
-                writer.writerow([student, "not graded", *blank,
-                                 "no result: the batch stopped before this student; run it again"])
+            result = read_result(result_path(out, student))
+        except (OSError, ResultFormatError) as e:
+            status = Status.ERROR if student in (errors or {}) else Status.NOT_GRADED
+            why = "the batch stopped before this student" if isinstance(e, FileNotFoundError) else \
+                f"its result file cannot be read ({e})"
+            writer.writerow([student, status, *blank, (errors or {}).get(student, f"no result: {why}; run it again")])
+            statuses[status] += 1
             continue
-        points = {t["name"].split(": ", 1)[-1]: t["score"] for t in data.get("tests", [])}
-        extra = data.get("extra_data", {})
-        development = {True: "yes", False: "no"}.get(extra.get("development_seed"), "")
-        writer.writerow([student, extra.get("status", ""), *[points.get(f, 0) for f in functions], data["score"],
-                         data.get("max_score", ""), extra.get("percent", ""), development,
-                         extra.get("confinement", ""), extra.get("message", "")])
+        points = {f.name: f.score for f in result.functions}
+        writer.writerow([student, result.status, *[round(points.get(f, 0.0), 4) for f in functions],
+                         round(result.score, 4), round(result.max_score, 4), round(result.percent, 2),
+                         "yes" if result.development_seed else "no", result.confinement, one_line(result.message)])
+        statuses[result.status] += 1
     path = out / "gradebook.csv"
     write_text_atomically(path, buffer.getvalue())
-    return path
+    return path, statuses
 
 
 @contextlib.contextmanager
@@ -160,6 +248,92 @@ def _workers_start_clean(course: Course):
                 os.environ["DLGRADE_COURSE"] = located
 
 
+class Interrupted(Exception):
+    """Ctrl-C (SIGINT) or SIGTERM reached the batch."""
+
+
+@contextlib.contextmanager
+def _stop_signals():
+    """Within: the first SIGINT or SIGTERM raises Interrupted, and any later
+    one is ignored, until the process exits (it is stopping already: a second
+    Ctrl-C changes nothing, neither the exit status nor a traceback). Yields
+    a function that ignores them from then on, for what must not be cut short
+    (the gradebook)."""
+    stopped = False
+
+    def ignore() -> None:
+        for s in STOP_SIGNALS:
+            signal.signal(s, signal.SIG_IGN)
+
+    def stop(signum, frame):
+        nonlocal stopped
+        stopped = True
+        ignore()
+        raise Interrupted(signal.Signals(signum).name)
+
+    previous = {s: signal.signal(s, stop) for s in STOP_SIGNALS}
+    try:
+        yield ignore
+    finally:
+        if not stopped:
+            for s, handler in previous.items():
+                signal.signal(s, handler)
+
+
+@contextlib.contextmanager
+def _signals_held():
+    """The stop signals held back while the pool starts its workers (it does
+    so as tasks are submitted): each worker inherits the mask and lets them in
+    once its initializer has set its own handlers, so that a Ctrl-C during its
+    imports does not end it with a traceback. Here they arrive on release."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _stop_workers() -> None:
+    """SIGTERM to every worker (each closes its sandboxes and exits, see
+    ``_stop_worker``); SIGKILL to any still running a moment later."""
+    workers = multiprocessing.active_children()
+    for worker in workers:
+        worker.terminate()
+    deadline = time.monotonic() + WORKER_STOP_SECONDS
+    for worker in workers:
+        worker.join(max(0.0, deadline - time.monotonic()))
+    for worker in workers:
+        if worker.is_alive():
+            worker.kill()
+            worker.join()
+
+
+def _grade_all(todo: dict[str, str], jobs: int, grade, advance) -> dict[str, tuple[Status, str]]:
+    """``grade(student, path)`` for each of ``todo`` in ``jobs`` worker
+    processes: student -> (status, message) for each one graded. On
+    Interrupted, the queued students are cancelled and the workers stopped
+    before it propagates."""
+    graded = {}
+    with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
+                                                initializer=_start_worker, initargs=(os.getpid(),)) as pool:
+        try:
+            with _signals_held():
+                futures = {pool.submit(grade, s, p): s for s, p in todo.items()}
+            for future in concurrent.futures.as_completed(futures):
+                try:
+                    _, status, message = future.result()
+                except concurrent.futures.process.BrokenProcessPool:
+                    status, message = Status.ERROR, "a grader worker died while grading this student; run the same " \
+                                                    "command again"
+                graded[futures[future]] = (status, message)
+                advance()
+        except Interrupted:
+            pool.shutdown(wait=False, cancel_futures=True)
+            _stop_workers()
+            raise
+    return graded
+
+
 def main(args) -> int:
     try:
         suite = get_suite(args.assignment)
@@ -173,11 +347,8 @@ def main(args) -> int:
     try:
         secret = Secret.resolve(args.seed, development=args.development)
         students = discover(folder)
-        out.mkdir(parents=True, exist_ok=True)
-    except SecretError as e:
-        print(f"dlgrade grade-batch: {e}", file=sys.stderr)
-        return EXIT_USAGE
-    except (ValueError, OSError) as e:
+        check_output_folder(out, "-o")
+    except (ValueError, OSError) as e:  # SecretError, OutputError, two submissions for a name; an unreadable folder
         print(f"dlgrade grade-batch: {_describe(e) if isinstance(e, OSError) else e}", file=sys.stderr)
         return EXIT_USAGE
     for stale in out.glob("students/*/.*.tmp"):  # left by a batch killed mid-write; never read
@@ -193,32 +364,34 @@ def main(args) -> int:
     if html and (missing := unavailable("html")):
         print(f"note: no report.html per student: {missing}", file=sys.stderr)
         html = False
-    tally: dict[str, int] = {}
-    errors: dict[str, str] = {}
     # Workers run in another folder (see _workers_start_clean): every path they get is made absolute here
     # (not resolved: a submission that is a symbolic link must reach materialize as one).
     hide, where = (folder.resolve(), out.resolve()), str(out.absolute())
     todo = {s: str(p.absolute()) for s, p in todo.items()}
-    with _progress(len(todo)) as advance, _workers_start_clean(Course.locate()), \
-            concurrent.futures.ProcessPoolExecutor(max_workers=args.jobs,
-                                                   mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = {pool.submit(grade_one, suite.assignment, s, p, where, secret.value, hide, html, args.skipped,
-                               args.allow_unconfined): s for s, p in todo.items()}
-        for future in concurrent.futures.as_completed(futures):
-            try:
-                _, status, message = future.result()
-            except concurrent.futures.process.BrokenProcessPool:
-                status, message = "error", "a grader worker died while grading this student; run the same command again"
-            if status == "error":
-                errors[futures[future]] = message
-            tally[status] = tally.get(status, 0) + 1
-            advance()
-    try:
-        gradebook = write_gradebook(out, suite, students, errors)
-    except OSError as e:
-        print(f"dlgrade grade-batch: cannot write the gradebook ({_describe(e)}); the students' results written so "
-              f"far are kept: run the same command again", file=sys.stderr)
-        return EXIT_INTERNAL
+    graded: dict[str, tuple[Status, str]] = {}
+    interrupted = False
+    with _stop_signals() as ignore_stop_signals:
+        try:
+            with _progress(len(todo)) as advance, _workers_start_clean(Course.locate()):
+                grade = functools.partial(grade_one, suite.assignment, out=where, seed=secret.value, hide=hide,
+                                          html=html, skipped=args.skipped, allow_unconfined=args.allow_unconfined)
+                graded = _grade_all(todo, args.jobs, grade, advance)
+        except Interrupted:
+            interrupted = True
+        ignore_stop_signals()  # the gradebook takes a moment; an interrupt now would only lose it
+        errors = {s: message for s, (status, message) in graded.items() if status is Status.ERROR}
+        try:
+            gradebook, rows = write_gradebook(out, suite, students, errors)
+        except OSError as e:
+            print(f"dlgrade grade-batch: cannot write the gradebook ({_describe(e)}); the students' results written "
+                  f"so far are kept: run the same command again", file=sys.stderr)
+            return EXIT_INTERNAL
+    if interrupted:
+        finished = sum(n for status, n in rows.items() if status.final)
+        print(f"interrupted: {finished} of {len(students)} graded; run the same command again to continue "
+              f"(gradebook: {gradebook})", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    tally = collections.Counter(status.value for status, _ in graded.values())
     print(f"gradebook: {gradebook} ({', '.join(f'{n} {s}' for s, n in sorted(tally.items())) or 'nothing new'})")
     unrecorded = [s for s in errors if not result_path(out, s).is_file()]
     if unrecorded:
@@ -251,4 +424,3 @@ class _progress:
     def __exit__(self, *exc):
         if self.bar is not None:
             self.bar.close()
-

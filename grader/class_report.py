@@ -2,11 +2,12 @@
 
 Per graded function: the class's mean points, the share of submissions that
 lost points on it, and the catalogued bug recognised most often; and how many
-submissions are ``graded``, ``invalid``, ``error`` or ``not graded``. Read from
-``OUT/gradebook.csv`` (the students, their status, the functions in order) and
-each student's ``results.json`` (points, pass/fail and recognised bugs per
-function). Function statistics are over the ``graded`` submissions: an empty
-file or a broken zip says nothing about which function is hard.
+submissions are ``graded``, ``invalid``, ``error`` or ``not graded``. The
+class is the students of ``OUT/gradebook.csv``; what each one got is read from
+their native result file (``students/<name>/result.json``), the gradebook's
+status standing only for a student without one. Function statistics are over
+the ``graded`` submissions: an empty file, a broken zip or a module that does
+not import says nothing about which function is hard.
 """
 
 from __future__ import annotations
@@ -20,9 +21,7 @@ from pathlib import Path
 
 from grader.cli import EXIT_OK, EXIT_USAGE
 from grader.formats import markdown_table
-from grader.report import GRADEBOOK_AFTER, GRADEBOOK_BEFORE, result_path
-
-GRADEBOOK_FIXED = (*GRADEBOOK_BEFORE, *GRADEBOOK_AFTER)  # the other columns: functions
+from grader.report import GRADEBOOK_BEFORE, ResultFormatError, Status, read_result, result_path
 
 
 class ReportError(ValueError):
@@ -56,7 +55,7 @@ class ClassReport:
     statuses: Counter
     functions: list[FunctionStats]
     percents: list[float]  # of the graded submissions
-    unreadable: list[str]  # students marked graded whose results.json could not be read
+    unreadable: list[str]  # students the gradebook marks finished whose result file could not be read
     development: list[str]  # students graded with the public development seed: no grades
 
     @property
@@ -74,33 +73,38 @@ def summarise(out: Path) -> ClassReport:
     except OSError as e:
         raise ReportError(f"cannot read {gradebook} ({e.strerror or e}): is {out} a grade-batch output "
                           f"folder?") from None
-    missing = [c for c in GRADEBOOK_FIXED if c not in columns]
+    missing = [c for c in GRADEBOOK_BEFORE if c not in columns]
     if missing:
-        raise ReportError(f"{gradebook} is not a dlgrade gradebook: no column {', '.join(missing)} (one written by an "
-                          f"older dlgrade is rewritten by running its grade-batch command again)")
-    stats = {name: FunctionStats(name) for name in columns if name not in GRADEBOOK_FIXED}
-    statuses, percents, unreadable, development, assignment = Counter(), [], [], [], ""
+        raise ReportError(f"{gradebook} is not a dlgrade gradebook: no column {', '.join(missing)}")
+    stats: dict[str, FunctionStats] = {}
+    graded = []
+    statuses, unreadable, development, assignment = Counter(), [], [], ""
     for row in rows:
-        statuses[row["status"]] += 1
-        if row["development_seed"] == "yes":
-            development.append(row["student"])
-        if row["status"] != "graded":
-            continue
         try:
-            data = json.loads(result_path(out, row["student"]).read_text())
-            tests = {t["name"].split(": ", 1)[-1]: t for t in data["tests"]}
-            assignment = data["extra_data"]["assignment"]
-        except (OSError, ValueError, KeyError, TypeError):
-            unreadable.append(row["student"])
+            result = read_result(result_path(out, row["student"]))
+        except (OSError, ResultFormatError):
+            statuses[row["status"]] += 1  # "not graded", "error": no result, as the gradebook says
+            if row["status"] in (Status.GRADED, Status.INVALID):  # finished, says the gradebook: its result is lost
+                unreadable.append(row["student"])
             continue
-        percents.append(float(row["percent"] or 0))
+        statuses[result.status.value] += 1
+        assignment = result.assignment
+        if result.development_seed:
+            development.append(row["student"])
+        if result.status is Status.GRADED:
+            graded.append(result)
+            for f in result.functions:  # the functions in the results' own order
+                s = stats.setdefault(f.name, FunctionStats(f.name))
+                s.max_points = max(s.max_points, f.max_score)
+    for result in graded:
+        functions = {f.name: f for f in result.functions}
         for name, s in stats.items():
-            test = tests.get(name, {})
-            s.max_points = max(s.max_points, float(test.get("max_score", 0)))
-            s.points.append(float(test.get("score", 0)))
-            s.failed += test.get("status") != "passed"
-            s.bugs.update(test.get("extra_data", {}).get("bugs", []))
-    return ClassReport(assignment or out.name, statuses, list(stats.values()), percents, unreadable, development)
+            f = functions.get(name)  # missing: graded by a suite without it, no points
+            s.points.append(f.score if f else 0.0)
+            s.failed += f is None or f.score < f.max_score
+            s.bugs.update(f.bugs if f else [])
+    return ClassReport(assignment or out.name, statuses, list(stats.values()), [r.percent for r in graded],
+                       unreadable, development)
 
 
 def _status_line(report: ClassReport) -> str:
@@ -150,7 +154,7 @@ def _warnings(report: ClassReport) -> list[str]:
         lines.append(f"graded with the public development seed, so no grades: {len(report.development)} of "
                      f"{report.students} (a grade-batch with the secret grades them again)")
     if report.unreadable:
-        lines.append(f"left out, results.json unreadable: {', '.join(report.unreadable)} (the same grade-batch "
+        lines.append(f"left out, result file unreadable: {', '.join(report.unreadable)} (the same grade-batch "
                      f"command grades them again)")
     return ["", *lines] if lines else []
 

@@ -1,22 +1,26 @@
 """The ``dlgrade`` command: one subcommand per module (list, check, grade,
-generate, demo).
+generate, demo, ...).
 
-Only what argparse needs is imported here: ``main`` may have to restart the
-process before anything else happens (see ``seed_out_of_argv``)."""
+Only the standard library is imported before ``main`` has parsed the command
+line: it may have to restart the process before anything else happens (see
+``seed_out_of_argv``)."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import math
 import os
 import sys
+import threading
+import time
 import traceback
 
-from grader.formats import FORMATS
-from grader.report import SKIPPED_POLICIES
-
-# Exit statuses of every command.
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3  # FAILED: below --fail-under, drift, failing checks
+# Exit statuses of every command. FAILED: below --fail-under, drift, failing checks; USAGE: a mistake in the
+# command, found before any grading; INTERNAL: the grader itself failed; INTERRUPTED: Ctrl-C or SIGTERM (128 + 2,
+# what a shell reports for a process that SIGINT ended).
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 VERBS = {
     "list": ("grader.listing", "list the assignments, their graded functions and points"),
@@ -32,17 +36,57 @@ VERBS = {
 }
 
 
+class _Parser(argparse.ArgumentParser):
+    """A mistake on the command line is one line, naming the option; --help
+    has the rest (argparse's default prints the whole usage first)."""
+
+    def error(self, message: str):
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def at_least_one(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {number}")
+    return number
+
+
+def percentage(text: str) -> float:
+    try:
+        number = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 <= number <= 100:  # NaN included: no score is below it, so it would pass everything
+        raise argparse.ArgumentTypeError(f"must be a percentage from 0 to 100, not {text}")
+    return number
+
+
+def version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("dlgrade")
+    except metadata.PackageNotFoundError:  # run from a source folder never installed, e.g. a Gradescope zip
+        return "(not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     from grader.export import DLGRADE_URL_PLACEHOLDER, EXPORT_TARGETS, VISIBILITIES
+    from grader.formats import FORMATS
+    from grader.report import SKIPPED_POLICIES
 
     # No abbreviated options: `--se S` would be a --seed that seed_out_of_argv does not see.
-    parser = argparse.ArgumentParser(prog="dlgrade", description="Autograder for a hands-on deep-learning course.",
-                                     allow_abbrev=False)
+    parser = _Parser(prog="dlgrade", description="Autograder for a hands-on deep-learning course.", allow_abbrev=False)
+    parser.add_argument("--version", action="version", version=f"dlgrade {version()}")
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="COMMAND")
     for verb, (_, help_text) in VERBS.items():
         verbs.add_parser(verb, help=help_text, description=help_text, allow_abbrev=False)
     sub = verbs.choices
 
+    sub["list"].add_argument("--format", choices=("text", "json"), default="text", help="what to print (default: text)")
     sub["check"].add_argument("path", nargs="?", default=".", help="assignment folder or .py file (default: .)")
 
     grade = sub["grade"]
@@ -50,18 +94,21 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("-a", "--assignment", help="assignment name (default: inferred from the path)")
     grade.add_argument("--format", choices=FORMATS, default="text", help="what to print (default: text)")
     grade.add_argument("--json", metavar="FILE", help="also write Gradescope-style results.json to FILE")
+    grade.add_argument("--result", metavar="FILE", help="also write the native result (dlgrade-result/1) to FILE")
     grade.add_argument("--markdown", metavar="FILE", help="also write the markdown report (for a CI job summary)")
     grade.add_argument("--junit", metavar="FILE", help="also write JUnit XML (one testcase per case) to FILE")
     grade.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report with figures")
-    grade.add_argument("--fail-under", type=float, metavar="PCT", help="exit 1 when the score is below PCT percent")
+    grade.add_argument("--fail-under", type=percentage, metavar="PCT",
+                       help="exit 1 when the score is below PCT percent (0 to 100)")
     batch = sub["grade-batch"]
     batch.add_argument("folder", help="one folder, .py, .zip or .ipynb per student")
     batch.add_argument("-a", "--assignment", required=True, help="assignment name")
     batch.add_argument("-o", "--output", required=True, metavar="OUT", help="where results and gradebook.csv go")
-    batch.add_argument("--jobs", type=int, default=None, help="submissions graded at once (default: the cores)")
+    batch.add_argument("--jobs", type=at_least_one, default=None,
+                       help="submissions graded at once (default: the cores)")
     batch.add_argument("--regrade", action="store_true", help="grade students that already have a result too")
     batch.add_argument("--no-html", dest="html", action="store_false",
-                       help="write no report.html per student (its figures cost up to a second per buggy submission)")
+                       help="write no report.html per student")
     for p in (grade, sub["demo"], batch):
         p.add_argument("--seed", help="secret seed for hidden inputs (else $DLGRADE_SEED, else the first line of the "
                                       "file $DLGRADE_SEED_FILE: the safest, as a command line is visible to others)")
@@ -86,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
                                        "secret")
     export.add_argument("--details-visibility", choices=VISIBILITIES, default="after_due_date",
                         help="gradescope: when students see the feedback per hidden case (default: after_due_date)")
-    export.add_argument("--fail-under", type=float, default=60.0, metavar="PCT",
+    export.add_argument("--fail-under", type=percentage, default=60.0, metavar="PCT",
                         help="github: the job fails below PCT percent (default: 60)")
     export.add_argument("--dlgrade-url", default=DLGRADE_URL_PLACEHOLDER, metavar="URL",
                         help="otter, github: the pip requirement that installs dlgrade (your course repository)")
@@ -158,8 +205,9 @@ def main(argv: list[str] | None = None) -> int:
     module = importlib.import_module(VERBS[args.verb][0])
     try:
         return module.main(args)
-    except KeyboardInterrupt:
-        return 130
+    except KeyboardInterrupt:  # grade-batch handles its own; here the sandboxes closed on the way out
+        print(f"dlgrade {args.verb}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader went away (`dlgrade list | head`): not an error of ours.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -168,6 +216,40 @@ def main(argv: list[str] | None = None) -> int:
         print(f"dlgrade {args.verb}: internal error in the grader (not in the submission):", file=sys.stderr)
         traceback.print_exc()
         return EXIT_INTERNAL
+
+
+PROGRESS_AFTER = 3.0  # seconds of silence on a terminal before a progress line appears
+
+
+@contextlib.contextmanager
+def progress_line(label: str, after: float = PROGRESS_AFTER):
+    """On a terminal (stderr), once ``after`` seconds have gone by, one line
+    saying what runs and for how long, redrawn every second and cleared at
+    the end. Nothing where stderr is a file or a CI log: they get the result."""
+    if not sys.stderr.isatty():
+        yield
+        return
+    done = threading.Event()
+    started = time.monotonic()
+
+    def draw() -> None:
+        if done.wait(after):
+            return
+        while True:
+            sys.stderr.write(f"\r{label}: {math.floor(time.monotonic() - started)} s (Ctrl-C stops)")
+            sys.stderr.flush()
+            if done.wait(1.0):
+                break
+        sys.stderr.write("\r\033[K")  # the line cleared: what follows starts at the margin
+        sys.stderr.flush()
+
+    thread = threading.Thread(target=draw, name="progress line", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
-"""Renderings of a ``GradeResult`` besides text and Gradescope's JSON (which
-are in ``grader.report``): markdown for a CI job summary, JUnit XML for CI test
-reporters, and a self-contained HTML page with figures.
+"""Renderings of a ``GradeResult`` besides text, Gradescope's JSON and the
+native result file (which are in ``grader.report``): markdown for a CI job
+summary, JUnit XML for CI test reporters, and a self-contained HTML page with
+figures.
 
 None of them shows an expected value: a ``GradeResult`` holds none. The HTML
 page draws the figure data the grader attached to each case
@@ -23,17 +24,24 @@ Other keys (``"accuracy"``, say) are data for the grader, not figures.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import functools
+import html
 import importlib.util
-import io
 import json
 import re
+import struct
 import xml.etree.ElementTree as ET
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 
-from grader.report import FunctionResult, GradeResult
+import numpy as np
 
-FORMATS = ("text", "json", "markdown", "junit", "html")
+from grader.report import FunctionResult, GradeResult, Status
+
+FORMATS = ("text", "json", "result", "markdown", "junit", "html")  # result: the native file (dlgrade-result/1)
 PASSED, FAILED = "✅", "❌"
 
 
@@ -41,6 +49,7 @@ def render(result: GradeResult, fmt: str) -> str:
     renderers: dict[str, Callable[[GradeResult], str]] = {
         "text": GradeResult.to_text,
         "json": lambda r: json.dumps(r.to_gradescope(), indent=2),
+        "result": lambda r: json.dumps(r.to_dict(), indent=2),
         "markdown": to_markdown,
         "junit": to_junit,
         "html": to_html,
@@ -50,11 +59,8 @@ def render(result: GradeResult, fmt: str) -> str:
 
 def unavailable(fmt: str) -> str | None:
     """Why ``fmt`` cannot be rendered here (a package is missing), else None."""
-    if fmt != "html":
-        return None
-    for package in ("jinja2", "matplotlib"):  # found, not imported: a batch's main process draws nothing
-        if importlib.util.find_spec(package) is None:
-            return f"the HTML report needs {package}: pip install 'dlgrade[feedback]'"
+    if fmt == "html" and importlib.util.find_spec("jinja2") is None:  # found, not imported: it is not needed yet
+        return "the HTML report needs jinja2: pip install 'dlgrade[feedback]'"
     return None
 
 
@@ -87,13 +93,13 @@ def _points(f: FunctionResult | GradeResult) -> str:
 
 def to_markdown(result: GradeResult) -> str:
     """For a job summary (``>> $GITHUB_STEP_SUMMARY``) or a pull request comment."""
-    mark = PASSED if result.status == "graded" and result.score >= result.max_score else FAILED
+    mark = PASSED if result.status is Status.GRADED and result.score >= result.max_score else FAILED
     lines = [f"## {mark} {result.assignment}: {_points(result)} ({result.percent:.1f}%)", "",
              f"Submission {code_span(result.submission)}"]
     if result.warnings or result.notices:
         # two spaces: a line break between notes
         lines += ["", *(f"> **warning**: {w}  " for w in result.warnings), *(f"> note: {n}  " for n in result.notices)]
-    if result.status != "graded":
+    if result.status is not Status.GRADED:
         lines += ["", f"**{result.status}**:", code_block(result.message)]
     rows = [[PASSED if f.score >= f.max_score else FAILED, f"`{f.name}`", _points(f)] for f in result.functions]
     rows.append(["", "**total**", f"**{_points(result)}**"])
@@ -144,11 +150,11 @@ def to_junit(result: GradeResult) -> str:
                 failure = ET.SubElement(case, "failure", type="speed" if c.speed else "wrong result",
                                         message=_xml_text(f"-{c.max_score - c.score:g} points: {first}"))
                 failure.text = _xml_text("\n".join([*c.messages, *(f"hint: {h}" for h in c.hints)]))
-    if result.status != "graded":
-        case = ET.SubElement(suite, "testcase", classname="submission", name=result.status, time="0")
-        kind = "error" if result.status == "error" else "failure"
+    if result.status is not Status.GRADED:
+        case = ET.SubElement(suite, "testcase", classname="submission", name=result.status.value, time="0")
+        kind = "error" if result.status is Status.ERROR else "failure"
         message = _xml_text(result.message)
-        ET.SubElement(case, kind, type=result.status, message=message).text = message
+        ET.SubElement(case, kind, type=result.status.value, message=message).text = message
     counts = {"tests": len(suite.findall("testcase")), "failures": len(suite.findall("testcase/failure")),
               "errors": len(suite.findall("testcase/error")), "skipped": len(suite.findall("testcase/skipped"))}
     suite.attrib.update({k: str(v) for k, v in counts.items()})
@@ -160,126 +166,226 @@ def to_junit(result: GradeResult) -> str:
 
 
 # --- HTML ---------------------------------------------------------------------
+#
+# Figures are drawn without a plotting library: an error map is a small PNG
+# written directly (a pixel per element, scaled up by whole pixels), curves
+# and confusion matrices are inline SVG. A page costs a batch milliseconds,
+# not the second a plotting library took per buggy submission. A drawing
+# returns None when its figure would say nothing that the text does not.
 
-def _png_data_uri(figure) -> str:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=90)  # no bbox_inches="tight": it draws everything twice
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+@dataclass
+class Figure:
+    caption: str
+    pngs: list[tuple[str, str]] = field(default_factory=list)  # (data URI, what it shows)
+    svg: str = ""  # inline SVG, every text in it escaped here
+    legend: list[tuple[str, str]] = field(default_factory=list)  # (CSS colour, label)
 
 
-def _draw_error_maps(maps: list[dict]):
-    import matplotlib
-    import numpy as np
-    from matplotlib import colors, ticker
-    from matplotlib.figure import Figure  # no pyplot: no global backend state, PNG through Agg
+def png_data_uri(rgb: np.ndarray) -> str:
+    """An RGB image (height x width x 3, uint8) as a PNG data URI: 8-bit
+    truecolour, one zlib stream, no filter (PNG's own format, nothing else
+    needed)."""
+    height, width, _ = rgb.shape
+    rows = np.concatenate([np.zeros((height, 1), np.uint8), rgb.reshape(height, width * 3)], axis=1)  # filter 0
 
-    figure = Figure(figsize=(3.8 * len(maps), 3.4))  # no layout engine: it doubles the drawing time
-    # Masked (0: within tolerance) white; above the top (NaN or infinite) black.
-    cmap = matplotlib.colormaps["viridis"].with_extremes(bad="white", over="black")
-    for ax, m in zip(figure.subplots(1, len(maps), squeeze=False)[0], maps):
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+           + chunk(b"IDAT", zlib.compress(rows.tobytes(), 6)) + chunk(b"IEND", b""))
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def _palette(anchors: list[str], count: int) -> list[tuple[int, int, int]]:
+    """``count`` colours evenly along the piecewise-linear ramp through ``anchors`` (#rrggbb)."""
+    points = np.array([[int(a[i:i + 2], 16) for i in (1, 3, 5)] for a in anchors], dtype=float)
+    where = np.linspace(0, len(anchors) - 1, count) if count > 1 else np.array([(len(anchors) - 1) / 2])
+    low = np.minimum(where.astype(int), len(anchors) - 2)
+    mixed = points[low] + (where - low)[:, None] * (points[low + 1] - points[low])
+    return [tuple(int(round(c)) for c in colour) for colour in mixed]
+
+
+def _css(colour: tuple[int, int, int]) -> str:
+    return "#%02x%02x%02x" % colour
+
+
+ERROR_COLOURS = ["#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#e31a1c", "#bd0026", "#800026"]  # small to large
+RIGHT, NOT_FINITE = (255, 255, 255), (0, 0, 0)
+ERROR_MAP_PIXELS = 192  # the longer side of a map's picture, at least (each element a square of whole pixels)
+
+
+def _draw_error_maps(maps: list[dict]) -> Figure | None:
+    """One picture per map: each element coloured by the decade of its error
+    (white: right; black: NaN or infinite). None when every map is one colour:
+    "wrong everywhere by about the same" is what the messages say already."""
+    images, decades = [], set()
+    for m in maps:
         values = np.asarray(m["map"], dtype=float)
+        if np.all(values == values.flat[0]):
+            continue
         finite = values[np.isfinite(values) & (values > 0)]
-        low, high = (finite.min(), finite.max()) if finite.size else (1.0, 1.0)
-        image = ax.imshow(np.ma.masked_equal(values, 0.0), cmap=cmap, interpolation="nearest",
-                          norm=colors.LogNorm(low, max(high, 10 * low)))
-        block = f", {m['block']}x{m['block']} blocks" if m["block"] > 1 else ""
-        ax.set_title(f"{m['plane']}{block}", fontsize=9)
-        ax.set_xlabel("column")
-        ax.set_ylabel("row")
-        for axis in (ax.xaxis, ax.yaxis):  # few integer ticks: tick labels are most of the drawing time
-            axis.set_major_locator(ticker.MaxNLocator(5, integer=True))
-        bar = figure.colorbar(image, ax=ax, shrink=0.8, extend="max")
-        bar.ax.minorticks_off()
-        bar.set_label("|error|, order of magnitude", fontsize=8)
-    return figure
+        decades.update(np.round(np.log10(finite)).astype(int).tolist())
+        images.append((m, values))
+    if not images:
+        return None
+    order = sorted(decades)
+    colours = dict(zip(order, _palette(ERROR_COLOURS, len(order))))
+    pictures, right, not_finite = [], False, False
+    for m, values in images:
+        rgb = np.empty((*values.shape, 3), np.uint8)
+        rgb[:] = RIGHT
+        right |= bool((values == 0).any())
+        infinite = ~np.isfinite(values)
+        rgb[infinite] = NOT_FINITE
+        not_finite |= bool(infinite.any())
+        with np.errstate(divide="ignore", invalid="ignore"):
+            exponents = np.round(np.log10(values))
+        for decade, colour in colours.items():
+            rgb[exponents == decade] = colour
+        scale = max(1, -(-ERROR_MAP_PIXELS // max(values.shape)))
+        rgb = rgb.repeat(scale, axis=0).repeat(scale, axis=1)
+        block = f", a square per {m['block']}x{m['block']} block (its worst)" if m["block"] > 1 else ""
+        pictures.append((png_data_uri(rgb), f"{m['plane']}: {values.shape[0]} rows x {values.shape[1]} columns"
+                                             f"{block}; {m['wrong']} of {m['size']} elements wrong"))
+    legend = [(_css(RIGHT), "right")] * right + [(_css(colours[d]), f"~1e{d}") for d in order] \
+        + [(_css(NOT_FINITE), "NaN or infinite")] * not_finite
+    return Figure("where the output is wrong, each element coloured by the power of ten of its error: "
+                  + "; ".join(text for _, text in pictures), pngs=pictures, legend=legend)
 
 
-MAX_CURVE_POINTS = 5000  # a curve of a million steps is drawn from every n-th: the picture is the same, in a blink
+SVG_WIDTH, SVG_HEIGHT, SVG_MARGIN = 360, 200, 36
+MAX_CURVE_POINTS = 400  # more than the picture has pixels across
 
 
-def _draw_training_curve(curves):
-    import numpy as np
-    from matplotlib.figure import Figure
+def _escape(text: Any) -> str:
+    return html.escape(str(text), quote=True)
 
+
+def _svg(body: str, width: float = SVG_WIDTH, height: float = SVG_HEIGHT) -> str:
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:g}" height="{height:g}" '
+            f'viewBox="0 0 {width:g} {height:g}" font-family="sans-serif" font-size="10">{body}</svg>')
+
+
+def _draw_training_curve(curves) -> Figure | None:
+    """One panel per series (the losses per step, or ``{series: values}``);
+    None when no series has two points."""
     curves = curves if isinstance(curves, dict) else {"training loss": curves}
-    figure = Figure(figsize=(3.8 * len(curves), 3.2))
-    figure.subplots_adjust(bottom=0.17)
-    for ax, (name, values) in zip(figure.subplots(1, len(curves), squeeze=False)[0], curves.items()):
+    panels = []
+    for name, values in curves.items():
         values = np.asarray(values, dtype=float)
-        every = max(1, len(values) // MAX_CURVE_POINTS)
-        steps = np.arange(1, len(values) + 1)
-        ax.plot(steps[::every], values[::every], marker="o" if len(values) <= 50 else None, markersize=3)
-        ax.set_title(name, fontsize=9)
-        ax.set_xlabel("step")
-        ax.grid(alpha=0.3)
-    return figure
+        values = values[np.isfinite(values)]
+        if values.size < 2:
+            continue
+        every = -(-values.size // MAX_CURVE_POINTS)
+        steps = np.arange(values.size)[::every]
+        low, high = float(values.min()), float(values.max())
+        span = high - low or 1.0
+        x = SVG_MARGIN + steps / max(values.size - 1, 1) * (SVG_WIDTH - 1.5 * SVG_MARGIN)
+        y = SVG_HEIGHT - SVG_MARGIN + (low - values[::every]) / span * (SVG_HEIGHT - 1.7 * SVG_MARGIN)
+        points = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(x, y))
+        bottom, right = SVG_HEIGHT - SVG_MARGIN, SVG_WIDTH - SVG_MARGIN / 2
+        m, top, below, mid = SVG_MARGIN, 0.7 * SVG_MARGIN, bottom + 14, SVG_WIDTH / 2
+        panels.append(_svg(
+            f'<text x="{mid:g}" y="14" text-anchor="middle" font-size="11">{_escape(name)}</text>'
+            f'<polyline points="{m},{top:g} {m},{bottom} {right:g},{bottom}" fill="none" stroke="#8c959f"/>'
+            f'<polyline points="{points}" fill="none" stroke="#0969da" stroke-width="1.5"/>'
+            f'<text x="{m - 3}" y="{top + 4:g}" text-anchor="end">{high:.3g}</text>'
+            f'<text x="{m - 3}" y="{bottom}" text-anchor="end">{low:.3g}</text>'
+            f'<text x="{m}" y="{below}" text-anchor="middle">1</text>'
+            f'<text x="{right:g}" y="{below}" text-anchor="end">{values.size}</text>'
+            f'<text x="{mid:g}" y="{below}" text-anchor="middle">step</text>'))
+    return Figure("training curve", svg="".join(panels)) if panels else None
 
 
-def _draw_confusion_matrix(data):
-    import numpy as np
-    from matplotlib.figure import Figure
+CONFUSION_COLOURS = ["#f7fbff", "#6baed6", "#08306b"]
+MAX_COUNTED_CLASSES = 12  # counts written in the cells up to this many classes
 
+
+def _draw_confusion_matrix(data) -> Figure | None:
+    """Counts (rows: true class, columns: predicted), or ``{"matrix",
+    "labels"}``; None when nothing was confused (the accuracy says it all)."""
     data = data if isinstance(data, dict) else {"matrix": data}
-    matrix = np.asarray(data["matrix"])
-    labels = data.get("labels") or list(range(len(matrix)))
-    figure = Figure(figsize=(4.4, 3.8))
-    ax = figure.subplots()
-    image = ax.imshow(matrix, cmap="Blues")
-    ax.set_xticks(range(len(labels)), labels, fontsize=8)
-    ax.set_yticks(range(len(labels)), labels, fontsize=8)
-    ax.set_xlabel("predicted class")
-    ax.set_ylabel("true class")
-    if matrix.size <= 144:  # counts stay legible up to 12 classes
-        for (i, j), count in np.ndenumerate(matrix):
-            ax.text(j, i, f"{count:g}", ha="center", va="center", fontsize=7,
-                    color="white" if count > matrix.max() / 2 else "black")
-    figure.colorbar(image, ax=ax, shrink=0.8)
-    return figure
+    matrix = np.asarray(data["matrix"], dtype=float)
+    if not (matrix - np.diag(np.diag(matrix))).any():
+        return None
+    labels = [str(label) for label in data.get("labels") or range(len(matrix))]
+    n = len(matrix)
+    cell, left, top = max(12, min(28, 300 // n)), 44, 30
+    shades = _palette(CONFUSION_COLOURS, 64)
+    peak = matrix.max() or 1.0
+    parts = []
+    labels = [_escape(label) for label in labels]
+    for (i, j), count in np.ndenumerate(matrix):
+        shade = int(round(count / peak * 63))
+        x, y = left + j * cell, top + i * cell
+        parts.append(f'<rect x="{x}" y="{y}" width="{cell}" height="{cell}" fill="{_css(shades[shade])}">'
+                     f'<title>true {labels[i]}, predicted {labels[j]}: {count:g}</title></rect>')
+        if n <= MAX_COUNTED_CLASSES:
+            parts.append(f'<text x="{x + cell / 2:g}" y="{y + cell / 2 + 3:g}" text-anchor="middle" font-size="9" '
+                         f'fill="{"white" if shade > 40 else "black"}">{count:g}</text>')
+    for k, label in enumerate(labels):
+        parts.append(f'<text x="{left + (k + 0.5) * cell:g}" y="{top - 4}" text-anchor="middle">{label}</text>'
+                     f'<text x="{left - 4}" y="{top + (k + 0.5) * cell + 3:g}" text-anchor="end">{label}</text>')
+    side = n * cell
+    middle = top + side / 2
+    parts.append(f'<text x="{left + side / 2:g}" y="12" text-anchor="middle">predicted class</text>'
+                 f'<text x="10" y="{middle:g}" text-anchor="middle" transform="rotate(-90 10 {middle:g})">'
+                 f'true class</text>')
+    return Figure("confusion matrix", svg=_svg("".join(parts), left + side + 8, top + side + 8))
 
 
-# key in CaseResult.details -> (caption, drawing); see the module's docstring.
-FIGURES: dict[str, tuple[str, Callable[[Any], Any]]] = {
-    "error_maps": ("where the output is wrong: each wrong element's |error| to the nearest power of ten "
-                   "(white: right; black: NaN or infinite)", _draw_error_maps),
-    "training_curve": ("training curve", _draw_training_curve),
-    "confusion_matrix": ("confusion matrix", _draw_confusion_matrix),
+# key in CaseResult.details -> its drawing; see the module's docstring.
+FIGURES: dict[str, Callable[[Any], Figure | None]] = {
+    "error_maps": _draw_error_maps,
+    "training_curve": _draw_training_curve,
+    "confusion_matrix": _draw_confusion_matrix,
 }
-FIGURES_PER_FUNCTION = 1  # cases drawn: the first tells the story; each figure costs a batch ~0.1-0.3 s
+FIGURES_PER_FUNCTION = 1  # cases drawn: the first that has something to show tells the story
 
 
-def _figures(f: FunctionResult) -> dict[int, list[tuple[str, str]]]:
-    """id(case) -> [(caption, data URI)], for the first FIGURES_PER_FUNCTION
-    cases that carry figure data."""
-    drawn: dict[int, list[tuple[str, str]]] = {}
+def _figures(f: FunctionResult) -> dict[int, list[Figure]]:
+    """id(case) -> its figures, for the first FIGURES_PER_FUNCTION cases
+    that have something to show."""
+    drawn: dict[int, list[Figure]] = {}
     for case in f.cases:
         if len(drawn) == FIGURES_PER_FUNCTION:
             break
-        figures = [(caption, _png_data_uri(draw(case.details[key])))
-                   for key, (caption, draw) in FIGURES.items() if case.details.get(key) is not None]
+        figures = [figure for key, draw in FIGURES.items()
+                   if case.details.get(key) is not None and (figure := draw(case.details[key])) is not None]
         if figures:
             drawn[id(case)] = figures
     return drawn
 
 
+def template_folder() -> Path:
+    """The templates shipped in the package (an installed wheel has them in
+    ``grader/templates/``), else those of the source checkout it runs from
+    (an editable install, ``python -m grader`` in the checkout). Never the
+    current folder's."""
+    package = Path(__file__).resolve().parent
+    return package / "templates" if (package / "templates").is_dir() else package.parent / "templates"
+
+
 @functools.lru_cache(maxsize=None)
-def _template(folder: str):
+def _template():
     import jinja2  # optional: only the HTML report needs it
 
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(folder), autoescape=True,
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(template_folder()), autoescape=True,
                              undefined=jinja2.StrictUndefined)
     return env.get_template("report.html.j2")
 
 
 def to_html(result: GradeResult) -> str:
-    """A self-contained page (inline CSS, figures as PNG data URIs) from
-    ``templates/report.html.j2``."""
-    from grader.course import Course
-
+    """A self-contained page (inline CSS, figures as PNG data URIs and inline
+    SVG) from ``report.html.j2``."""
     functions = []
     for f in result.functions:
         figures = _figures(f)
-        named = lambda cases: [(f"case '{c.name}': {caption}", uri)  # noqa: E731
-                               for c in cases for caption, uri in figures.pop(id(c), [])]
+
+        def named(cases: list) -> list[Figure]:
+            return [dataclasses.replace(figure, caption=f"case '{c.name}': {figure.caption}")
+                    for c in cases for figure in figures.pop(id(c), [])]
+
         groups = [{"which": which, "lost": lost, "messages": messages,
                    "figures": named(cases) if len(cases) > 1 else figures.pop(id(cases[0]), [])}
                   for which, lost, messages, cases in f.failure_groups()]
@@ -288,5 +394,4 @@ def to_html(result: GradeResult) -> str:
         functions.append({"name": f.name, "points": _points(f), "passed": f.score >= f.max_score,
                           "summary": f.summary, "groups": groups, "figures": passed_figures,
                           "hints": f.hints, "notes": f.notes})
-    return _template(str(Course.locate().root / "templates")).render(
-        result=result, points=_points(result), functions=functions)
+    return _template().render(result=result, points=_points(result), functions=functions)

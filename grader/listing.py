@@ -1,15 +1,30 @@
-"""``dlgrade list``: the assignments, their graded functions and points."""
+"""``dlgrade list``: the assignments, their graded functions and points
+(``--format json`` for scripts)."""
 
 from __future__ import annotations
 
+import json
+
+
+def describe(suite) -> dict:
+    bugs = {fn.name: len(fn.bugs) for fn in suite.functions}
+    return {"assignment": suite.assignment, "folder": suite.folder, "title": suite.title,
+            "file": f"{suite.module}.py", "max_points": suite.max_points,
+            "functions": [{"name": name, "points": points, "catalogued_bugs": bugs.get(name, 0)}
+                          for name, points in suite.graded]}
+
 
 def main(args) -> int:
+    from grader.cli import EXIT_OK
     from grader.suites import SUITES
 
-    for suite in SUITES.values():
-        print(f"{suite.folder}  {suite.title}  ({suite.max_points:g} points, file {suite.module}.py)")
-        bugs = {fn.name: len(fn.bugs) for fn in suite.functions if fn.bugs}
-        for name, points in suite.graded:
-            catalogued = f", {bugs[name]} catalogued bugs" if name in bugs else ""
-            print(f"    {name:<28} {points:5g} points{catalogued}")
-    return 0
+    assignments = [describe(suite) for suite in SUITES.values()]
+    if args.format == "json":
+        print(json.dumps(assignments, indent=2))
+        return EXIT_OK
+    for a in assignments:
+        print(f"{a['folder']}  {a['title']}  ({a['max_points']:g} points, file {a['file']})")
+        for fn in a["functions"]:
+            catalogued = f", {fn['catalogued_bugs']} catalogued bugs" if fn["catalogued_bugs"] else ""
+            print(f"    {fn['name']:<28} {fn['points']:5g} points{catalogued}")
+    return EXIT_OK

@@ -1,5 +1,6 @@
 """Whole-class grading: a complete gradebook, atomic results, reruns that skip
-finished students, and nothing lost or duplicated after kill -9."""
+finished students, and nothing lost or duplicated after kill -9 (Ctrl-C and
+SIGTERM are in test_interrupts.py)."""
 
 from __future__ import annotations
 
@@ -14,11 +15,14 @@ import sys
 import time
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from grader.course import Course
+from grader.report import GradeResult, Status, read_result
 
 COURSE = Course.locate()
+RESULT_SCHEMA = json.loads((COURSE.root / "grader" / "schemas" / "result.schema.json").read_text())
 EXAMPLES = COURSE.root / "examples" / "submissions" / "losses"
 SOLUTION = COURSE.root / "solutions" / "02_losses" / "losses.py"
 
@@ -65,8 +69,14 @@ def test_batch_writes_a_complete_gradebook(klass, tmp_path):
     assert book["hal"]["message"] in (out / "students" / "hal" / "report.txt").read_text()
     assert {row["development_seed"] for row in book.values()} == {"no"}
     assert "Traceback" not in run.stdout + run.stderr
-    for student in book:
-        json.loads((out / "students" / student / "results.json").read_text())
+    for student, row in book.items():
+        folder = out / "students" / student
+        native = json.loads((folder / "result.json").read_text())
+        jsonschema.validate(native, RESULT_SCHEMA)
+        assert native["format"] == "dlgrade-result/1" and native["status"] == row["status"]
+        assert json.loads((folder / "results.json").read_text())["score"] == pytest.approx(native["score"])
+        for name in ("result.json", "results.json", "report.txt", "report.html", "../../gradebook.csv"):
+            assert (folder / name).stat().st_mode & 0o777 == 0o644, name  # TAs read them too
 
 
 def test_rerun_skips_finished_students_unless_regrade(klass, tmp_path):
@@ -75,7 +85,7 @@ def test_rerun_skips_finished_students_unless_regrade(klass, tmp_path):
         if entry.name not in ("alice.py", "bob.py"):
             shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
     assert dlgrade("grade-batch", str(klass), "-a", "losses", "-o", str(out)).returncode == 0
-    result = out / "students" / "alice" / "results.json"
+    result = out / "students" / "alice" / "result.json"
     before = result.stat().st_mtime_ns
     again = dlgrade("grade-batch", str(klass), "-a", "losses", "-o", str(out))
     assert "2 already graded, 0 to grade" in again.stdout and result.stat().st_mtime_ns == before
@@ -93,11 +103,11 @@ def test_kill_9_mid_batch_then_rerun_loses_and_duplicates_nobody(tmp_path):
                              env={**os.environ, "DLGRADE_SEED": "batch-tests"},
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
-    while not list(out.glob("students/*/results.json")) and time.monotonic() < deadline:
+    while not list(out.glob("students/*/result.json")) and time.monotonic() < deadline:
         time.sleep(0.05)
     os.killpg(batch.pid, signal.SIGKILL)
     batch.wait()
-    finished = len(list(out.glob("students/*/results.json")))
+    finished = len(list(out.glob("students/*/result.json")))
     assert 1 <= finished < 8, "the kill came too late to test anything"
     rerun = dlgrade("grade-batch", str(folder), "-a", "losses", "-o", str(out), "--jobs", "1")
     assert f"{finished} already graded, {8 - finished} to grade" in rerun.stdout
@@ -120,6 +130,7 @@ def test_without_a_secret_the_batch_refuses_and_development_results_are_marked_t
                                   str(out), "--development"], capture_output=True, text=True, cwd=COURSE.root, env=env)
     assert development.returncode == 0, development.stderr
     assert rows(out)["alice"]["development_seed"] == "yes"
+    assert read_result(out / "students" / "alice" / "result.json").development_seed
     assert json.loads((out / "students" / "alice" / "results.json").read_text())["extra_data"]["development_seed"]
     assert "development seed" in (out / "students" / "alice" / "report.txt").read_text()
     report = dlgrade("report", str(out))
@@ -159,13 +170,14 @@ def test_enospc_while_writing_records_no_result(tmp_path, monkeypatch):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
 
     out = tmp_path / "out"
-    result = out / "students" / "alice" / "results.json"
+    result = out / "students" / "alice" / "result.json"
     result.parent.mkdir(parents=True)
-    result.write_text(json.dumps({"extra_data": {"status": "graded"}}))  # an earlier run's: must not stand
+    result.write_text(json.dumps(GradeResult("losses", "alice.py", []).to_dict()))  # an earlier run's: must not stand
+    assert batch.is_finished(out, "alice", development=False)
     monkeypatch.setattr(batch, "write_text_atomically", full)
     student, status, message = batch.grade_one("losses", "alice", str(SOLUTION), str(out), "batch-tests", (),
                                                html=False)
-    assert (student, status) == ("alice", "error") and "No space left on device" in message
+    assert (student, status) == ("alice", Status.ERROR) and "No space left on device" in message
     assert not result.exists() and not batch.is_finished(out, "alice", development=False)
 
 

@@ -194,3 +194,50 @@ def test_a_seed_given_on_the_command_line_leaves_it_before_grading(tmp_path, lau
     finally:
         os.killpg(grader.pid, signal.SIGKILL)
         grader.wait()
+
+
+def test_list_json_holds_what_the_suites_declare():
+    from grader.suites import SUITES
+
+    listed = json.loads(dlgrade("list", "--format", "json").stdout)
+    assert [a["assignment"] for a in listed] == list(SUITES)
+    for entry, suite in zip(listed, SUITES.values()):
+        assert entry["max_points"] == suite.max_points and entry["file"] == f"{suite.module}.py"
+        assert [(f["name"], f["points"]) for f in entry["functions"]] == list(suite.graded)
+        bugs = {fn.name: len(fn.bugs) for fn in suite.functions}
+        assert all(f["catalogued_bugs"] == bugs.get(f["name"], 0) for f in entry["functions"])
+
+
+def _grade_on_a_terminal(submission: Path) -> tuple[int, str, str]:
+    """`dlgrade grade` with its stderr on a pseudo-terminal, as in a shell."""
+    import pty
+
+    controller, terminal = pty.openpty()
+    run = subprocess.Popen([sys.executable, "-m", "grader", "grade", str(submission), "-a", "losses"],
+                           stdout=subprocess.PIPE, stderr=terminal, cwd=COURSE.root, text=True,
+                           env={"PATH": "/usr/bin:/bin", "DLGRADE_SEED": "cli-tests"})
+    os.close(terminal)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(controller, 4096)
+        except OSError:  # EIO: the last holder of the terminal closed it
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(controller)
+    return run.wait(), run.stdout.read(), shown.decode()
+
+
+def test_a_long_grade_shows_a_progress_line_on_a_terminal_only(tmp_path):
+    """A submission that takes five seconds to import: a line with the
+    seconds so far appears after a few, and is cleared before the report; with
+    stderr in a file (a CI log) there is none."""
+    slow = tmp_path / "losses.py"
+    slow.write_text("import time\ntime.sleep(5)\n" + (COURSE.root / "solutions" / "02_losses" / "losses.py").read_text())
+    code, report, terminal = _grade_on_a_terminal(slow)
+    assert code == 0 and "total" in report
+    assert "\rgrading losses.py (losses): 3 s (Ctrl-C stops)" in terminal and terminal.endswith("\r\x1b[K")
+    quiet = dlgrade("grade", str(slow), "-a", "losses")
+    assert quiet.returncode == 0 and "Ctrl-C stops" not in quiet.stderr

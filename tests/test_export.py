@@ -329,3 +329,36 @@ def test_github_workflow_is_valid_yaml_whose_grading_command_works(tmp_path):
                                                                      "DLGRADE_SEED": ""})
     assert unset.returncode == 2 and "no secret seed" in unset.stderr
     assert "mse_loss" in summary.read_text() and json.loads((tmp_path / "results.json").read_text())["score"] > 0
+
+
+# --------------------------------------------------------------------------- what every export says and leaves
+
+
+def test_the_gradescope_export_says_how_to_read_its_seed_back(tmp_path):
+    """The printed command, run as printed, gives back the seed in the zip; the zip (it holds the seed) is
+    readable by its owner only."""
+    exported = dlgrade("export", "gradescope", "-a", "losses", "-o", str(tmp_path / "my out"))
+    assert exported.returncode == 0, exported.stderr
+    command = next(line.strip() for line in exported.stdout.splitlines() if line.strip().startswith("unzip -p"))
+    if shutil.which("unzip") is None:
+        pytest.skip("unzip is not installed here")
+    assert run("bash", "-e", "-c", command, cwd=tmp_path).returncode == 0
+    zipped = tmp_path / "my out" / "autograder-losses.zip"
+    assert (tmp_path / "seed.txt").read_text() == zipfile.ZipFile(zipped).read("secret/seed.txt").decode()
+    assert (tmp_path / "seed.txt").stat().st_mode & 0o777 == 0o600 and zipped.stat().st_mode & 0o777 == 0o600
+    assert "DLGRADE_SEED_FILE=seed.txt" in exported.stdout
+
+
+@pytest.mark.parametrize("target", ["github", "otter"])
+def test_a_placeholder_install_url_is_warned_about_at_export_time(tmp_path, target):
+    if target == "otter" and importlib.util.find_spec("otter") is None:
+        pytest.skip("otter-grader is not installed (pip install 'dlgrade[otter]')")
+    placeholder = dlgrade("export", target, "-a", "losses", "-o", str(tmp_path / "a"))
+    assert placeholder.returncode == 0 and "warning:" in placeholder.stderr and "--dlgrade-url" in placeholder.stderr
+    given = dlgrade("export", target, "-a", "losses", "-o", str(tmp_path / "b"), "--dlgrade-url",
+                    "git+https://example.org/course.git")
+    assert given.returncode == 0 and "warning:" not in given.stderr
+    modes = {p.name: p.stat().st_mode & 0o777 for p in (tmp_path / "b").rglob("*") if p.is_file()}
+    # The otter notebook's hidden tests hold the export's own seed: its owner's only; the rest is for everyone.
+    assert modes == ({"losses.ipynb": 0o600, "requirements.txt": 0o644} if target == "otter"
+                     else {"dlgrade-losses.yml": 0o644})

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import importlib.util
+import io
 import json
 import os
 import re
@@ -20,8 +21,8 @@ import pytest
 
 from grader.compare import error_map
 from grader.course import Course, Secret
-from grader.formats import (FIGURES, FIGURES_PER_FUNCTION, code_block, render, to_html, to_junit, to_markdown,
-                             unavailable)
+from grader.formats import (FIGURES, FIGURES_PER_FUNCTION, MAX_CURVE_POINTS, code_block, render, to_html, to_junit,
+                             to_markdown, unavailable)
 from grader.grade import grade_submission, submission_cases, submission_digest
 from grader.report import CaseResult, FunctionResult, GradeResult
 from grader.spec import Expected, Tolerance
@@ -187,22 +188,72 @@ def test_neither_the_page_nor_the_text_holds_an_expected_value(graded):
                 assert shown not in page and shown not in feedback, shown
 
 
-@pytest.mark.parametrize("details", [
-    {"training_curve": np.linspace(2.3, 0.1, 20000), "confusion_matrix": np.eye(10, dtype=np.int64) * 9 + 1,
-     "accuracy": 0.9},
-    {"training_curve": {"training loss": [2.3, 1.1, 0.6], "test accuracy": [0.4, 0.8, 0.9]},
-     "confusion_matrix": {"matrix": [[5, 1], [0, 6]], "labels": ["cat", "dog"]}},
+SVG = re.compile(r"<svg .*?</svg>", re.S)
+
+
+@pytest.mark.parametrize("details, panels, classes", [
+    ({"training_curve": np.linspace(2.3, 0.1, 20000), "confusion_matrix": np.eye(10, dtype=np.int64) * 9 + 1,
+      "accuracy": 0.9}, 1, 10),
+    ({"training_curve": {"training loss": [2.3, 1.1, 0.6], "test accuracy": [0.4, 0.8, 0.9]},
+      "confusion_matrix": {"matrix": [[5, 1], [0, 6]], "labels": ["cat", "<dog>"]}}, 2, 2),
 ], ids=["arrays", "named"])
-def test_html_draws_the_cnn_figures_from_case_details(details):
+def test_html_draws_the_cnn_figures_as_inline_svg(details, panels, classes):
+    """A panel per series and a cell per class pair, each a well-formed SVG
+    (parsed as XML), a long curve thinned to what the picture can show, a
+    label escaped."""
     case = CaseResult("test accuracy", 1.0, 1.0, details=details)
     html = to_html(GradeResult("cnn", "cnn.py", [FunctionResult("train_cnn", [case])]))
     assert set(FIGURES) >= {"error_maps", "training_curve", "confusion_matrix"}
-    assert len(PNG.findall(html)) == 2
+    svgs = [ET.fromstring(svg) for svg in SVG.findall(html)]
+    assert len(svgs) == panels + 1 and not PNG.findall(html)
+    curves = [line for svg in svgs[:panels] for line in svg.iter("{http://www.w3.org/2000/svg}polyline")
+              if line.get("stroke") == "#0969da"]
+    assert len(curves) == panels and all(2 < len(c.get("points").split()) <= MAX_CURVE_POINTS for c in curves)
+    cells = list(svgs[-1].iter("{http://www.w3.org/2000/svg}rect"))
+    assert len(cells) == classes ** 2
     assert "case &#39;test accuracy&#39;: training curve" in html and "confusion matrix" in html
+    assert "<dog>" not in html and ("&lt;dog&gt;" in html) == (classes == 2)
+
+
+@pytest.mark.parametrize("key, data", [
+    ("confusion_matrix", np.diag([50, 48, 51])),  # nothing confused: the accuracy says it all
+    ("training_curve", [0.7]),  # one point is no curve
+    ("error_maps", [{"output": "out", "plane": "out", "shape": (2, 3), "block": 1, "wrong": 6, "size": 6,
+                     "map": np.full((2, 3), 10.0)}]),  # wrong everywhere by the same: the message says it
+], ids=["diagonal-matrix", "one-point", "uniform-map"])
+def test_a_figure_that_would_say_nothing_is_not_drawn(key, data):
+    html = to_html(GradeResult("cnn", "cnn.py", [FunctionResult("f", [CaseResult("a", 0.0, 1.0, ["wrong"],
+                                                                                  details={key: data})])]))
+    assert "<figure>" not in html and "<svg" not in html and not PNG.findall(html)
+
+
+def test_an_error_map_is_a_png_of_its_decades(tmp_path):
+    """Decoded by Pillow (another PNG reader than the writer): each element a
+    square of whole pixels, white where right, black where NaN, the larger
+    error the darker, and a legend of the decades shown."""
+    image = pytest.importorskip("PIL.Image")
+    decades = np.array([[0.0, 1e-3, 1e-3], [1.0, 0.0, np.inf]])
+    m = {"output": "out", "plane": "out[0, :, :]", "shape": (1, 2, 3), "block": 1, "wrong": 4, "size": 6,
+         "map": decades}
+    html = to_html(GradeResult("toy", "toy.py", [FunctionResult("f", [CaseResult("a", 0.0, 1.0, ["wrong"],
+                                                                                 details={"error_maps": [m]})])]))
+    (uri,) = PNG.findall(html)
+    picture = np.asarray(image.open(io.BytesIO(base64.b64decode(uri))).convert("RGB"))
+    side = picture.shape[1] // 3
+    assert picture.shape == (2 * side, 3 * side, 3) and side * 3 >= 192
+    colour = {(i, j): tuple(int(c) for c in picture[i * side + side // 2, j * side + side // 2])
+              for i in range(2) for j in range(3)}
+    assert colour[0, 0] == colour[1, 1] == (255, 255, 255) and colour[1, 2] == (0, 0, 0)
+    assert colour[0, 1] == colour[0, 2] and sum(colour[1, 0]) < sum(colour[0, 1]) < 3 * 255
+    assert np.all(picture[:side, side:2 * side] == colour[0, 1])  # a whole square, one colour
+    for label in ("right", "~1e-3", "~1e0", "NaN or infinite"):
+        assert f"</i>{label}</span>" in html
 
 
 def test_unavailable_names_the_missing_package(monkeypatch):
     assert unavailable("markdown") is None and unavailable("html") is None
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # no longer needed: figures are drawn without it
+    assert unavailable("html") is None
     monkeypatch.setitem(sys.modules, "jinja2", None)
     assert "jinja2" in unavailable("html") and "dlgrade[feedback]" in unavailable("html")
 
@@ -250,7 +301,7 @@ def test_grade_writes_every_format_alongside(cli_run):
 
 
 def test_render_covers_every_format(graded):
-    for fmt in ("text", "json", "markdown", "junit", "html"):
+    for fmt in ("text", "json", "result", "markdown", "junit", "html"):
         assert "toy" in render(graded["tripled"], fmt)
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import secrets
+import shlex
 import sys
 from importlib import metadata
 from pathlib import Path
@@ -66,10 +67,13 @@ def pinned_requirements(extras: tuple[str, ...] = ()) -> list[str]:
     return [f"{name}=={version}" for name, version in pins.items()]
 
 
-def templates(course: Course):
+def templates():
+    """The templates shipped with dlgrade (``grader.formats.template_folder``)."""
     import jinja2  # only instructors export; graders need numpy and torch alone
 
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(course.root / "templates"), keep_trailing_newline=True,
+    from grader.formats import template_folder
+
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(template_folder()), keep_trailing_newline=True,
                               undefined=jinja2.StrictUndefined)
 
 
@@ -82,6 +86,7 @@ def main(args) -> int:
     import importlib.util
 
     from grader.cli import EXIT_OK, EXIT_USAGE
+    from grader.report import OutputError, check_output_folder
     from grader.suites import UnknownAssignment, get_suite
 
     modules, extra = NEEDS[args.target]
@@ -95,15 +100,19 @@ def main(args) -> int:
         # The workflow reads the seed from the repository's secrets, and the otter export makes its own (see
         # grader.export.otter): only the Gradescope zip carries the course's.
         secret, origin = export_secret(args.seed) if args.target == "gradescope" else (None, "")
-    except (UnknownAssignment, SecretError) as e:
+        check_output_folder(Path(args.output), "-o")
+    except (UnknownAssignment, SecretError, OutputError) as e:
         print(f"dlgrade export: {e}", file=sys.stderr)
         return EXIT_USAGE
     course = Course.locate()
     out = Path(args.output)
+    if args.target in ("otter", "github") and args.dlgrade_url == DLGRADE_URL_PLACEHOLDER:
+        print(f"warning: the {args.target} export installs dlgrade from the placeholder {DLGRADE_URL_PLACEHOLDER}, "
+              f"which fails on the platform: pass --dlgrade-url (your course's repository)", file=sys.stderr)
     if args.target == "github":
         from grader.export.github import write_workflow
 
-        print(f"wrote {write_workflow(suite, course, out, args.fail_under, args.dlgrade_url)}")
+        print(f"wrote {write_workflow(suite, out, args.fail_under, args.dlgrade_url)}")
         return EXIT_OK
     if course.solution_file(suite) is None:
         print(f"dlgrade export: no reference solution at {course.solution_dir(suite)}: exports are made from the "
@@ -112,9 +121,13 @@ def main(args) -> int:
     if args.target == "gradescope":
         from grader.export.gradescope import build_autograder
 
+        from grader.export.gradescope import SEED_FILE
+
         path = build_autograder(suite, course, secret, out, args.details_visibility)
-        print(f"wrote {path}\nhidden inputs use {origin}; it is in the zip's secret/seed.txt: keep that file from "
-              f"students, and grade elsewhere with the same seed to get the same scores")
+        print(f"wrote {path}\nhidden inputs use {origin}; it is in the zip's {SEED_FILE.as_posix()}: keep that file "
+              f"from students, and grade elsewhere with the same seed to get the same scores. To read it back:\n"
+              f"  unzip -p {shlex.quote(str(path))} {SEED_FILE.as_posix()} > seed.txt && chmod 600 seed.txt\n"
+              f"then grade with DLGRADE_SEED_FILE=seed.txt")
         return EXIT_OK
     from grader.export.otter import write_master_notebook
 

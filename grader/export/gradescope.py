@@ -24,7 +24,7 @@ import zipfile
 from pathlib import Path
 
 from grader.course import Course, Secret
-from grader.report import GradeResult, write_text_atomically
+from grader.report import GradeResult, Status, write_text_atomically
 from grader.spec import Suite
 
 ROOT_VARIABLE = "DLGRADE_AUTOGRADER_ROOT"  # tests run the autograder in a folder laid out like /autograder
@@ -38,7 +38,7 @@ def build_autograder(suite: Suite, course: Course, secret: Secret, out: Path,
     import grader
     from grader.export import templates
 
-    env = templates(course)
+    env = templates()
     package = Path(grader.__file__).parent
     solution = course.solution_file(suite)
     names = {"suite": suite, "venv": VENV, "seed_file": SEED_FILE.as_posix(),
@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         import traceback
 
         traceback.print_exc()
-        result = GradeResult(suite.assignment, str(root / "submission"), [], status="error",
+        result = GradeResult(suite.assignment, str(root / "submission"), [], status=Status.ERROR,
                              message=f"the autograder failed ({type(e).__name__}: {e}); please tell the instructors")
         write_text_atomically(root / "results" / "results.json", json.dumps(result.to_gradescope(), indent=2))
         return EXIT_INTERNAL

@@ -62,7 +62,7 @@ def write_master_notebook(suite: Suite, course: Course, out: Path, dlgrade_url: 
     out.mkdir(parents=True, exist_ok=True)
     write_text_atomically(out / "requirements.txt", "\n".join([*pinned_requirements(), dlgrade_url]) + "\n")
     target = out / f"{suite.assignment}.ipynb"
-    write_text_atomically(target, nbformat.writes(notebook))
+    write_text_atomically(target, nbformat.writes(notebook), mode=0o600)  # its hidden tests hold the export's seed
     return target
 
 
