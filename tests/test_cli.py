@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from grader.course import Course
+from tests.processes import descendants
 
 COURSE = Course.locate()
 EXAMPLES = COURSE.root / "examples" / "submissions"
@@ -147,22 +148,6 @@ def test_seed_out_of_argv_takes_every_form_argparse_takes():
     assert dlgrade("grade", "x.py", "--se", "S").returncode == 2
 
 
-def _descendants(pid: int) -> list[int]:
-    children = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    found, todo = [], [pid]
-    while todo:
-        kids = children.get(todo.pop(), [])
-        found += kids
-        todo += kids
-    return found
-
-
 @pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="needs Linux's /proc")
 @pytest.mark.parametrize("launcher", ["module", "script"])
 def test_a_seed_given_on_the_command_line_leaves_it_before_grading(tmp_path, launcher):
@@ -181,10 +166,10 @@ def test_a_seed_given_on_the_command_line_leaves_it_before_grading(tmp_path, lau
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         deadline = time.monotonic() + 60
-        while not _descendants(grader.pid) and time.monotonic() < deadline:  # grading has started a child
+        while not descendants(grader.pid) and time.monotonic() < deadline:  # grading has started a child
             time.sleep(0.05)
-        assert _descendants(grader.pid), "the grader never started grading"
-        for pid in [grader.pid, *_descendants(grader.pid)]:
+        assert descendants(grader.pid), "the grader never started grading"
+        for pid in [grader.pid, *descendants(grader.pid)]:
             with contextlib.suppress(FileNotFoundError):
                 cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode()
                 assert seed not in cmdline and "--seed" not in cmdline, (pid, cmdline)

@@ -21,36 +21,13 @@ import pytest
 
 from grader.course import Course
 from grader.report import read_result
+from tests.processes import alive, descendants
 
 COURSE = Course.locate()
 SOLUTION = COURSE.root / "solutions" / "02_losses" / "losses.py"
 SLEEPER = "import time\ntime.sleep(120)\n"  # stuck at import: only a stop ends its grading early
 ENV = {**os.environ, "DLGRADE_SEED": "interrupt-tests"}
 STUDENT_FILES = {"report.txt", "report.html", "results.json", "result.json"}
-
-
-def descendants(pid: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    found, todo = [], [pid]
-    while todo:
-        kids = children.get(todo.pop(), [])
-        found += kids
-        todo += kids
-    return found
-
-
-def alive(pid: int) -> bool:
-    """Running (a zombie waiting for its parent to reap it does not count)."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def wait_until(condition, seconds: float, what: str) -> None:

@@ -29,7 +29,8 @@ from grader import sandbox as sandbox_module
 from grader.child.confine import Confinement
 from grader.child.zygote import sweep
 from grader.sandbox import Limits, Sandbox, UnconfinedError
-from tests.test_zygote import PROGRAM, ROOT, _processes_of, run_once, submission
+from tests.processes import processes_of
+from tests.test_zygote import PROGRAM, ROOT, run_once, submission
 
 
 def test_the_view_holds_only_what_the_child_is_given(tmp_path):
@@ -253,14 +254,14 @@ def test_uid_only_fallback_sweeps_every_process_of_the_uid():
         os._exit(0)
     os.waitpid(pid, 0)
     deadline = time.monotonic() + 5
-    while not _processes_of(uid) and time.monotonic() < deadline:
+    while not processes_of(uid) and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert _processes_of(uid), "the daemon did not start"
+    assert processes_of(uid), "the daemon did not start"
     sweep(uid)
     deadline = time.monotonic() + 5
-    while _processes_of(uid) and time.monotonic() < deadline:
+    while processes_of(uid) and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert not _processes_of(uid)
+    assert not processes_of(uid)
 
 
 def test_a_torch_child_sees_torch_and_what_it_requires(tmp_path):
@@ -362,7 +363,7 @@ def test_uid_only_fallback_runs_as_its_own_uid_and_leaves_no_process(tmp_path, m
         box._child.kill()
         # The zygote reports how the child ended once it has swept the uid.
         assert box._child.returncode(timeout=30) == -signal.SIGKILL
-        assert not _processes_of(uid)
+        assert not processes_of(uid)
 
 
 def test_uid_only_is_refused_where_a_hidden_folder_is_readable_by_anyone(tmp_path, monkeypatch):

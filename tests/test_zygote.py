@@ -18,6 +18,7 @@ import pytest
 
 from grader import sandbox as sandbox_module
 from grader.sandbox import Limits, Sandbox
+from tests.processes import alive, processes_of
 from tests.toy import SUITE
 
 PROGRAM = SUITE.functions[0].program.to_json()  # out, _ = scale_forward(x)
@@ -123,19 +124,24 @@ def test_what_a_child_leaves_behind_is_killed(tmp_path, then, error):
         uid = sandbox._request["uid"]
         assert sandbox.run(PROGRAM, {"x": np.ones(3)}, 1).error == error
         deadline = time.monotonic() + 5
-        while _processes_of(uid) and time.monotonic() < deadline:
+        while processes_of(uid) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert not _processes_of(uid)
+        assert not processes_of(uid)
 
 
 def test_a_dead_zygote_is_replaced(tmp_path):
     with Sandbox(submission(tmp_path, "if x[0] < 0: os._exit(3)"), "toy") as sandbox:
         assert sandbox.run(PROGRAM, {"x": np.ones(3)}, 10).ok
         old = zygote_pid()
+        keeper = sandbox._child.pid
         os.kill(old, signal.SIGKILL)
-        # The child it had forked still serves; how it ends can no longer be learned.
-        assert sandbox.run(PROGRAM, {"x": np.ones(3)}, 10).ok
-        crash = sandbox.run(PROGRAM, {"x": -np.ones(3)}, 10)
+        # The child it had forked dies with it (a parent-death signal: nothing
+        # would be left to report how it ended, or to kill it), and says so.
+        deadline = time.monotonic() + 10
+        while alive(keeper) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert not alive(keeper)
+        crash = sandbox.run(PROGRAM, {"x": np.ones(3)}, 10)
         assert crash.error == "crash" and "how was lost" in crash.message, crash.message
         # The next child comes from a fresh zygote, and reports as before.
         assert sandbox.run(PROGRAM, {"x": np.ones(3)}, 10).ok
@@ -251,28 +257,6 @@ def test_zygote_and_its_children_end_with_the_grader(tmp_path):
     assert run.returncode == -signal.SIGKILL, run.stderr
     pids = [int(pid) for pid in run.stdout.split()]
     deadline = time.monotonic() + 10
-    while any(map(_alive, pids)) and time.monotonic() < deadline:
+    while any(map(alive, pids)) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not any(map(_alive, pids)), pids
-
-
-def _processes_of(uid: int) -> list[int]:
-    """The live processes (zombies aside) whose real uid is ``uid``."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            status = (entry / "status").read_text()
-        except OSError:
-            continue
-        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-        if int(fields["Uid"].split()[0]) == uid and not fields["State"].strip().startswith("Z"):
-            found.append(int(entry.name))
-    return found
-
-
-def _alive(pid: int) -> bool:
-    """Running (a zombie waiting for its parent to reap it does not count)."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
-    except OSError:
-        return False
+    assert not any(map(alive, pids)), pids
