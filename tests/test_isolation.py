@@ -373,3 +373,38 @@ def test_uid_only_is_refused_where_a_hidden_folder_is_readable_by_anyone(tmp_pat
     monkeypatch.setattr(sandbox_module, "_readable_by_others", lambda path: True)
     with pytest.raises(UnconfinedError, match="any user can read"):
         Sandbox(submission(tmp_path, "pass"), "toy", hide=(tmp_path,))
+
+
+def test_a_runtime_that_lives_under_tmp_stays_in_the_view(tmp_path):
+    """A checkout (and its virtualenv) under /tmp, as a CI clone may be: the
+    view's own /tmp must not cover what was bound in from there."""
+    from grader.child import confine, view
+
+    runtime = tmp_path / "runtime"
+    runtime.mkdir()
+    (runtime / "module.py").write_text("VALUE = 1\n")
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    (workdir / "toy.py").write_text("pass\n")
+    spec = {"read_only": [str(runtime)], "masks": [], "inside_masks": [], "devices": ["/dev/null"],
+            "home": "/submission", "home_bytes": 1 << 20, "tmp_bytes": 1 << 20}
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            assert ctypes.CDLL(None).unshare(confine.CLONE_NEWNS | confine.CLONE_NEWPID) == 0
+            inner = os.fork()
+            if inner == 0:
+                view.build(spec, str(workdir), 65534, 65534)
+                os.write(write, open(runtime / "module.py").read().encode() + b"|" + ",".join(os.listdir("/")).encode())
+                os._exit(0)
+            code = os.waitstatus_to_exitcode(os.waitpid(inner, 0)[1])
+        finally:
+            os._exit(code)
+    os.close(write)
+    seen = os.read(read, 4096).decode()
+    os.close(read)
+    assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
+    text, _, top = seen.partition("|")
+    assert text == "VALUE = 1\n" and "tmp" in top.split(","), seen

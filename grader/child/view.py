@@ -71,7 +71,7 @@ def _bind(libc, source: str, target: str, writable: bool = False) -> None:
 
 
 def build(spec: dict, workdir: str, uid: int, gid: int) -> str:
-    """Build the view described by ``spec`` (see ``grader.sandbox.View.to_json``),
+    """Build the view described by ``spec`` (see ``grader.sandbox._view``),
     copy the submission's files from ``workdir`` into its own folder, and make
     it this process's root. Returns the submission's folder inside the view.
     Runs as root in fresh mount and PID namespaces (so /proc is ours)."""
@@ -81,6 +81,16 @@ def build(spec: dict, workdir: str, uid: int, gid: int) -> str:
     os.makedirs(root, exist_ok=True)
     _mount(libc, "tmpfs", root, "tmpfs", SAFE, "size=1m,mode=0755")
 
+    # The scratch places first: the runtime may itself live under /tmp (a
+    # checkout there), and binds made before would vanish under the tmpfs.
+    home = spec["home"]
+    os.makedirs(_inside(root, "/dev"), exist_ok=True)
+    _mount(libc, "tmpfs", _inside(root, "/dev"), "tmpfs", MS_NOSUID, "size=64k,mode=0755")
+    for path, size, mode in ((home, spec["home_bytes"], "0700"), ("/tmp", spec["tmp_bytes"], "1777"),
+                             ("/dev/shm", spec["tmp_bytes"], "1777")):
+        os.makedirs(_inside(root, path), exist_ok=True)
+        owner = f",uid={uid},gid={gid}" if path == home else ""
+        _mount(libc, "tmpfs", _inside(root, path), "tmpfs", SAFE, f"size={size},mode={mode}{owner}")
     for source in spec["read_only"]:  # parents before children: sorted by the grader
         if os.path.lexists(source):
             _bind(libc, source, _inside(root, source))
@@ -95,14 +105,6 @@ def build(spec: dict, workdir: str, uid: int, gid: int) -> str:
     for target in masked:  # once their contents are bound in
         _mount(libc, None, target, None, MS_REMOUNT | MS_RDONLY | SAFE | MS_NOEXEC)
 
-    home = spec["home"]
-    os.makedirs(_inside(root, "/dev"), exist_ok=True)
-    _mount(libc, "tmpfs", _inside(root, "/dev"), "tmpfs", MS_NOSUID, "size=64k,mode=0755")
-    for path, size, mode in ((home, spec["home_bytes"], "0700"), ("/tmp", spec["tmp_bytes"], "1777"),
-                             ("/dev/shm", spec["tmp_bytes"], "1777")):
-        os.makedirs(_inside(root, path), exist_ok=True)
-        owner = f",uid={uid},gid={gid}" if path == home else ""
-        _mount(libc, "tmpfs", _inside(root, path), "tmpfs", SAFE, f"size={size},mode={mode}{owner}")
     for node in spec["devices"]:
         if os.path.exists(node):
             _mount_point(_inside(root, node), os.path.isdir(node))  # /dev/nvidia-caps is a folder
