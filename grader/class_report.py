@@ -98,13 +98,27 @@ def summarise(out: Path) -> ClassReport:
                 s.max_points = max(s.max_points, f.max_score)
     for result in graded:
         functions = {f.name: f for f in result.functions}
+        failing = _failing(functions, stats)
         for name, s in stats.items():
             f = functions.get(name)  # missing: graded by a suite without it, no points
             s.points.append(f.score if f else 0.0)
-            s.failed += f is None or f.score < f.max_score
+            s.failed += name in failing
             s.bugs.update(f.bugs if f else [])
     return ClassReport(assignment or out.name, statuses, list(stats.values()), [r.percent for r in graded],
                        unreadable, development)
+
+
+def _failing(functions: dict, stats: dict) -> set[str]:
+    """The functions one submission failed on. A case lost because another of
+    the student's functions failed on its input (``CaseResult.blocked_by``: a
+    backward's own forward) is a failure of that function, not of the graded
+    one."""
+    failing = {name for name in stats if name not in functions}
+    for name, f in functions.items():
+        for c in f.cases:
+            if c.score < c.max_score:
+                failing.add(c.blocked_by if c.blocked_by in stats else name)
+    return failing
 
 
 def _status_line(report: ClassReport) -> str:

@@ -57,7 +57,8 @@ def compare(name: str, actual: np.ndarray, expected: Expected, tol: Tolerance) -
         n_nan, n_inf = int(np.isnan(got[nonfinite]).sum()), int(np.isinf(got[nonfinite]).sum())
         first = _index(np.argwhere(nonfinite)[0])
         return Verdict(False, f"{name} contains {n_nan} NaN and {n_inf} infinite values (first at {first}) "
-                              f"where finite values are expected: look for overflow in exp or log(0)")
+                              f"where finite values are expected: look for overflow in exp or log(0)"
+                              + _departure(expected, nonfinite))
 
     error = np.where(checked, np.abs(got - ref), 0.0)
     allowed = _allowed_error(ref, tol)
@@ -75,7 +76,14 @@ def compare(name: str, actual: np.ndarray, expected: Expected, tol: Tolerance) -
         f"(tolerance: rtol {tol.rtol:g}, atol {tol.atol:g} x scale)"
     ]
     lines += _patterns(got, ref, checked, tol)
-    return Verdict(False, "\n".join(lines))
+    return Verdict(False, "\n".join(lines) + _departure(expected, wrong))
+
+
+def _departure(expected: Expected, wrong: np.ndarray) -> str:
+    """A trajectory's note on the first step (index along axis 0) that is wrong."""
+    if expected.departs is None or wrong.ndim == 0:
+        return ""
+    return "\n" + expected.departs(int(np.argmax(wrong.reshape(len(wrong), -1).any(axis=1))))
 
 
 def _decade(error: float) -> str:

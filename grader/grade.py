@@ -31,7 +31,7 @@ from grader.report import CaseResult, FunctionResult, GradeResult, Status, write
 from grader.child.confine import Confinement
 from grader.sandbox import OUTPUT_MARKER, Outcome, Sandbox, SandboxError
 from grader import suites as suites_package
-from grader.spec import Bug, Case, GradedFunction, Property, Suite
+from grader.spec import Blocked, Bug, Case, GradedFunction, Property, Suite
 from grader.training import grade_training, shuffled
 
 # References are small: torch's thread pool only makes them wait for a core
@@ -96,7 +96,8 @@ def grade_submission(suite: Suite, path: Path, secret: Secret, course: Course | 
             except DatasetError as e:
                 status, message = Status.ERROR, f"the grader's data for {suite.training.name} is missing: {e}"
             else:
-                result, leaderboard = grade_training(suite.training, mode, data, student, reference)
+                result, leaderboard = grade_training(suite.training, mode, data, student, reference,
+                                                     seed=int(rng.integers(2**31 - 1)))
                 functions.append(result)
         guarantees = getattr(student, "guarantees", {})
         notices += _confinement_notices(guarantees)
@@ -221,11 +222,13 @@ def _grade_function(suite: Suite, fn: GradedFunction, secret: Secret, digest: st
         results.append(_grade_case(fn, program, case, outcome, solution))
     notes = []
     if fn.speed:
-        def fresh(i: int) -> dict:
-            return dict(submission_cases(suite, fn, secret, digest, "speed", str(i))[fn.speed.case].inputs)
+        def timed_case(*labels: str) -> Case:
+            if fn.speed.inputs:
+                return fn.speed.inputs(secret.rng(suite.assignment, fn.name, digest, "speed", *labels))
+            return submission_cases(suite, fn, secret, digest, "speed", *labels)[fn.speed.case]
 
-        speed, note = _grade_speed(fn, program, cases[fn.speed.case].name, fresh, student, reference, limit,
-                                   correct=all(r.passed for r in results), device=device)
+        speed, note = _grade_speed(fn, program, timed_case().name, lambda i: dict(timed_case(str(i)).inputs), student,
+                                   reference, limit, correct=all(r.passed for r in results), device=device)
         results.append(speed)
         notes.append(note)
     return FunctionResult(fn.name, results, notes)
@@ -266,7 +269,7 @@ def _problems(fn: GradedFunction, expected: dict, outputs: dict[str, np.ndarray]
         actual = outputs.get(name)
         if actual is None:
             problems[name] = f"{name} was not returned"
-        elif problem := (exp.check(actual) if isinstance(exp, Property)
+        elif problem := (exp.check(actual, *(outputs.get(g) for g in exp.given)) if isinstance(exp, Property)
                          else compare(name, actual, exp, fn.tolerance).message):
             problems[name] = problem
     return problems
@@ -274,7 +277,7 @@ def _problems(fn: GradedFunction, expected: dict, outputs: dict[str, np.ndarray]
 
 def _grade_case(fn: GradedFunction, program: dict, case: Case, outcome: Outcome, solution: Path | None) -> CaseResult:
     if not outcome.ok:
-        return CaseResult(case.name, 0.0, case.points, [outcome.message])
+        return CaseResult(case.name, 0.0, case.points, [outcome.message], blocked_by=outcome.blocked_by)
     expected = _expected(fn, case.inputs)
     problems = _problems(fn, expected, outcome.outputs)
     # The case's points are shared by its outputs; computed from the count so
@@ -285,7 +288,8 @@ def _grade_case(fn: GradedFunction, program: dict, case: Case, outcome: Outcome,
     # For the HTML report only: where each failed array output is wrong.
     maps = [m for n, actual in returned.items() if (m := error_map(n, actual, expected[n], fn.tolerance)) is not None]
     return CaseResult(case.name, score, case.points, list(problems.values()), [f"{b.hint} [{b.name}]" for b in bugs],
-                      [b.name for b in bugs], details={"error_maps": maps} if maps else {})
+                      [b.name for b in bugs], details={"error_maps": maps} if maps else {},
+                      blocked_by=next((p.function for p in problems.values() if isinstance(p, Blocked)), None))
 
 
 BASELINE_WARMUP = 3  # untimed calls each before a builtin baseline is timed in the child

@@ -70,6 +70,10 @@ class CaseResult:
     # one): never passed; its points count as 0 or not at all, as the
     # instructor chose (``dlgrade grade --skipped``).
     skipped: str | None = None
+    # The student function that failed on this case's input when it is not the
+    # graded one (a backward's own forward): the case is lost, and the class
+    # report counts the failure under that function.
+    blocked_by: str | None = None
 
     def __post_init__(self):
         if self.skipped and not self.messages:
@@ -250,7 +254,7 @@ class GradeResult:
             "functions": [{"name": f.name, "score": f.score, "max_score": f.max_score, "notes": f.notes,
                            "cases": [{"name": c.name, "score": c.score, "max_score": c.max_score,
                                       "messages": c.messages, "hints": c.hints, "bugs": c.bugs, "speed": c.speed,
-                                      "skipped": c.skipped} for c in f.cases]} for f in self.functions],
+                                      "skipped": c.skipped, "blocked_by": c.blocked_by} for c in f.cases]} for f in self.functions],
         }
 
     @classmethod
@@ -263,7 +267,8 @@ class GradeResult:
         try:
             functions = [FunctionResult(f["name"], [
                 CaseResult(c["name"], float(c["score"]), float(c["max_score"]), list(c["messages"]), list(c["hints"]),
-                           list(c["bugs"]), bool(c["speed"]), skipped=c["skipped"]) for c in f["cases"]],
+                           list(c["bugs"]), bool(c["speed"]), skipped=c["skipped"], blocked_by=c.get("blocked_by"))
+                for c in f["cases"]],
                 list(f["notes"])) for f in data["functions"]]
             return cls(data["assignment"], data["submission"], functions, list(data["notices"]),
                        float(data["seconds"]), Status(data["status"]), data["message"], list(data["leaderboard"]),

@@ -222,7 +222,8 @@ def _view(packages: tuple[str, ...], gpu: bool, hide: tuple[str, ...]) -> dict:
     read_only = [*stdlib, *libpython[:1], *SYSTEM_LIBRARIES, *_ld_so_conf_folders(), "/etc/ld.so.cache"]
     if gpu:
         read_only.append("/sys")
-    site_folders = {p for p in sys.path if p and os.path.isdir(p) and not any(
+    # Absolute: a relative entry ("." after sys.path.insert(0, ".")) would mask the view's own root.
+    site_folders = {p for p in map(os.path.abspath, filter(None, sys.path)) if os.path.isdir(p) and not any(
         p == s or p.startswith(s.rstrip("/") + "/") and "-packages" not in p[len(s):] for s in stdlib)}
     site_folders |= set(site.getsitepackages()) | {os.path.join(s, "site-packages") for s in stdlib}
     masks = [*site_folders, str(Path(__file__).resolve().parent), *hide]
@@ -248,6 +249,8 @@ class Outcome:
     outputs: dict[str, np.ndarray] = field(default_factory=dict)
     error: str | None = None  # missing, not_implemented, exception, exit, bad_return, import, timeout, crash, protocol
     message: str = ""
+    # The student function that failed first, when it is not the graded one (a backward's forward).
+    blocked_by: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -354,7 +357,9 @@ class Sandbox:
             self._kill()
             return Outcome(error="protocol", message=f"the process running your code sent a malformed result ({e})")
         if meta.get("kind") == "error":
-            return Outcome(error=str(meta.get("error")), message=str(meta.get("message")))
+            blocked_by = meta.get("blocked_by")
+            return Outcome(error=str(meta.get("error")), message=str(meta.get("message")),
+                           blocked_by=blocked_by if isinstance(blocked_by, str) else None)
         if meta.get("kind") != "outputs":
             self._kill()
             return Outcome(error="protocol", message="the process running your code sent an unexpected message")

@@ -124,22 +124,31 @@ def _arg_json(a: Arg) -> dict:
 
 @dataclass(frozen=True)
 class Call:
-    """One call of a student function (or of a child builtin)."""
+    """One call of a student function (or of a child builtin).
+
+    Every array argument reaches the student as a copy of its own, and the
+    call must leave it unchanged (and the arrays inside a tuple, list or dict
+    argument): a change in place fails the case. ``modifies`` lists the
+    positions (and keywords) of the arguments the function may update in
+    place instead of (or besides) returning new ones, as documented in its
+    docstring: an optimiser's ``w`` and ``state``."""
 
     function: str
     args: tuple[Arg, ...] = ()
     kwargs: tuple[tuple[str, Arg], ...] = ()
+    modifies: tuple[int | str, ...] = ()
 
     def to_json(self) -> dict:
         return {
             "function": self.function,
             "args": [_arg_json(a) for a in self.args],
             "kwargs": {k: _arg_json(v) for k, v in self.kwargs},
+            "modifies": list(self.modifies),
         }
 
 
-def call(function: str, *args: Arg, **kwargs: Arg) -> Call:
-    return Call(function, tuple(args), tuple(kwargs.items()))
+def call(function: str, *args: Arg, modifies: tuple[int | str, ...] = (), **kwargs: Arg) -> Call:
+    return Call(function, tuple(args), tuple(kwargs.items()), modifies)
 
 
 @dataclass(frozen=True)
@@ -153,6 +162,11 @@ class Program:
     outputs: Mapping[str, Input | Returned | Stack | Gradient]
     keep: Mapping[str, Returned] = field(default_factory=dict)
     synchronize: bool = False
+    # The student function under test; default: the last one called. A case
+    # where another student function (a backward's forward) fails says "not
+    # graded: `<forward>` failed on this input", and its points are lost: the
+    # graded function could not be shown right there (README, "For students").
+    graded: str | None = None
 
     @property
     def functions(self) -> tuple[str, ...]:
@@ -165,6 +179,7 @@ class Program:
             "outputs": {name: r.to_json() for name, r in self.outputs.items()},
             "keep": {name: r.to_json() for name, r in self.keep.items()},
             "synchronize": self.synchronize,
+            "graded": self.graded,
         }
 
 
@@ -211,27 +226,49 @@ class Expected:
     """A reference output, with positions where any value is accepted.
 
     ``free`` marks non-differentiable points (e.g. ReLU's gradient at exactly
-    0), where torch's convention is one valid choice among several."""
+    0), where torch's convention is one valid choice among several.
+    ``departs`` is for a trajectory (axis 0: the steps): given the first step
+    at which the student's differs, what the feedback adds (Adam wrong from
+    step 1 points at the step counter, later at the state carried over)."""
 
     value: np.ndarray
     free: np.ndarray | None = None
+    departs: Callable[[int], str] | None = None
+
+
+class Blocked(str):
+    """What a ``Property`` check returns when the graded output cannot be
+    judged because another of the student's functions failed on the input
+    (a dropout backward whose own forward is not a valid dropout): the message,
+    and that function's name."""
+
+    function: str
+
+    def __new__(cls, function: str, why: str):
+        blocked = super().__new__(cls, f"not graded: `{function}` failed on this input ({why})")
+        blocked.function = function
+        return blocked
 
 
 @dataclass(frozen=True)
 class Property:
     """An output judged by a check instead of a reference value: accuracy
     against labels the child never sees, the keep rate of a dropout mask.
-    ``check(actual)`` returns None when the output is right, else what is wrong
-    (without revealing hidden values)."""
+    ``check(actual, *given)`` returns None when the output is right, else what
+    is wrong (without revealing hidden values); ``given`` names other outputs
+    of the program it is judged with (a dropout backward against its own
+    forward's mask), sent back beside it and not graded themselves (None when
+    missing)."""
 
-    check: Callable[[np.ndarray], str | None]
+    check: Callable[..., str | None]
+    given: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Speed:
     """Efficiency points, given only to a function that passed every case: the
     student's function is timed against a baseline on fresh inputs for every
-    call, drawn as case number ``case``'s are, and every timed result is
+    call, drawn as case number ``case``'s are (or by ``inputs``), and every timed result is
     checked (memoising, or a wrong answer returned fast, loses the points);
     the median time ratio decides.
 
@@ -246,6 +283,9 @@ class Speed:
     points: float = 1.0
     max_ratio: float = 10.0  # slower than this many times the baseline loses the points
     case: int = 0
+    # The timed calls' inputs, when they are not drawn as a graded case's: ``rng -> Case``, e.g. shapes too large
+    # for correctness cases, which a plain loop implementation must finish far inside the time limit.
+    inputs: Callable[[np.random.Generator], "Case"] | None = None
     repeats: int = 5
     baseline: str | None = None
     gpu_only: bool = False

@@ -26,20 +26,25 @@ def _step(*calls, outputs=None, keep=None, synchronize=False) -> dict:
     return Program(tuple(calls), outputs or {}, keep or {}, synchronize).to_json()
 
 
+_SEED = call(f"{BUILTIN}seed_everything", "seed")
+
+
 def _programs(task: Training) -> dict[str, dict]:
     return {
         "data": _step(call(f"{BUILTIN}images", "train_images"), call(f"{BUILTIN}labels", "train_labels"),
                       call(f"{BUILTIN}images", "test_images"),
                       keep={"train_images": Returned(0), "train_labels": Returned(1), "test_images": Returned(2)}),
         "warm_up": _step(call(f"{BUILTIN}warm_up", Device())),
-        "build": _step(call(task.build), keep={"model": Returned(0)}),
-        "train": _step(call(task.train, Kept("model"), Kept("train_images"), Kept("train_labels"), Device()),
-                       call(f"{BUILTIN}floats", Returned(0)), outputs={"losses": Returned(1)}, synchronize=True),
+        # Every step that runs the student's random code starts from the case's seed (random, numpy, torch on
+        # the CPU and CUDA): a regrade of the same submission trains the same model to the same score.
+        "build": _step(_SEED, call(task.build), keep={"model": Returned(1)}),
+        "train": _step(_SEED, call(task.train, Kept("model"), Kept("train_images"), Kept("train_labels"), Device()),
+                       call(f"{BUILTIN}floats", Returned(1)), outputs={"losses": Returned(2)}, synchronize=True),
         "predict": _step(call(f"{BUILTIN}placement", Kept("model")),
                          call(task.predict, Kept("model"), Kept("test_images"), Device()),
                          outputs={"placement": Returned(0), "predictions": Returned(1)}),
-        "one_epoch": _step(call(task.build),
-                           call(task.train, Returned(0), Kept("train_images"), Kept("train_labels"), Device(),
+        "one_epoch": _step(_SEED, call(task.build),
+                           call(task.train, Returned(1), Kept("train_images"), Kept("train_labels"), Device(),
                                 epochs=Input("epochs")), synchronize=True),
     }
 
@@ -61,8 +66,8 @@ def _request(box, program: dict, inputs: dict, device: str, time_limit: float):
 def _prepare(box, task: Training, data: dict, mode: Mode) -> str | None:
     """Data in, GPU warmed up, model built: the error that stopped it, if any."""
     for step in ("data", "warm_up", "build"):
-        outcome, _ = _request(box, _programs(task)[step], data if step == "data" else {}, mode.device,
-                              SETUP_TIME_LIMIT)
+        inputs = data if step == "data" else {"seed": data["seed"]}
+        outcome, _ = _request(box, _programs(task)[step], inputs, mode.device, SETUP_TIME_LIMIT)
         if not outcome.ok:
             return outcome.message
     return None
@@ -71,9 +76,10 @@ def _prepare(box, task: Training, data: dict, mode: Mode) -> str | None:
 _REFERENCE_THROUGHPUT: dict[tuple, float] = {}
 
 
-def _one_epoch(box, task: Training, n: int, mode: Mode) -> float | str:
+def _one_epoch(box, task: Training, n: int, mode: Mode, seed: int) -> float | str:
     """Training images per second over one epoch (built fresh, then trained), or the error."""
-    outcome, seconds = _request(box, _programs(task)["one_epoch"], {"epochs": 1}, mode.device, mode.time_limit)
+    outcome, seconds = _request(box, _programs(task)["one_epoch"], {"epochs": 1, "seed": seed}, mode.device,
+                                mode.time_limit)
     return n / seconds if outcome.ok else outcome.message
 
 
@@ -88,12 +94,14 @@ def shuffled(data: tuple, rng: np.random.Generator) -> tuple:
     return train_x[train], train_y[train], test_x[test], test_y[test], description
 
 
-def grade_training(task: Training, mode: Mode, data: tuple, student, reference) -> tuple[FunctionResult, list[dict]]:
+def grade_training(task: Training, mode: Mode, data: tuple, student, reference,
+                   seed: int = 0) -> tuple[FunctionResult, list[dict]]:
     """``data``: (train images, train labels, test images, test labels, what they are).
+    ``seed``: what the student's random number generators start from before building and training.
     ``reference``: a lazily started sandbox of the reference solution (falsy when there is none).
     Returns the result and Gradescope leaderboard entries."""
     train_x, train_y, test_x, test_y, description = data
-    inputs = {"train_images": train_x, "train_labels": train_y, "test_images": test_x}
+    inputs = {"train_images": train_x, "train_labels": train_y, "test_images": test_x, "seed": seed}
     gpu = mode.device == "cuda"
     notes = [f"{'GPU' if gpu else 'CPU'} mode: trained on {len(train_x)} images of {description}, tested on "
              f"{len(test_x)}"]
@@ -102,7 +110,8 @@ def grade_training(task: Training, mode: Mode, data: tuple, student, reference) 
                      "checks are skipped")
     run = _Run(error=_prepare(student, task, inputs, mode))
     if run.error is None:
-        outcome, run.seconds = _request(student, _programs(task)["train"], {}, mode.device, mode.time_limit)
+        outcome, run.seconds = _request(student, _programs(task)["train"], {"seed": seed}, mode.device,
+                                        mode.time_limit)
         if outcome.ok:
             run.losses = outcome.outputs["losses"]
         else:
@@ -125,7 +134,7 @@ def grade_training(task: Training, mode: Mode, data: tuple, student, reference) 
     elif run.error is not None:
         cases.append(CaseResult("throughput", 0.0, task.throughput_points, ["not measured: training failed"]))
     else:
-        throughput = _one_epoch(student, task, len(train_x), mode)
+        throughput = _one_epoch(student, task, len(train_x), mode, seed)
         case, note = _throughput_case(task, mode, throughput, reference, len(train_x), inputs)
         cases.append(case)
         notes.append(note)
@@ -215,8 +224,8 @@ def _throughput_case(task: Training, mode: Mode, throughput: float | str, refere
         box = reference.get()
         error = _prepare(box, task, inputs, mode)
         # The student's epoch runs after their training, in a warm process: so does the reference's.
-        measured = error or _one_epoch(box, task, n, mode)
-        measured = measured if isinstance(measured, str) else _one_epoch(box, task, n, mode)
+        measured = error or _one_epoch(box, task, n, mode, inputs["seed"])
+        measured = measured if isinstance(measured, str) else _one_epoch(box, task, n, mode, inputs["seed"])
         if isinstance(measured, str):
             return CaseResult(name, points, points), f"throughput: the reference solution failed ({measured})"
         _REFERENCE_THROUGHPUT[key] = measured

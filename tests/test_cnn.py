@@ -5,6 +5,8 @@ flow (marked ``gpu``)."""
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import sys
 import textwrap
 
 import numpy as np
@@ -66,6 +68,45 @@ def test_untrained_model_loses_the_accuracy_points_with_a_clear_message(monkeypa
     accuracy = cases(result, "classifier")["test accuracy"]
     assert accuracy.score == 0 and "test accuracy" in accuracy.messages[0] and "full points from" in accuracy.messages[0]
     assert "flipped-kernel" in result.bugs
+
+
+def test_a_loop_conv2d_passes_every_correctness_case_within_a_tenth_of_the_limit(monkeypatch):
+    """Correctness is not speed: the loop over output positions
+    (slow_correct.py, 170x F.conv2d on a GPU) gets every correctness point
+    with a tenth of the case time limit; only the speed check sees the
+    course-sized layer."""
+    from grader.suites.cnn import CONV2D_SHAPES, CORRECTNESS_POSITIONS
+
+    for name, n, c, h, w, f, hh, ww, stride, padding in CONV2D_SHAPES:
+        positions = n * ((h + 2 * padding - hh) // stride + 1) * ((w + 2 * padding - ww) // stride + 1)
+        assert positions <= CORRECTNESS_POSITIONS, name
+    monkeypatch.setenv("DLGRADE_DEVICE", "cpu")
+    tight = dataclasses.replace(CONV_ONLY, case_time_limit=SUITE.case_time_limit / 10)
+    result = grade_submission(tight, EXAMPLES / "slow_correct.py", SECRET, COURSE)
+    correctness = [c for c in cases(result, "conv2d").values() if not c.speed]
+    assert len(correctness) == len(CONV2D_SHAPES) and all(c.passed for c in correctness), result.to_text()
+
+
+REGRADE = """
+import dataclasses, sys
+from grader.course import Course, Secret
+from grader.grade import grade_submission
+from grader.suites import SUITES
+result = grade_submission(dataclasses.replace(SUITES["cnn"], functions=()), Course.locate().root / sys.argv[1],
+                          Secret("cnn-tests"))
+print(result.score, *(c.details["accuracy"] for f in result.functions for c in f.cases if c.name == "test accuracy"))
+"""
+
+
+def test_regrading_in_cpu_mode_gives_the_identical_score(monkeypatch):
+    """The child seeds random, numpy and torch from the case's seed before
+    build_model and train: five regrades, each in a fresh grader process (whose
+    generators would otherwise start elsewhere), of a submission that shuffles
+    with torch's global generator agree exactly (unseeded: 69-76% accuracy)."""
+    monkeypatch.setenv("DLGRADE_DEVICE", "cpu")
+    runs = {tuple(subprocess.run([sys.executable, "-c", REGRADE, "examples/submissions/cnn/cpu_only.py"], check=True,
+                                  capture_output=True, text=True, cwd=COURSE.root).stdout.split()[-2:]) for _ in range(5)}
+    assert len(runs) == 1, runs
 
 
 # --------------------------------------------------------------------------- forbidden convolution

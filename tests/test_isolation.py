@@ -27,6 +27,7 @@ import pytest
 
 from grader import sandbox as sandbox_module
 from grader.child.confine import Confinement
+from grader.course import Course
 from grader.child.zygote import sweep
 from grader.sandbox import Limits, Sandbox, UnconfinedError
 from tests.processes import processes_of
@@ -408,3 +409,25 @@ def test_a_runtime_that_lives_under_tmp_stays_in_the_view(tmp_path):
     assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
     text, _, top = seen.partition("|")
     assert text == "VALUE = 1\n" and "tmp" in top.split(","), seen
+
+
+RELATIVE_PATH_GRADE = """
+import dataclasses, sys
+sys.path.insert(0, ".")  # a relative entry, as a script run from the course folder may add
+from grader.course import Course, Secret
+from grader.grade import grade_submission
+from grader.suites import SUITES
+suite = SUITES["neuron"]
+suite = dataclasses.replace(suite, functions=suite.functions[:1])
+result = grade_submission(suite, Course.locate().solution_dir(suite) / "neuron.py", Secret("relative"))
+print(result.status.value, result.score, result.max_score, result.message)
+"""
+
+
+def test_a_relative_entry_on_the_graders_sys_path_keeps_the_view_whole():
+    """A relative ``sys.path`` entry is masked where it points, not at the
+    view's own root (which made every sandbox fail to set up)."""
+    done = subprocess.run([sys.executable, "-c", RELATIVE_PATH_GRADE], capture_output=True, text=True,
+                          cwd=Course.locate().root, timeout=120)
+    status, score, max_score, *_ = done.stdout.split() + ["", "", ""]
+    assert (status, score) == ("graded", max_score), done.stdout + done.stderr

@@ -304,4 +304,4 @@ def test_dlgrade_grade_takes_a_notebook(executed, tmp_path):
                           env={**os.environ, "DLGRADE_SEED": "notebooks"})
     assert done.returncode == 0, done.stdout + done.stderr
     graded = json.loads(results.read_text())
-    assert graded["score"] == graded["max_score"] == 100
+    assert graded["score"] == graded["max_score"] == SUITES["neuron"].max_points

@@ -317,7 +317,7 @@ def cnn_conv():
     builtin-baseline path (timed in the child, on a GPU when there is one)."""
     suite = SUITES["cnn"]
     fn = suite.function("conv2d")
-    fn = dataclasses.replace(fn, speed=dataclasses.replace(fn.speed, gpu_only=False, case=0, repeats=3))
+    fn = dataclasses.replace(fn, speed=dataclasses.replace(fn.speed, gpu_only=False, case=0, inputs=None, repeats=3))
     return dataclasses.replace(suite, functions=(fn,), training=None), len(fn.cases(SECRET.rng("cnn")))
 
 

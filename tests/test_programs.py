@@ -41,9 +41,10 @@ def _trajectory() -> Program:
     calls = [call("builtin:dict")]
     for t in range(STEPS):
         w = Input("w0") if t == 0 else Returned(t, 0)
-        calls.append(call("descend", w, Input("grads", t), Returned(t, 1) if t else Returned(0), "lr"))
-    return Program(tuple(calls), {"trajectory": Stack(tuple(Returned(t + 1, 0) for t in range(STEPS))),
-                                  "steps": Returned(STEPS, 1, key="steps")})
+        calls.append(call("descend", w, Input("grads", t), Returned(t, 1) if t else Returned(0), "lr",
+                          modifies=(0, 2)))
+    points = (Input("w0"), *(Returned(t + 1, 0) for t in range(STEPS)))
+    return Program(tuple(calls), {"trajectory": Stack(points), "steps": Returned(STEPS, 1, key="steps")})
 
 
 def _descend_cases(rng):
@@ -51,7 +52,8 @@ def _descend_cases(rng):
 
 
 def _descend_reference(inputs):
-    w, path = inputs["w0"], []
+    w = inputs["w0"]
+    path = [w]
     for g in inputs["grads"]:
         w = w - inputs["lr"] * g
         path.append(w)
@@ -111,13 +113,49 @@ def test_solution_gets_every_point_including_speed(tmp_path, course):
     assert "x the reference solution's time" in functions["double_forward"].output()
 
 
-def test_updating_w_in_place_is_correct(tmp_path, course):
-    """CS231n's optimisers do `w -= lr * dw; return w, config`: every step of the
-    trajectory is taken when its call returns, not overwritten by later steps."""
-    in_place = SOLUTION.replace("    return w - lr * g, state", "    w -= lr * g\n    return w, state")
+@pytest.mark.parametrize("step", [
+    "    w -= lr * g\n    return w, state",  # CS231n's `w -= lr * dw; return w, config`
+    "    w -= lr * g\n    return w, dict(state)",  # in place, and a new state dict
+    "    np.subtract(w, lr * g, out=w)\n    return w, state",
+])
+def test_updating_w_in_place_is_correct(tmp_path, course, step):
+    """Every step of the trajectory is taken when its call returns, not
+    overwritten by later steps, and it starts from the grader's own w0 (index
+    0, which the first call updated in its copy)."""
+    in_place = SOLUTION.replace("    return w - lr * g, state", step)
     assert in_place != SOLUTION
     descend = grade(tmp_path, course, in_place)["descend"]
     assert descend.score == descend.max_score, descend.output()
+
+
+def test_changing_an_argument_not_declared_modifiable_fails_the_case(tmp_path, course):
+    """`g` is not among the call's `modifies`: zeroing it in place is named,
+    though the trajectory it returns is right."""
+    zeroing = SOLUTION.replace("    return w - lr * g, state", "    w = w - lr * g\n    g[:] = 0\n    return w, state")
+    descend = grade(tmp_path, course, zeroing)["descend"]
+    assert descend.score == 0
+    assert "descend modifies its argument `g` in place" in descend.output()
+    doubling = SOLUTION.replace("    return 2 * x, None", "    x *= 2\n    return x, None")
+    double = grade(tmp_path, course, doubling)["double_forward"]
+    assert double.score == 0 and "double_forward modifies its argument `x` in place" in double.output()
+
+
+def test_a_failing_dependency_is_named_as_such():
+    """A backward case whose own forward raised says so first: the forward
+    is what to fix."""
+    from types import SimpleNamespace
+
+    from grader.child import program as child_program
+    from grader.spec import backward_program
+
+    def broken_forward(x):
+        raise ValueError("shapes do not align")
+
+    module = SimpleNamespace(layer_forward=broken_forward, layer_backward=lambda dout, cache: dout)
+    with pytest.raises(child_program.StudentError) as raised:
+        child_program.run_program(module, backward_program("layer", "x").to_json(), {"x": np.ones(3), "dout": np.ones(3)})
+    assert raised.value.message.startswith("not graded: `layer_forward` failed on this input: layer_forward raised "
+                                           "ValueError: shapes do not align")
 
 
 def test_state_must_be_threaded_and_kept(tmp_path, course):

@@ -21,9 +21,10 @@ Each optimiser is one function that performs one step:
   is empty (``{}``) before the first step; the function returns it updated and
   the caller passes it back on the next step. Which keys you store in it is up
   to you;
-* ``w_next`` holds the parameters after the step, as a **new** array: leave
-  ``w`` unchanged (write ``w - ...``, not ``w -= ...``), because the caller may
-  keep the old parameters.
+* ``w_next`` holds the parameters after the step: a new array (``w - ...``)
+  or ``w`` itself updated in place (``w -= ...``, CS231n's convention); both
+  are graded the same. ``state`` too may be updated in place or returned as
+  a new dict. ``dw`` must be left unchanged.
 
 Every function must do exactly what ``torch.optim`` does with the same
 hyper-parameters (``SGD``, ``Adam``, ``AdamW``, ``RMSprop``): the grader runs

@@ -36,7 +36,13 @@ graders time ``conv_forward``, ``conv_backward`` and the max-pool layer on a
 larger batch, and a version with Python loops over every output pixel is many
 times slower than one built on ``np.lib.stride_tricks.sliding_window_view``
 (or an im2col matrix) with ``np.tensordot`` or ``np.einsum``. Check every
-backward function against ``numerical_gradient``.
+backward function against ``numerical_gradient``. Any correct way of writing a function gets full marks (loops, ``einsum``,
+float32 or float64, whatever you keep in a cache), provided it leaves its
+arguments unchanged: return new arrays (``out = np.maximum(0, x)``, not
+``x[x < 0] = 0``); a change in place fails the case. Only
+those four functions carry a speed point; every correctness case is small, so
+a loop version keeps every other point. Where max pooling has ties, the
+gradient may go to any one of the maxima.
 """
 
 import numpy as np

@@ -12,8 +12,8 @@ Both layers behave differently while training and at test time, so both take a
   so that the expected output equals the input; at test time the layer is the
   identity. ``p`` is the probability of *dropping* a unit, as in
   ``torch.nn.Dropout(p)``. The random numbers come from the generator ``rng``
-  that the caller passes in, drawn exactly as the docstring says: the same
-  seed then gives the same mask in your code and in the grader's.
+  that the caller passes in; any valid way of drawing the mask from it is
+  accepted.
 * ``batchnorm_forward(x, gamma, beta, state, train, momentum, eps)`` /
   ``batchnorm_backward(dout, cache)``: batch normalisation of a fully connected
   layer's activations ``x`` of shape (N, D). While training, each feature
@@ -39,13 +39,18 @@ import numpy as np
 def dropout_forward(x, p, train, rng):
     """Inverted dropout.
 
-    While training, draw one uniform number per unit and keep the unit when it
-    is at least ``p``, exactly this way (one call to ``rng.random``)::
+    While training, drop each unit independently with probability ``p``: draw
+    the mask from ``rng``, for example one uniform number per unit, keeping the
+    unit when it is at least ``p``::
 
         keep = rng.random(x.shape) >= p
 
-    Kept units are scaled by ``1 / (1 - p)``; dropped units become 0. In eval
-    mode (``train`` false) nothing is drawn and the output equals ``x``.
+    Any valid mask is accepted (``rng.random(x.shape) < 1 - p`` or
+    ``rng.binomial(1, 1 - p, x.shape)`` as well): the grader checks that every
+    unit is 0 or ``x / (1 - p)`` and that the number dropped is consistent with
+    ``p``, never which units. Kept units are scaled by ``1 / (1 - p)``; dropped
+    units become 0. In eval mode (``train`` false) the output equals ``x``.
+    Leave ``x`` unchanged: return a new array.
 
     Args:
         x: activations, an array of any shape, e.g. (N, D) or (N, C, H, W).
@@ -63,6 +68,10 @@ def dropout_forward(x, p, train, rng):
 
 def dropout_backward(dout, cache):
     """Backward pass of inverted dropout.
+
+    Graded against the mask your own forward pass drew (read from its output):
+    ``dout / (1 - p)`` where it kept a unit, 0 where it dropped one; ``dout``
+    in eval mode. Leave ``dout`` and the cache unchanged.
 
     Args:
         dout: upstream gradient, same shape as the forward output.

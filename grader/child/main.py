@@ -60,7 +60,8 @@ def serve(request_fd: int, result_fd: int, request: dict) -> None:
         try:
             outputs = run_program(module, meta["program"], inputs, module_file)
         except StudentError as e:
-            results.write(encode({"kind": "error", "error": e.kind, "message": e.message}))
+            results.write(encode({"kind": "error", "error": e.kind, "message": e.message,
+                                  "blocked_by": e.blocked_by}))
             continue
         results.write(encode({"kind": "outputs"}, outputs))  # run_program kept them within the wire's limit
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import importlib.util
+import inspect
 import os
 import sys
 import traceback
@@ -58,10 +59,11 @@ class StudentError(Exception):
     """A case could not be completed because of the student's code.
 
     ``kind`` is one of: missing, not_implemented, exception, exit, bad_return,
-    forbidden."""
+    forbidden, modifies (an argument changed in place)."""
 
-    def __init__(self, kind: str, message: str):
+    def __init__(self, kind: str, message: str, blocked_by: str | None = None):
         super().__init__(message)
+        self.blocked_by = blocked_by  # the student function (not the graded one) that failed first
         self.kind = kind
         self.message = message
 
@@ -79,15 +81,18 @@ def run_program(module: ModuleType, program: dict, inputs: dict, source_file: st
     parts = {(name, i): part for name, ref in program["outputs"].items()
              for i, part in enumerate(ref["stack"] if "stack" in ref else [ref])}
     taken = {}
+    student_calls = [s["function"] for s in program["calls"] if not s["function"].startswith(BUILTIN)]
+    graded = program.get("graded") or (student_calls[-1] if student_calls else None)
     for step in program["calls"]:
         fname = step["function"]
-        func = _function(module, fname, source_file)
-        args = [run.resolve(a) for a in step["args"]]
-        kwargs = {k: run.resolve(a) for k, a in step["kwargs"].items()}
-        with _guarded(program, fname, source_file):
-            run.results.append(func(*args, **kwargs))
-        if not fname.startswith(BUILTIN):
-            _check_graph(program, fname, run.results[-1])
+        try:
+            _call(module, program, step, run, source_file)
+        except StudentError as e:
+            if fname.startswith(BUILTIN) or fname == graded:
+                raise
+            # The graded function could not run: what failed is the student's own function it depends on
+            # (a backward's forward), and the message says so first.
+            raise StudentError(e.kind, f"not graded: `{fname}` failed on this input: {e.message}", fname) from None
         for (name, i), part in parts.items():
             if "returned" in part and part["returned"]["call"] == len(run.results) - 1 and part["returned"].get("key") is None:
                 value = run.resolve(part)
@@ -102,6 +107,77 @@ def run_program(module: ModuleType, program: dict, inputs: dict, source_file: st
     outputs = {name: _output(ref, name, run, taken) for name, ref in program["outputs"].items()}
     _check_size(sum(a.nbytes for a in outputs.values()))
     return outputs
+
+
+def _call(module: ModuleType, program: dict, step: dict, run: "_Run", source_file: str | None) -> None:
+    """One call of the program, its result appended to ``run.results``.
+
+    A student function gets arguments it may not change: the grader's inputs
+    (fresh copies for every call, so that a change cannot reach a later call
+    or a graded output) and whatever earlier calls returned (a cache, a
+    parameter dict). A change to one of them in place fails the case, except
+    for the arguments the call declares ``modifies`` (an optimiser's ``w``
+    and ``state``, batch norm's running statistics)."""
+    fname = step["function"]
+    func = _function(module, fname, source_file)
+    args = [run.resolve(a) for a in step["args"]]
+    kwargs = {k: run.resolve(a) for k, a in step["kwargs"].items()}
+    student = not fname.startswith(BUILTIN)
+    modifies = set(step.get("modifies", ()))  # positions (ints) and keywords of the call
+    watched = [(name, value, _snapshot(value)) for key, name, value in _named_arguments(func, args, kwargs)
+               if student and key not in modifies]
+    with _guarded(program, fname, source_file):
+        run.results.append(func(*args, **kwargs))
+    if student:
+        _check_graph(program, fname, run.results[-1])
+        for name, value, before in watched:
+            if (where := _changed(value, before, name)) is not None:
+                raise StudentError("modifies", f"{fname} modifies its argument `{where}` in place; graded "
+                                               f"functions must leave their inputs unchanged (compute a new array, "
+                                               f"e.g. out = x * mask, not x *= mask)")
+
+
+def _named_arguments(func, args: list, kwargs: dict) -> list[tuple[int | str, str, object]]:
+    """``(position or keyword, name, value)`` of each argument, named as the
+    student's parameters are (the message uses the student's own spelling)."""
+    try:
+        names = [p.name for p in inspect.signature(func).parameters.values()
+                 if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        names = []
+    return [*((i, names[i] if i < len(names) else f"argument {i + 1}", a) for i, a in enumerate(args)),
+            *((k, k, v) for k, v in kwargs.items())]
+
+
+SNAPSHOT_DEPTH = 3  # containers inside containers looked into: a cache tuple holding a dict of arrays
+
+
+def _snapshot(value, depth: int = SNAPSHOT_DEPTH):
+    """Copies of the numpy arrays in ``value`` (an array, or a tuple, list or
+    dict holding some), to tell afterwards whether any changed."""
+    if type(value) is np.ndarray:
+        return value.copy()
+    if depth and isinstance(value, (tuple, list)):
+        return [_snapshot(v, depth - 1) for v in value]
+    if depth and isinstance(value, dict):
+        return {k: _snapshot(v, depth - 1) for k, v in value.items()}
+    return None
+
+
+def _changed(value, before, name: str) -> str | None:
+    """Where ``value`` no longer holds the arrays of its ``before`` snapshot
+    (``cache[1]``, ``params['W']``), or None."""
+    if isinstance(before, np.ndarray):
+        same = (type(value) is np.ndarray and value.shape == before.shape and value.dtype == before.dtype
+                and np.array_equal(value, before, equal_nan=value.dtype.kind in "fc"))
+        return None if same else name
+    if isinstance(before, list) and isinstance(value, (tuple, list)) and len(value) == len(before):
+        return next((w for i, (v, b) in enumerate(zip(value, before)) if (w := _changed(v, b, f"{name}[{i}]"))), None)
+    if isinstance(before, dict) and isinstance(value, dict):
+        # Only the arrays it held: a dict given to a function may gain entries (state), never have its arrays edited.
+        return next((w for k, b in before.items() if k in value and (w := _changed(value[k], b, f"{name}[{k!r}]"))),
+                    None)
+    return None
 
 
 def _check_size(nbytes: int) -> None:
@@ -218,8 +294,10 @@ class _Run:
 
     def resolve(self, arg: dict):
         if "input" in arg:
+            # A copy for every use: what a call does to its arguments stays out of the grader's inputs.
             value = self.inputs[arg["input"]]
-            return value if arg.get("index") is None else value[arg["index"]]
+            value = value if arg.get("index") is None else value[arg["index"]]
+            return value.copy() if isinstance(value, np.ndarray) else value
         if "tensor" in arg:
             name = arg["tensor"]
             if name not in self.tensors:

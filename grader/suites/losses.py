@@ -120,6 +120,14 @@ def _confidently_wrong(rng: np.random.Generator, n: int, c: int) -> dict:
     return {"logits": float32_exact(logits), "labels": labels}
 
 
+def _rows_apart(rng: np.random.Generator, n: int, c: int) -> dict:
+    """Rows shifted by 0, ±1000 and ±500: a shift by the whole batch's maximum
+    (not each row's) leaves the lower rows' exps all 0, and their log of 0."""
+    case = _ce_case(rng, n, c)
+    offsets = np.resize([0.0, 1000.0, -1000.0, 500.0, -500.0], n)[:, None]
+    return {**case, "logits": float32_exact(case["logits"] + offsets)}
+
+
 def _ce_cases(rng: np.random.Generator) -> list[Case]:
     return [
         Case("random (N=16, C=10)", _ce_case(rng, 16, 10)),
@@ -130,6 +138,7 @@ def _ce_cases(rng: np.random.Generator) -> list[Case]:
         Case("logits near +1000", _ce_case(rng, 8, 5, 3.0, 1000.0)),
         Case("logits near -1000", _ce_case(rng, 8, 5, 3.0, -1000.0)),
         Case("confident wrong logits (spread ~1000)", _confidently_wrong(rng, 8, 6)),
+        Case("rows whose maxima differ by ~1000", _rows_apart(rng, 6, 4)),
     ]
 
 
@@ -170,6 +179,13 @@ SOFTMAX_CROSS_ENTROPY = GradedFunction(
             hint="Your loss is inf or NaN for logits around ±1000: exp of such a score overflows to inf (or "
             "underflows to 0). Subtract each row's maximum from its logits first; the softmax does not change.",
             edits=(("shifted = logits - np.max(logits, axis=1, keepdims=True)", "shifted = logits"),),
+        ),
+        Bug(
+            name="ce-global-max-shift",
+            hint="Your loss is inf or NaN when one example's scores are far below another's: you subtract the "
+            "maximum of the whole batch, so that example's exps all underflow to 0. Subtract each row's own "
+            "maximum.",
+            edits=(("shifted = logits - np.max(logits, axis=1, keepdims=True)", "shifted = logits - np.max(logits)"),),
         ),
         Bug(
             name="ce-grad-missing-one-hot",

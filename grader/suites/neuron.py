@@ -75,6 +75,9 @@ def _softmax_inputs(rng: np.random.Generator) -> list[tuple[str, np.ndarray]]:
     ties[0] = 0.0  # a whole row tied: the uniform distribution
     spread = _normal(rng, (4, 5), 3.0)
     spread[np.arange(4), rng.integers(0, 5, size=4)] += 1000.0  # one class ~1000 above the others
+    # Rows whose maxima are ~1000 apart: a shift by the whole array's maximum (not each row's) underflows the
+    # lower rows' exps to 0, and their softmax to 0 / 0.
+    apart = _normal(rng, (4, 5), 2.0) + np.array([[0.0], [1000.0], [-1000.0], [500.0]])
     return [
         ("random (N=6, C=4)", _normal(rng, (6, 4), 2.0)),
         ("non-square (N=3, C=10)", _normal(rng, (3, 10), 3.0)),
@@ -84,6 +87,7 @@ def _softmax_inputs(rng: np.random.Generator) -> list[tuple[str, np.ndarray]]:
         ("logits near +1000 (N=4, C=3)", _normal(rng, (4, 3), 3.0, 1000.0)),
         ("logits near -1000 (N=4, C=3)", _normal(rng, (4, 3), 3.0, -1000.0)),
         ("logits spread by ~1000 (N=4, C=5)", float32_exact(spread)),
+        ("rows whose maxima differ by ~1000 (N=4, C=5)", float32_exact(apart)),
     ]
 
 
@@ -293,6 +297,13 @@ SOFTMAX_FORWARD, SOFTMAX_BACKWARD = _layer(
             "every exp underflows to 0). Subtract each row's maximum from its logits first; the softmax does "
             "not change.",
             edits=(("shifted = x - np.max(x, axis=1, keepdims=True)", "shifted = x"),),
+        ),
+        Bug(
+            name="softmax-global-max-shift",
+            hint="Your output is NaN for rows whose scores are far below another row's: you subtract the "
+            "maximum of the whole array, so a row ~1000 below it has every exp underflow to 0. Subtract each "
+            "row's own maximum (the max over the class axis, kept as a column).",
+            edits=(("shifted = x - np.max(x, axis=1, keepdims=True)", "shifted = x - np.max(x)"),),
         ),
         Bug(
             name="softmax-wrong-axis",

@@ -12,7 +12,8 @@ Every optimiser is graded on whole trajectories, twice:
 
 The graded output is the trajectory: ``w0`` then the parameters after each
 step, stacked (so index ``(t, ...)`` of the feedback is the point after ``t``
-steps). The reference runs ``torch.optim`` with the same hyper-parameters on a
+steps). A step may return new arrays or update ``w`` and ``state`` in place
+(``UPDATED_IN_PLACE``); the gradient ``dw`` it must leave alone. The reference runs ``torch.optim`` with the same hyper-parameters on a
 float64 ``Parameter``.
 
 Every float input is rounded to a float32-representable value, so that a
@@ -38,6 +39,7 @@ from grader.spec import (
     BUILTIN,
     Bug,
     Case,
+    Expected,
     GradedFunction,
     Input,
     Program,
@@ -50,6 +52,9 @@ from grader.spec import (
 )
 
 STEPS = 30  # steps on supplied gradients
+# The arguments a step may update in place (w, state), as CS231n's optimisers do (w -= lr * dw; return w, config):
+# each step's parameters are copied as its call returns, and the trajectory starts from the grader's own w0.
+UPDATED_IN_PLACE = (0, 2)
 QUADRATIC_STEPS = 40  # steps minimising a quadratic
 
 # --------------------------------------------------------------------------- inputs
@@ -106,7 +111,7 @@ def _trajectory_program(step: str, hyper: tuple[str, ...]) -> Program:
     calls = [call(f"{BUILTIN}dict")]
     w, state = Input("w0"), Returned(0)
     for t in range(STEPS):
-        calls.append(call(step, w, Input("grads", index=t), state, **{h: h for h in hyper}))
+        calls.append(call(step, w, Input("grads", index=t), state, modifies=UPDATED_IN_PLACE, **{h: h for h in hyper}))
         w, state = Returned(len(calls) - 1, 0), Returned(len(calls) - 1, 1)
     points = (Input("w0"),) + tuple(Returned(1 + t, 0) for t in range(STEPS))
     return Program(tuple(calls), {"trajectory": Stack(points)})
@@ -119,7 +124,8 @@ def _quadratic_program(step: str, hyper: tuple[str, ...]) -> Program:
     w, state, points = Input("w0"), Returned(0), [Input("w0")]
     for _ in range(QUADRATIC_STEPS):
         calls.append(call(f"{BUILTIN}quadratic_gradient", w, "A", "b"))
-        calls.append(call(step, w, Returned(len(calls) - 1), state, **{h: h for h in hyper}))
+        calls.append(call(step, w, Returned(len(calls) - 1), state, modifies=UPDATED_IN_PLACE,
+                          **{h: h for h in hyper}))
         w, state = Returned(len(calls) - 1, 0), Returned(len(calls) - 1, 1)
         points.append(w)
     return Program(tuple(calls), {"trajectory": Stack(tuple(points))})
@@ -130,7 +136,21 @@ def _quadratic_program(step: str, hyper: tuple[str, ...]) -> Program:
 Factory = Callable[[list, dict], torch.optim.Optimizer]
 
 
-def _gradients_reference(make: Factory):
+def departure(first_step: str, carried: str) -> Callable[[int], str]:
+    """What a trajectory's feedback adds, given the first step that differs:
+    ``first_step`` for a trajectory already wrong after one step, ``carried``
+    (the state a step passes on) for one that departs later."""
+
+    def says(step: int) -> str:
+        if step <= 1:
+            return f"step 1 already differs: {first_step}"
+        return (f"the trajectory follows torch's for {step - 1} steps and first departs at step {step}: check what "
+                f"a step carries over to the next one in state ({carried})")
+
+    return says
+
+
+def _gradients_reference(make: Factory, departs: Callable[[int], str]):
     """torch's trajectory when ``.grad`` is set to the supplied gradient of each step."""
 
     def reference(inputs) -> dict:
@@ -142,12 +162,12 @@ def _gradients_reference(make: Factory):
             p.grad = torch.tensor(g)
             opt.step()
             points.append(p.detach().numpy().copy())
-        return {"trajectory": np.stack(points)}
+        return {"trajectory": Expected(np.stack(points), departs=departs)}
 
     return reference
 
 
-def _quadratic_reference(make: Factory):
+def _quadratic_reference(make: Factory, departs: Callable[[int], str]):
     """torch's trajectory minimising ``0.5 * w.A.w - b.w`` by autograd."""
 
     def reference(inputs) -> dict:
@@ -161,7 +181,7 @@ def _quadratic_reference(make: Factory):
             loss.backward()
             opt.step()
             points.append(p.detach().numpy().copy())
-        return {"trajectory": np.stack(points)}
+        return {"trajectory": Expected(np.stack(points), departs=departs)}
 
     return reference
 
@@ -169,15 +189,16 @@ def _quadratic_reference(make: Factory):
 def _optimiser(step: str, make: Factory, hyper: tuple[str, ...],
                on_gradients: Callable[[np.random.Generator], list[Case]],
                on_quadratic: Callable[[np.random.Generator], list[Case]],
-               bugs: tuple[Bug, ...],
+               bugs: tuple[Bug, ...], departs: Callable[[int], str],
                quadratic_tolerance: Tolerance = Tolerance()) -> tuple[GradedFunction, GradedFunction]:
     """The two graded functions of one optimiser: supplied gradients, then a
-    quadratic. Both declare the same bugs, so that their hints show on either."""
+    quadratic. Both declare the same bugs and departure notes, so that their
+    hints show on either."""
     return (
         GradedFunction(name=step, program=_trajectory_program(step, hyper), cases=on_gradients,
-                       reference=_gradients_reference(make), bugs=bugs),
+                       reference=_gradients_reference(make, departs), bugs=bugs),
         GradedFunction(name=f"{step} on a quadratic", program=_quadratic_program(step, hyper), cases=on_quadratic,
-                       reference=_quadratic_reference(make), bugs=bugs, tolerance=quadratic_tolerance),
+                       reference=_quadratic_reference(make, departs), bugs=bugs, tolerance=quadratic_tolerance),
     )
 
 
@@ -263,7 +284,10 @@ _SGD_BUGS = (
 )
 
 SGD_STEP, SGD_QUADRATIC = _optimiser("sgd_step", _make_sgd, _SGD_HYPER, _sgd_cases, _sgd_quadratic_cases,
-                                     _SGD_BUGS)
+                                     _SGD_BUGS, departure(
+                                         "check the update rule, the sign of the weight decay term and the momentum "
+                                         "buffer's first value (torch starts it at the gradient itself, undampened)",
+                                         "the momentum buffer"))
 
 # --------------------------------------------------------------------------- Adam and AdamW
 
@@ -372,6 +396,9 @@ _ADAM_BUGS = (
     ),
 )
 
+ADAM_DEPARTURE = departure("check the step counter (the first step is t = 1) and the bias correction",
+                           "m, v and the step count, each updated once per step")
+
 _ADAMW_BUGS = (
     Bug(
         name="adamw-coupled-weight-decay",
@@ -390,9 +417,10 @@ _ADAMW_BUGS = (
 )
 
 ADAM_STEP, ADAM_QUADRATIC = _optimiser("adam_step", _make_adam, _ADAM_HYPER, _adam_cases, _adam_quadratic_cases,
-                                       _ADAM_BUGS, _ADAM_QUADRATIC_TOLERANCE)
+                                       _ADAM_BUGS, ADAM_DEPARTURE, _ADAM_QUADRATIC_TOLERANCE)
 ADAMW_STEP, ADAMW_QUADRATIC = _optimiser("adamw_step", _make_adamw, _ADAM_HYPER, _adamw_cases,
-                                         _adamw_quadratic_cases, _ADAMW_BUGS, _ADAM_QUADRATIC_TOLERANCE)
+                                         _adamw_quadratic_cases, _ADAMW_BUGS, ADAM_DEPARTURE,
+                                         _ADAM_QUADRATIC_TOLERANCE)
 
 # --------------------------------------------------------------------------- RMSprop
 
@@ -468,7 +496,10 @@ _RMSPROP_BUGS = (
 )
 
 RMSPROP_STEP, RMSPROP_QUADRATIC = _optimiser("rmsprop_step", _make_rmsprop, _RMSPROP_HYPER, _rmsprop_cases,
-                                             _rmsprop_quadratic_cases, _RMSPROP_BUGS)
+                                             _rmsprop_quadratic_cases, _RMSPROP_BUGS, departure(
+                                                 "check the square average's first value ((1 - alpha) * dw**2, from "
+                                                 "0, with no bias correction) and where eps goes (outside the root)",
+                                                 "the square average and the momentum buffer"))
 
 
 SUITE = Suite(

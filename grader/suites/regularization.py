@@ -4,24 +4,25 @@ gradients of its backward pass; batch normalisation also on its running
 statistics, after one call and over several training steps followed by an
 evaluation step.
 
-Dropout draws its mask from a generator built in the child from the case's
-seed (``builtin:rng``). Two kinds of case:
+Dropout is judged by what makes it valid, never by the grader's own mask: the
+generator the docstring names is passed in (``builtin:rng``), and a student may
+draw the mask from it any way (``rng.random(x.shape) >= p``, ``< 1 - p``,
+``rng.binomial(1, 1 - p, x.shape)``) or not use it at all.
 
-* exact cases: the grader rebuilds the mask from the same seed with the
-  docstring's rule (``rng.random(x.shape) >= p``) and computes the reference
-  with torch on that mask;
-* statistical cases (``"judge": "statistics"``, 2400 units): a ``Property``
-  accepts any valid mask: every unit is 0 or its input scaled by 1 / (1 - p),
-  the drop rate is p within six binomial standard deviations, the drop counts
-  per row and per column spread no more than independent units allow, and the
-  sum is preserved within six of its standard deviations. A student who draws
-  the mask another valid way loses only the exact cases (and is told so by the
-  ``dropout-mask-drawn-another-way`` hint).
+* forward, train mode: every unit 0 or ``x / (1 - p)``, and the number dropped
+  consistent with ``p`` by an exact binomial test whose false-fail rate per
+  case is at most ``FALSE_FAIL`` (1e-6); the two large cases
+  (``"judge": "statistics"``, 2400 units) also check that units are dropped
+  independently and that the mean is kept; eval mode is the identity, exactly;
+* backward, train mode: ``dout / (1 - p)`` where the student's own forward
+  kept a unit, 0 where it dropped one, read from the forward's output (which
+  the program sends back beside ``dx``); a forward output that is not a valid
+  dropout makes the case "not graded: `dropout_forward` failed on this input",
+  and its points are lost; eval mode: ``dout``, exactly.
 
-Drop rates are binary fractions and every float input is rounded to a
-float32-representable value (still a float64 array), so that a float32
-implementation sees exactly the grader's inputs and compares ``u >= p`` the
-same way.
+Catalogued bugs are recognised when the student draws the mask as the solution
+does (their mutants use the grader's generator); drawn another way, the
+property's message alone says what is wrong.
 
 Batch normalisation is compared with ``torch.nn.functional.batch_norm`` (which
 updates the running statistics in place, with the unbiased batch variance) and
@@ -35,14 +36,17 @@ dx well inside the tolerance for batches of 2 and 4.
 
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from grader.compare import compare
 from grader.reference import gradients, numpy, tensors
-from grader.spec import Bug, Call, Case, GradedFunction, Input, Program, Property, Returned, Suite, Tolerance, call, float32_exact
+from grader.spec import (Blocked, Bug, Call, Case, Expected, GradedFunction, Input, Program, Property, Returned, Suite,
+                          Tolerance, call, float32_exact)
 
 # --------------------------------------------------------------------------- helpers
 
@@ -51,7 +55,11 @@ LOW_DROP_RATES = (0.125, 0.25, 0.375)
 HIGH_DROP_RATES = (0.625, 0.75, 0.875)
 MOMENTA = (0.1, 0.2, 0.25, 0.3)  # never 0.5, where momentum and 1 - momentum coincide
 STATISTICAL_SHAPE = (40, 60)
-# Statistical checks fail a correct mask with probability about 2e-9 each.
+# The probability that a correct dropout fails a case, at most: the binomial test on the number of units dropped
+# rejects a count with FALSE_FAIL / 2 of probability on each side, and the large cases' further checks add less
+# than 1e-8 (SIGMAS: 2e-9 for a normal sum; MAX_DISPERSION: a variance ratio of 3 over 39 or 59 degrees of freedom,
+# below 1e-9 for a chi-square).
+FALSE_FAIL = 1e-6
 SIGMAS = 6.0
 # The spread of the drop counts per row or column over a binomial's: about 1 +- 0.25 for a correct mask.
 MAX_DISPERSION = 3.0
@@ -72,53 +80,94 @@ def _pick(rng: np.random.Generator, values: tuple[float, ...]) -> float:
 # --------------------------------------------------------------------------- dropout
 
 
-def _keep_mask(inputs) -> np.ndarray:
-    """The mask the docstring prescribes, drawn here from the case's seed."""
-    return np.random.default_rng(inputs["seed"]).random(np.shape(inputs["x"])) >= inputs["p"]
+def _binomial_bounds(n: int, p: float, alpha: float) -> tuple[int, int]:
+    """The fewest and most of ``n`` units that may be dropped with probability
+    ``p`` each: counts outside ``[low, high]`` have probability below
+    ``alpha / 2`` on each side (an exact binomial test, two-sided)."""
+    if p == 0.0:
+        return 0, 0
+    k = np.arange(n + 1)
+    log_pmf = (np.array([math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1) for i in k])
+               + k * math.log(p) + (n - k) * math.log1p(-p))
+    pmf = np.exp(log_pmf)
+    below, above = np.cumsum(pmf), np.cumsum(pmf[::-1])[::-1]  # P(K <= k), P(K >= k)
+    return int(np.argmax(below >= alpha / 2)), int(n - np.argmax(above[::-1] >= alpha / 2))
 
 
-def _dropout_statistics(source: np.ndarray, p: float, name: str, source_name: str) -> Property:
-    """A check that ``name`` is a valid inverted dropout of ``source``: each
-    unit 0 or ``source / (1 - p)``, a drop rate near ``p`` and the mean kept."""
-    n = source.size
-    scaled = source / (1.0 - p)
-    allowed = TOLERANCE.atol * max(1.0, float(np.max(np.abs(scaled)))) + TOLERANCE.rtol * np.abs(scaled)
+def _kept_mask(out: np.ndarray, x: np.ndarray, p: float, name: str) -> tuple[np.ndarray, np.ndarray] | str:
+    """Which units a train-mode output kept and which it dropped, or what is
+    wrong with it: every unit must be 0 or ``x / (1 - p)``. A unit whose input
+    is 0 is neither told kept nor dropped."""
+    if out.shape != x.shape:
+        return f"{name} has shape {out.shape}; expected shape {x.shape}"
+    if out.dtype.kind != "f":
+        return f"{name} has dtype {out.dtype}; a float32 or float64 array is expected"
+    got = out.astype(np.float64)
+    if not np.all(np.isfinite(got)):
+        return f"{name} contains NaN or infinite values"
+    scaled = x / (1.0 - p)
+    allowed = TOLERANCE.atol * max(1.0, float(np.max(np.abs(scaled), initial=0.0))) + TOLERANCE.rtol * np.abs(scaled)
+    informative = x != 0
+    dropped, kept = (got == 0) & informative, (np.abs(got - scaled) <= allowed) & informative
+    bad = int(np.sum(informative & ~dropped & ~kept) + np.sum(~informative & (got != 0)))
+    if bad:
+        return (f"{name} has {bad} of {x.size} units that are neither 0 (dropped) nor x / (1 - p) (kept and "
+                f"rescaled)")
+    return kept, dropped
+
+
+def _valid_dropout(x: np.ndarray, p: float, independence: bool) -> Property:
+    """Any valid inverted dropout of ``x``: every unit 0 or ``x / (1 - p)``,
+    and the number dropped consistent with ``p`` (``_binomial_bounds`` at
+    FALSE_FAIL). With ``independence`` (the large cases) also: the drop counts
+    per row and per column spread as independent units' do, and the sum is
+    kept within SIGMAS of its standard deviation."""
+    n = int(np.sum(x != 0))
+    low, high = _binomial_bounds(n, p, FALSE_FAIL)
 
     def check(actual: np.ndarray) -> str | None:
-        if actual.shape != source.shape:
-            return f"{name} has shape {actual.shape}; expected shape {source.shape}"
-        if actual.dtype.kind != "f":
-            return f"{name} has dtype {actual.dtype}; a float32 or float64 array is expected"
-        got = actual.astype(np.float64)
-        if not np.all(np.isfinite(got)):
-            return f"{name} contains NaN or infinite values"
-        dropped = got == 0
-        kept = np.abs(got - scaled) <= allowed
-        if not np.all(dropped | kept):
-            bad = int(np.sum(~(dropped | kept)))
-            return (f"{name} has {bad} of {n} units that are neither 0 (dropped) nor {source_name} / (1 - p) "
-                    f"(kept and rescaled)")
-        rate = float(dropped.mean())
-        margin = SIGMAS * np.sqrt(p * (1.0 - p) / n)
-        if abs(rate - p) > margin:
-            return (f"{name} drops {rate:.1%} of its {n} units; with p = {p:g} the drop rate should be within "
-                    f"{margin:.1%} of {p:.1%}: each unit is dropped with probability p")
-        # Independent units: the number dropped per row (and per column) varies as a binomial's would;
-        # a mask shared by a whole row or column spreads the counts far more.
-        grid = dropped.reshape(source.shape[0], -1)
+        judged = _kept_mask(actual, x, p, "out")
+        if isinstance(judged, str):
+            return judged
+        _, dropped = judged
+        count = int(dropped.sum())
+        if not low <= count <= high:
+            return (f"out drops {count} of its {n} units; with p = {p:g} a count outside [{low}, {high}] has "
+                    f"probability below {FALSE_FAIL:g}: each unit is dropped with probability p, kept with 1 - p")
+        if not independence:
+            return None
+        # A mask shared by a whole row or column spreads the counts per row (column) far more than a binomial's.
+        grid = dropped.reshape(x.shape[0], -1)
         for axis in (0, 1):
             counts = grid.sum(axis=axis)
-            if counts.size > 1 and np.var(counts) > MAX_DISPERSION * grid.shape[axis] * p * (1.0 - p):
-                return (f"{name} drops whole rows or columns together more often than chance allows: draw one "
-                        f"independent number per unit, with the shape of {source_name}")
-        # E[sum] = sum(source); Var[sum] = sum(source^2) * p / (1 - p).
-        spread = SIGMAS * np.sqrt(np.sum(source ** 2) * p / (1.0 - p))
-        if abs(np.sum(got) - np.sum(source)) > spread:
-            return (f"the mean of {name} is {np.sum(got) / np.sum(source):.3f} times the mean of {source_name}; "
-                    f"inverted dropout keeps it the same on average: is the mask independent of the values?")
+            if np.var(counts) > MAX_DISPERSION * grid.shape[axis] * p * (1.0 - p):
+                return ("out drops whole rows or columns together more often than chance allows: draw one "
+                        "independent number per unit, with the shape of x")
+        # E[sum] = sum(x); Var[sum] = sum(x^2) * p / (1 - p).
+        spread = SIGMAS * np.sqrt(np.sum(x ** 2) * p / (1.0 - p))
+        if abs(np.sum(actual.astype(np.float64)) - np.sum(x)) > spread:
+            return ("the mean of out is far from the mean of x; inverted dropout keeps it the same on average: is "
+                    "the mask independent of the values?")
         return None
 
     return Property(check)
+
+
+def _backward_through_own_mask(inputs) -> Property:
+    """``dx = dout / (1 - p)`` where the student's own forward (its output
+    ``out``, sent back beside ``dx``) kept a unit, 0 where it dropped one."""
+    x, p, dout = inputs["x"], inputs["p"], inputs["dout"]
+
+    def check(dx: np.ndarray, out: np.ndarray | None) -> str | None:
+        judged = "its output was not returned" if out is None else _kept_mask(out, x, p, "its output")
+        if isinstance(judged, str):
+            return Blocked("dropout_forward", judged)
+        kept, dropped = judged
+        # Units whose input was 0 were neither: either gradient is accepted there.
+        expected = Expected(np.where(kept, dout / (1.0 - p), 0.0), free=~(kept | dropped))
+        return compare("dx", dx, expected, TOLERANCE).message or None
+
+    return Property(check, given=("out",))
 
 
 def _dropout_cases(backward: bool) -> Callable[[np.random.Generator], list[Case]]:
@@ -129,8 +178,6 @@ def _dropout_cases(backward: bool) -> Callable[[np.random.Generator], list[Case]
                 inputs["dout"] = _normal(rng, x.shape)
             return inputs
 
-        # Never 0.5 in exact cases: there "keep when u < 1 - p" (a valid mask, drawn another way) and "keep
-        # with probability p" (a bug) give the same output, and the bug's hint would be wrong.
         any_rate = LOW_DROP_RATES + HIGH_DROP_RATES
         low, high, mid = _pick(rng, LOW_DROP_RATES), _pick(rng, HIGH_DROP_RATES), _pick(rng, any_rate)
         # Positive inputs for the statistics: the mean check is meaningful, and no input is 0.
@@ -154,16 +201,12 @@ def _dropout_cases(backward: bool) -> Callable[[np.random.Generator], list[Case]
 
 def _dropout_reference(backward: bool):
     def reference(inputs) -> dict:
-        name = "dx" if backward else "out"
-        if inputs["judge"] == "statistics":
-            source, source_name = (inputs["dout"], "dout") if backward else (inputs["x"], "x")
-            return {name: _dropout_statistics(source, inputs["p"], name, source_name)}
-        t = tensors(inputs, requires_grad=("x",))
         if inputs["train"]:
-            keep = torch.from_numpy(_keep_mask(inputs)).to(t["x"].dtype)
-            out = t["x"] * keep / (1.0 - inputs["p"])
-        else:
-            out = F.dropout(t["x"], inputs["p"], training=False)
+            if backward:
+                return {"dx": _backward_through_own_mask(inputs)}
+            return {"out": _valid_dropout(inputs["x"], inputs["p"], independence=inputs["judge"] == "statistics")}
+        t = tensors(inputs, requires_grad=("x",))
+        out = F.dropout(t["x"], inputs["p"], training=False)
         if not backward:
             return {"out": numpy(out)}
         return {"dx": gradients(out, inputs["dout"], {"x": t["x"]})["dx"]}
@@ -172,19 +215,15 @@ def _dropout_reference(backward: bool):
 
 
 def _dropout_program(backward: bool) -> Program:
+    """The generator the docstring describes is passed in (``builtin:rng``);
+    using it is not required. The backward program sends the forward's output
+    back too: the backward is judged against the mask it shows."""
     calls = (call("builtin:rng", "seed"), call("dropout_forward", "x", "p", "train", Returned(0)))
     if not backward:
         return Program(calls, {"out": Returned(1, 0)})
-    return Program(calls + (call("dropout_backward", "dout", Returned(1, 1)),), {"dx": Returned(2)})
+    return Program(calls + (call("dropout_backward", "dout", Returned(1, 1)),),
+                   {"dx": Returned(2), "out": Returned(1, 0)})
 
-
-MASK_DRAWN_ANOTHER_WAY = Bug(
-    name="dropout-mask-drawn-another-way",
-    hint="Your mask is drawn in another way than the docstring fixes, so it cannot be compared unit by unit with "
-    "the grader's mask from the same seed (the statistical cases accept it). Draw one uniform number per unit "
-    "with a single rng.random(x.shape) call and keep the unit when its number is at least p.",
-    edits=(("rng.random(x.shape) >= p\n        # Rescaling", "rng.random(x.shape) < 1.0 - p\n        # Rescaling"),),
-)
 
 DROPOUT_FORWARD = GradedFunction(
     name="dropout_forward",
@@ -207,7 +246,7 @@ DROPOUT_FORWARD = GradedFunction(
         Bug(
             name="dropout-keeps-with-probability-p",
             hint="Your mask keeps a unit with probability p. Here p is the probability of dropping a unit "
-            "(as in torch.nn.Dropout): a unit is kept with probability 1 - p, when its uniform draw is at least p.",
+            "(as in torch.nn.Dropout): a unit is kept with probability 1 - p.",
             edits=(("rng.random(x.shape) >= p\n        # Rescaling", "rng.random(x.shape) < p\n        # Rescaling"),),
         ),
         Bug(
@@ -216,7 +255,6 @@ DROPOUT_FORWARD = GradedFunction(
             "probability 1 - p, so that the expected output equals the input and nothing changes at test time.",
             edits=(("out = x * keep / (1.0 - p)", "out = x * keep"),),
         ),
-        MASK_DRAWN_ANOTHER_WAY,
     ),
 )
 
@@ -238,7 +276,6 @@ DROPOUT_BACKWARD = GradedFunction(
             "1 / (1 - p), so the same factor multiplies their gradient.",
             edits=(("dx = dout * keep / (1.0 - p)", "dx = dout * keep"),),
         ),
-        MASK_DRAWN_ANOTHER_WAY,
     ),
 )
 
@@ -302,6 +339,9 @@ def _bn_forward_cases(rng: np.random.Generator) -> list[Case]:
     cases += [
         Case("eval mode (running statistics)", _bn_case(rng, _features(rng, 9, 6, 2.0, shift=1.0), train=False)),
         Case("eval mode, batch of 1 (N=1, D=7)", _bn_case(rng, _features(rng, 1, 7, 2.0, shift=1.0), train=False)),
+        # Running variances of about 1e-6, below eps = 1e-5: leaving eps out of the eval-mode root shows.
+        Case("eval mode, running variance near 0", _bn_case(rng, _features(rng, 8, 5, 1e-3), train=False,
+                                                             stats_scale=(1e-3, 1e-6))),
     ]
     return cases
 
@@ -333,7 +373,8 @@ STATE = call("builtin:dict", running_mean="running_mean", running_var="running_v
 
 def _bn_call(x: str | Input = "x", train: str = "train") -> Call:
     """``batchnorm_forward`` on the state dict built by the program's first call."""
-    return call("batchnorm_forward", x, "gamma", "beta", Returned(0), train, momentum="momentum", eps="eps")
+    return call("batchnorm_forward", x, "gamma", "beta", Returned(0), train, momentum="momentum", eps="eps",
+                modifies=(3,))
 
 
 BN_FORWARD_PROGRAM = Program(
@@ -447,6 +488,14 @@ BATCHNORM_FORWARD = GradedFunction(
             "output does not depend on the rest of the batch.",
             edits=(('mu, var = state["running_mean"], state["running_var"]',
                     "mu, var = np.mean(x, axis=0), np.var(x, axis=0)"),),
+        ),
+        Bug(
+            name="bn-eval-without-eps",
+            hint="In eval mode your output divides by the root of the running variance alone. eps belongs under "
+            "the root in both modes, sqrt(running_var + eps): a feature whose running variance is near 0 is "
+            "otherwise blown up.",
+            edits=(('mu, var = state["running_mean"], state["running_var"]',
+                    'mu, var = state["running_mean"], state["running_var"] - eps'),),
         ),
         NOT_UPDATED,
         MOMENTUM_SWAPPED,

@@ -17,7 +17,10 @@ the gradient carries a factor ``1 / (number of terms averaged)``. Scores
 that never takes the exponential of a large positive number or the log of 0.
 
 Use numpy only. Check each gradient against ``numerical_gradient`` before you
-trust it.
+trust it. Any correct way of writing a function gets full marks (loops, ``einsum``,
+float32 or float64, whatever you keep in a cache), provided it leaves its
+arguments unchanged: return new arrays (``out = np.maximum(0, x)``, not
+``x[x < 0] = 0``); a change in place fails the case. No function here is timed.
 """
 
 import numpy as np

@@ -28,7 +28,12 @@ caches what the backward pass needs. Every gradient of a parameter shared by
 the batch (W, b1, U, b2) adds up the contributions of the N examples; averaging
 over the batch is the loss's job. Keep this module self-contained (numpy only,
 no imports from the earlier assignments), and check every gradient against
-``numerical_gradient`` before you train with it.
+``numerical_gradient`` before you train with it. Any correct way of writing a function gets full marks (loops, ``einsum``,
+float32 or float64, whatever you keep in a cache), provided it leaves its
+arguments unchanged: return new arrays (``out = np.maximum(0, x)``, not
+``x[x < 0] = 0``); a change in place fails the case. No
+function is timed; ``train_mlp`` is graded by the accuracy it reaches within
+its time limit.
 """
 
 import numpy as np

@@ -24,8 +24,13 @@ Layers:
 
 Scores can be large (around 1000): ``np.exp`` of such a number overflows to
 ``inf``, so write every formula in a form that stays finite. Use numpy only,
-no Python loops over elements where a vectorised expression does the job, and
-check each backward function against ``numerical_gradient`` before trusting it.
+and check each backward function against ``numerical_gradient`` before
+trusting it. Any correct way of writing a function gets full marks (loops, ``einsum``,
+float32 or float64, whatever you keep in a cache), provided it leaves its
+arguments unchanged: return new arrays (``out = np.maximum(0, x)``, not
+``x[x < 0] = 0``); a change in place fails the case. Where a derivative is undefined (ReLU,
+leaky ReLU and ELU at exactly 0) either one-sided value is accepted. No
+function here is timed.
 """
 
 import numpy as np
