@@ -36,7 +36,7 @@ from grader.timing import time_repeats, wall_time  # noqa: E402
 
 BEGIN, END = "<!-- BEGIN GPU (benchmarks/gpu.py) -->", "<!-- END GPU -->"
 DEVICE = "cuda"
-EXAMPLES = ROOT / "examples" / "submissions" / "cnn"
+EXAMPLES = ROOT / "solutions" / "examples" / "cnn"
 
 
 def load(path: Path, name: str):

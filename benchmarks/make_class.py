@@ -33,7 +33,7 @@ HOSTILE = {
 
 def make(assignment: str, count: int, folder: Path, kinds: list[str]) -> dict[str, int]:
     suite = get_suite(assignment)
-    examples = ROOT / "examples" / "submissions" / suite.assignment
+    examples = ROOT / "solutions" / "examples" / suite.assignment
     solution = (ROOT / "solutions" / suite.folder / f"{suite.module}.py").read_text()
     first = suite.student_functions[0]
     makers = {

@@ -13,6 +13,12 @@ A grader-side failure (a full disk, an unwritable folder, a worker that died)
 records no result for that student: the gradebook says ``error`` and a rerun
 grades them again.
 
+Two engines grade, and share everything else (which students to grade, how one
+is graded and rendered, how their files are written, the gradebook, stopping):
+the local pool (``LocalPool``, ``--jobs N`` processes of this machine, whose
+workers write each student's files) and a Dask cluster (``--scheduler``,
+``grader/cluster.py``: a task per student, whose results this process writes).
+
 Stopping. Ctrl-C or SIGTERM stops the batch at once: the queued students are
 cancelled, each worker closes its sandboxes (which kills the student's
 processes) and exits, a worker writing a student's files finishes them first,
@@ -40,6 +46,7 @@ import signal
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import grader
@@ -130,29 +137,35 @@ def grade_one(assignment: str, student: str, path: str, out: str, seed: str, hid
     Returns (student, status, message); status ERROR with no result recorded
     when the files could not be written."""
     global _phase
-    suite = SUITES[assignment]
     try:
         _phase = _Phase.GRADING
-        try:
-            # The class's submissions and results are hidden from each student's code.
-            result = grade_submission(suite, Path(path), Secret(seed), Course.locate(), hide=hide,
-                                      skipped=skipped, allow_unconfined=allow_unconfined)
-        except Exception as e:  # noqa: BLE001 - one student's failure must not stop the class
-            result = GradeResult(suite.assignment, path, [], status=Status.ERROR,
-                                 message=f"the grader failed on this submission: {type(e).__name__}: {e}")
-        files = _renderings(result, html, student)
+        result = grade(SUITES[assignment], Path(path), seed, hide, skipped, allow_unconfined)
+        files = renderings(result, html, student)
         _phase = _Phase.WRITING  # inside the try: _Stopped can only come before this line
     except _Stopped:
         os._exit(EXIT_INTERRUPTED)  # its sandboxes were closed on the way here; nothing of this student written
     try:
-        return _write(Path(out), student, files, result)
+        return write_student(Path(out), student, files, result.status, result.message)
     finally:
         _phase = _Phase.IDLE
         if _stop_pending:
             os._exit(EXIT_INTERRUPTED)
 
 
-def _renderings(result: GradeResult, html: bool, student: str) -> dict[str, str]:
+# --- wherever a student is graded: a local worker, or a cluster's (grader/cluster.py) -------------------------------
+
+def grade(suite, path: Path, seed: str, hide: tuple[Path, ...], skipped: str, allow_unconfined: bool) -> GradeResult:
+    """One student's result: ERROR with the reason when the grader itself fails."""
+    try:
+        # The class's submissions and results are hidden from each student's code.
+        return grade_submission(suite, path, Secret(seed), Course.locate(), hide=hide, skipped=skipped,
+                                allow_unconfined=allow_unconfined)
+    except Exception as e:  # noqa: BLE001 - one student's failure must not stop the class
+        return GradeResult(suite.assignment, str(path), [], status=Status.ERROR,
+                           message=f"the grader failed on this submission: {type(e).__name__}: {e}")
+
+
+def renderings(result: GradeResult, html: bool, student: str) -> dict[str, str]:
     """A student's files, by name, in the order they are written: the native
     result last, as it marks the student finished."""
     files = {"report.txt": result.to_text() + "\n"}
@@ -166,7 +179,11 @@ def _renderings(result: GradeResult, html: bool, student: str) -> dict[str, str]
     return files
 
 
-def _write(out: Path, student: str, files: dict[str, str], result: GradeResult) -> tuple[str, Status, str]:
+def write_student(out: Path, student: str, files: dict[str, str], status: Status,
+                  message: str) -> tuple[str, Status, str]:
+    """Each of ``files`` written atomically, in order. Returns (student,
+    status, message): ERROR, and no result recorded, when a file could not be
+    written."""
     folder = student_folder(out, student)
     try:
         for name, text in files.items():
@@ -176,14 +193,14 @@ def _write(out: Path, student: str, files: dict[str, str], result: GradeResult) 
         # of an earlier run must not stand in for this one).
         with contextlib.suppress(OSError):
             result_path(out, student).unlink(missing_ok=True)
-        return student, Status.ERROR, f"the grader could not write this student's results ({_describe(e)}); run " \
+        return student, Status.ERROR, f"the grader could not write this student's results ({describe(e)}); run " \
                                       f"the same command again"
-    return student, result.status, result.message
+    return student, status, message
 
 
 # --- in the batch's own process -------------------------------------------------------------
 
-def _describe(error: OSError) -> str:
+def describe(error: OSError) -> str:
     return f"{error.filename}: {error.strerror}" if error.filename and error.strerror else str(error)
 
 
@@ -252,31 +269,55 @@ class Interrupted(Exception):
     """Ctrl-C (SIGINT) or SIGTERM reached the batch."""
 
 
-@contextlib.contextmanager
-def _stop_signals():
+class BatchStopped(Exception):
+    """An engine cannot go on (a cluster's worker refused its tasks, the
+    scheduler went away): the batch stops as for Ctrl-C, with this message
+    and exit status."""
+
+    def __init__(self, message: str, status: int):
+        super().__init__(message)
+        self.status = status
+
+
+class _StopSignals:
     """Within: the first SIGINT or SIGTERM raises Interrupted, and any later
     one is ignored, until the process exits (it is stopping already: a second
-    Ctrl-C changes nothing, neither the exit status nor a traceback). Yields
-    a function that ignores them from then on, for what must not be cut short
-    (the gradebook)."""
-    stopped = False
+    Ctrl-C changes nothing, neither the exit status nor a traceback).
+    ``ignore()`` ignores them from then on, for what must not be cut short
+    (the gradebook); within ``deferred()`` (this process writing a student's
+    files) a stop waits until the end of the block."""
 
-    def ignore() -> None:
+    def __init__(self):
+        self.stopped: str | None = None
+        self._deferring = False
+
+    def ignore(self) -> None:
         for s in STOP_SIGNALS:
             signal.signal(s, signal.SIG_IGN)
 
-    def stop(signum, frame):
-        nonlocal stopped
-        stopped = True
-        ignore()
-        raise Interrupted(signal.Signals(signum).name)
+    def _stop(self, signum, frame) -> None:
+        self.stopped = signal.Signals(signum).name
+        self.ignore()
+        if not self._deferring:
+            raise Interrupted(self.stopped)
 
-    previous = {s: signal.signal(s, stop) for s in STOP_SIGNALS}
-    try:
-        yield ignore
-    finally:
-        if not stopped:
-            for s, handler in previous.items():
+    @contextlib.contextmanager
+    def deferred(self):
+        self._deferring = True
+        try:
+            yield
+        finally:
+            self._deferring = False
+        if self.stopped:
+            raise Interrupted(self.stopped)
+
+    def __enter__(self) -> "_StopSignals":
+        self._previous = {s: signal.signal(s, self._stop) for s in STOP_SIGNALS}
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if not self.stopped:
+            for s, handler in self._previous.items():
                 signal.signal(s, handler)
 
 
@@ -308,12 +349,11 @@ def _stop_workers() -> None:
             worker.join()
 
 
-def _grade_all(todo: dict[str, str], jobs: int, grade, advance) -> dict[str, tuple[Status, str]]:
+def _grade_all(todo: dict[str, str], jobs: int, grade, advance, graded: dict[str, tuple[Status, str]]) -> None:
     """``grade(student, path)`` for each of ``todo`` in ``jobs`` worker
-    processes: student -> (status, message) for each one graded. On
-    Interrupted, the queued students are cancelled and the workers stopped
-    before it propagates."""
-    graded = {}
+    processes: student -> (status, message) into ``graded`` for each one
+    graded. On Interrupted, the queued students are cancelled and the workers
+    stopped before it propagates."""
     with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
                                                 initializer=_start_worker, initargs=(os.getpid(),)) as pool:
         try:
@@ -331,7 +371,46 @@ def _grade_all(todo: dict[str, str], jobs: int, grade, advance) -> dict[str, tup
             pool.shutdown(wait=False, cancel_futures=True)
             _stop_workers()
             raise
-    return graded
+
+
+@dataclass(frozen=True)
+class Job:
+    """What every student's grading in a batch shares, whichever engine runs it.
+    Paths are absolute: local workers run in another folder (see
+    ``_workers_start_clean``), a cluster's on other machines."""
+
+    assignment: str
+    out: Path
+    seed: str = field(repr=False)
+    hide: tuple[Path, ...]  # from the student's code, besides the solutions and suites
+    html: bool
+    skipped: str
+    allow_unconfined: bool
+
+
+class LocalPool:
+    """``--jobs`` worker processes of this machine; each writes the files of
+    the students it grades (``grade_one``)."""
+
+    def __init__(self, jobs: int):
+        self.jobs = jobs
+        self.description = f"with {jobs} worker(s)"
+
+    def __enter__(self) -> "LocalPool":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+    def notes(self, suite) -> list[str]:
+        return []
+
+    def grade_all(self, todo: dict[str, str], job: Job, advance, graded: dict[str, tuple[Status, str]],
+                  stops: _StopSignals) -> None:
+        with _workers_start_clean(Course.locate()):
+            grade = functools.partial(grade_one, job.assignment, out=str(job.out), seed=job.seed, hide=job.hide,
+                                      html=job.html, skipped=job.skipped, allow_unconfined=job.allow_unconfined)
+            _grade_all(todo, self.jobs, grade, advance, graded)
 
 
 def main(args) -> int:
@@ -344,50 +423,76 @@ def main(args) -> int:
     if not folder.is_dir():
         print(f"dlgrade grade-batch: {folder} is not a folder", file=sys.stderr)
         return EXIT_USAGE
+    on_cluster = getattr(args, "scheduler", None) or getattr(args, "scheduler_file", None)
+    if on_cluster:
+        try:
+            from grader.cluster import Cluster, ClusterError
+        except ImportError as e:  # the optional extra is not installed
+            print(f"dlgrade grade-batch: --scheduler needs Dask, which is not installed here ({e}): "
+                  f"pip install 'dlgrade[cluster]'", file=sys.stderr)
+            return EXIT_USAGE
     try:
         secret = Secret.resolve(args.seed, development=args.development)
         students = discover(folder)
         check_output_folder(out, "-o")
     except (ValueError, OSError) as e:  # SecretError, OutputError, two submissions for a name; an unreadable folder
-        print(f"dlgrade grade-batch: {_describe(e) if isinstance(e, OSError) else e}", file=sys.stderr)
+        print(f"dlgrade grade-batch: {describe(e) if isinstance(e, OSError) else e}", file=sys.stderr)
         return EXIT_USAGE
+    engine = LocalPool(args.jobs)
+    if on_cluster:
+        try:
+            engine = Cluster.connect(args.scheduler, args.scheduler_file)
+        except ClusterError as e:
+            print(f"dlgrade grade-batch: {e}", file=sys.stderr)
+            return EXIT_USAGE
+    with engine:
+        return _run(args, suite, folder, out, secret, students, engine)
+
+
+def _run(args, suite, folder: Path, out: Path, secret: Secret, students: dict[str, Path], engine) -> int:
     for stale in out.glob("students/*/.*.tmp"):  # left by a batch killed mid-write; never read
         with contextlib.suppress(OSError):
             stale.unlink()
     todo = {s: p for s, p in students.items() if args.regrade or not is_finished(out, s, secret.is_development)}
     print(f"{len(students)} submissions, {len(students) - len(todo)} already graded, {len(todo)} to grade "
-          f"with {args.jobs} worker(s)", flush=True)
+          f"{engine.description}", flush=True)
     if secret.is_development:
         print("note: graded with the public development seed (--development): these results are no grades",
               file=sys.stderr)
+    for note in engine.notes(suite) if todo else ():
+        print(f"note: {note}", file=sys.stderr)
     html = args.html
     if html and (missing := unavailable("html")):
         print(f"note: no report.html per student: {missing}", file=sys.stderr)
         html = False
-    # Workers run in another folder (see _workers_start_clean): every path they get is made absolute here
-    # (not resolved: a submission that is a symbolic link must reach materialize as one).
-    hide, where = (folder.resolve(), out.resolve()), str(out.absolute())
+    # Not resolved: a submission that is a symbolic link must reach materialize as one.
+    job = Job(suite.assignment, out.absolute(), secret.value, (folder.resolve(), out.resolve()), html, args.skipped,
+              args.allow_unconfined)
     todo = {s: str(p.absolute()) for s, p in todo.items()}
     graded: dict[str, tuple[Status, str]] = {}
-    interrupted = False
-    with _stop_signals() as ignore_stop_signals:
+    interrupted, stopped = False, None
+    with _StopSignals() as stops:
         try:
-            with _progress(len(todo)) as advance, _workers_start_clean(Course.locate()):
-                grade = functools.partial(grade_one, suite.assignment, out=where, seed=secret.value, hide=hide,
-                                          html=html, skipped=args.skipped, allow_unconfined=args.allow_unconfined)
-                graded = _grade_all(todo, args.jobs, grade, advance)
+            with _progress(len(todo)) as advance:
+                engine.grade_all(todo, job, advance, graded, stops)
         except Interrupted:
             interrupted = True
-        ignore_stop_signals()  # the gradebook takes a moment; an interrupt now would only lose it
+        except BatchStopped as e:
+            stopped = e
+        stops.ignore()  # the gradebook takes a moment; an interrupt now would only lose it
         errors = {s: message for s, (status, message) in graded.items() if status is Status.ERROR}
         try:
             gradebook, rows = write_gradebook(out, suite, students, errors)
         except OSError as e:
-            print(f"dlgrade grade-batch: cannot write the gradebook ({_describe(e)}); the students' results written "
+            print(f"dlgrade grade-batch: cannot write the gradebook ({describe(e)}); the students' results written "
                   f"so far are kept: run the same command again", file=sys.stderr)
             return EXIT_INTERNAL
+    finished = sum(n for status, n in rows.items() if status.final)
+    if stopped:
+        print(f"dlgrade grade-batch: {stopped}; stopped with {finished} of {len(students)} graded (gradebook: "
+              f"{gradebook}): run the same command again once that is fixed", file=sys.stderr)
+        return stopped.status
     if interrupted:
-        finished = sum(n for status, n in rows.items() if status.final)
         print(f"interrupted: {finished} of {len(students)} graded; run the same command again to continue "
               f"(gradebook: {gradebook})", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -4,7 +4,7 @@ It runs pytest on an assignment folder's ``test_public.py`` in a subprocess,
 with the student helper (``dlgrade_student.py``, see ``grader/student/``) as the
 plugin that prints one line per function at the end: what ``pytest
 test_public.py`` prints in the folder, with one line per failure instead of
-tracebacks. A file elsewhere (``examples/submissions/neuron/buggy.py``) is
+tracebacks. A file elsewhere (``solutions/examples/neuron/buggy.py``) is
 checked as its assignment's module, beside the course's public tests.
 
 No suite is imported (each imports torch), so a numpy assignment is checked

@@ -109,6 +109,13 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--regrade", action="store_true", help="grade students that already have a result too")
     batch.add_argument("--no-html", dest="html", action="store_false",
                        help="write no report.html per student")
+    # More than one machine (grader/cluster.py, docs/cluster.md): needs the cluster extra, dlgrade[cluster].
+    on = batch.add_mutually_exclusive_group()
+    on.add_argument("--scheduler", metavar="ADDRESS",
+                    help="grade on a running Dask cluster, one task per student (e.g. tcp://HOST:8786); its workers "
+                         "decide how many run at once, not --jobs")
+    on.add_argument("--scheduler-file", metavar="FILE",
+                    help="as --scheduler, with the address from the file that `dask scheduler --scheduler-file` writes")
     for p in (grade, sub["demo"], batch):
         p.add_argument("--seed", help="secret seed for hidden inputs (else $DLGRADE_SEED, else the first line of the "
                                       "file $DLGRADE_SEED_FILE: the safest, as a command line is visible to others)")

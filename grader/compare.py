@@ -87,7 +87,10 @@ def _departure(expected: Expected, wrong: np.ndarray) -> str:
 
 
 def _decade(error: float) -> str:
-    """``~1e-3``: the power of ten nearest to a (positive) error."""
+    """``~1e-3``: the power of ten nearest to a (positive) error; an error
+    relative to a subnormal expected value can overflow to inf."""
+    if not np.isfinite(error):
+        return "above 1e308"
     return f"~1e{int(np.floor(np.log10(error) + 0.5))}"
 
 

@@ -16,7 +16,7 @@ DEVELOPMENT_SEED = "development"
 
 @dataclass(frozen=True)
 class Course:
-    """The course repository: solutions/, assignments/, templates/, examples/."""
+    """The course repository: solutions/ (with examples/), assignments/, templates/."""
 
     root: Path
 

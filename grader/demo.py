@@ -23,7 +23,7 @@ def main(args) -> int:
         return EXIT_USAGE
     rows = []
     for suite in SUITES.values():
-        folder = course.root / "examples" / "submissions" / suite.assignment
+        folder = course.root / "solutions" / "examples" / suite.assignment
         submissions = [course.solution_dir(suite)] + sorted(folder.glob("*.py"))
         for path in submissions:
             result = grade_submission(suite, path, secret, course, allow_unconfined=args.allow_unconfined)
@@ -39,5 +39,5 @@ def main(args) -> int:
               f"{', '.join(r.bugs) or '-'}")
     if secret.is_development:
         print("\n(graded with the public development seed: give a secret with DLGRADE_SEED_FILE for real grading)")
-    print("Details of one submission: dlgrade grade --development examples/submissions/neuron/buggy.py")
+    print("Details of one submission: dlgrade grade --development solutions/examples/neuron/buggy.py")
     return EXIT_OK

@@ -26,7 +26,6 @@ from grader.course import Course, Secret, SecretError, infer_assignment
 from grader.datasets import DatasetError
 from grader.forbidden import scan
 from grader.submissions import SubmissionError, materialize
-from grader.mutants import mutant_outputs
 from grader.report import CaseResult, FunctionResult, GradeResult, Status, write_text_atomically
 from grader.child.confine import Confinement
 from grader.sandbox import OUTPUT_MARKER, Outcome, Sandbox, SandboxError
@@ -53,8 +52,6 @@ def grade_submission(suite: Suite, path: Path, secret: Secret, course: Course | 
     notices = []
     device = gpu_device() if suite.gpu else "cpu"
     solution = course.solution_file(suite)
-    if solution is None and any(fn.speed for fn in suite.functions):
-        notices.append("no reference solution here: speed is not graded")
     status, message = Status.GRADED, ""
     hide = (course.root / "solutions", Path(suites_package.__file__).parent, *hide)
     with contextlib.ExitStack() as stack:
@@ -75,8 +72,8 @@ def grade_submission(suite: Suite, path: Path, secret: Secret, course: Course | 
         reference = _LazySandbox(stack, solution, suite.module, suite.limits, hide)
         deadline = time.monotonic() + suite.submission_time_limit
         try:
-            functions = [_grade_function(suite, fn, secret, digest, student, reference, solution, deadline, device,
-                                         source) for fn in suite.functions]
+            functions = [_grade_function(suite, fn, secret, digest, student, deadline, device, source)
+                         for fn in suite.functions]
         except SandboxError as e:
             return GradeResult(suite.assignment, str(path), [], notices, time.perf_counter() - started, Status.ERROR,
                                f"not graded: {e}", development_seed=secret.is_development)
@@ -178,8 +175,8 @@ class _Bounded:
 
 
 class _LazySandbox:
-    """The reference solution's own sandbox, started on first use (only speed
-    grading needs it)."""
+    """The reference solution's own sandbox, started on first use (only a
+    training task's throughput is measured against it)."""
 
     def __init__(self, stack: contextlib.ExitStack, solution: Path | None, module: str, limits, hide):
         self._stack, self._solution, self._module, self._sandbox = stack, solution, module, None
@@ -199,9 +196,8 @@ class _LazySandbox:
 TIMEOUTS_PER_FUNCTION = 2  # after this many, the function's other cases are not run
 
 
-def _grade_function(suite: Suite, fn: GradedFunction, secret: Secret, digest: str, student,
-                    reference: _LazySandbox, solution: Path | None, deadline: float, device: str,
-                    source: str) -> FunctionResult:
+def _grade_function(suite: Suite, fn: GradedFunction, secret: Secret, digest: str, student, deadline: float,
+                    device: str, source: str) -> FunctionResult:
     program = dict(fn.program.to_json(), device=device, forbidden=list(fn.forbidden))
     limit = fn.time_limit or suite.case_time_limit
     cases = submission_cases(suite, fn, secret, digest)
@@ -219,7 +215,7 @@ def _grade_function(suite: Suite, fn: GradedFunction, secret: Secret, digest: st
         else:
             outcome = student.run(program, dict(case.inputs), min(limit, remaining))
             timeouts += outcome.error == "timeout"
-        results.append(_grade_case(fn, program, case, outcome, solution))
+        results.append(_grade_case(fn, case, outcome))
     notes = []
     if fn.speed:
         def timed_case(*labels: str) -> Case:
@@ -228,7 +224,7 @@ def _grade_function(suite: Suite, fn: GradedFunction, secret: Secret, digest: st
             return submission_cases(suite, fn, secret, digest, "speed", *labels)[fn.speed.case]
 
         speed, note = _grade_speed(fn, program, timed_case().name, lambda i: dict(timed_case(str(i)).inputs), student,
-                                   reference, limit, correct=all(r.passed for r in results), device=device)
+                                   limit, correct=all(r.passed for r in results), device=device)
         results.append(speed)
         notes.append(note)
     return FunctionResult(fn.name, results, notes)
@@ -275,7 +271,7 @@ def _problems(fn: GradedFunction, expected: dict, outputs: dict[str, np.ndarray]
     return problems
 
 
-def _grade_case(fn: GradedFunction, program: dict, case: Case, outcome: Outcome, solution: Path | None) -> CaseResult:
+def _grade_case(fn: GradedFunction, case: Case, outcome: Outcome) -> CaseResult:
     if not outcome.ok:
         return CaseResult(case.name, 0.0, case.points, [outcome.message], blocked_by=outcome.blocked_by)
     expected = _expected(fn, case.inputs)
@@ -284,7 +280,7 @@ def _grade_case(fn: GradedFunction, program: dict, case: Case, outcome: Outcome,
     # that all outputs right is exactly full points (six shares of 1/6 are not).
     score = case.points * (len(expected) - len(problems)) / len(expected)
     returned = {n: outcome.outputs[n] for n in problems if n in outcome.outputs}
-    bugs = _recognised_bugs(fn, program, case.inputs, returned, solution)
+    bugs = _recognised_bugs(fn, case.inputs, returned)
     # For the HTML report only: where each failed array output is wrong.
     maps = [m for n, actual in returned.items() if (m := error_map(n, actual, expected[n], fn.tolerance)) is not None]
     return CaseResult(case.name, score, case.points, list(problems.values()), [f"{b.hint} [{b.name}]" for b in bugs],
@@ -296,8 +292,9 @@ BASELINE_WARMUP = 3  # untimed calls each before a builtin baseline is timed in 
 
 
 def _grade_speed(fn: GradedFunction, program: dict, case_name: str, fresh: Callable[[int], dict], student,
-                 reference: _LazySandbox, limit: float, correct: bool, device: str) -> tuple[CaseResult, str]:
-    """Against the reference solution in its own child, timed by the grader, or
+                 limit: float, correct: bool, device: str) -> tuple[CaseResult, str]:
+    """Against torch's own implementation of the program run here, in the
+    grader, both timed by the grader (``time_against_torch``), or
     (``Speed.baseline``) against a trusted builtin such as torch's own kernel,
     timed in the student's child by the shared harness (CUDA events on a GPU).
 
@@ -308,8 +305,8 @@ def _grade_speed(fn: GradedFunction, program: dict, case_name: str, fresh: Calla
     correctness is settled, loses the point."""
     policy = fn.speed
     against = (f"{policy.baseline} on the {'GPU' if device == 'cuda' else 'CPU'}" if policy.baseline
-               else "the reference")
-    who = policy.baseline or "the reference solution"
+               else "torch")
+    who = policy.baseline or "torch"
     name = f"speed (vs {against}, on '{case_name}')"
     if policy.gpu_only and device != "cuda":
         return (CaseResult(name, 0.0, policy.points, speed=True, skipped="GPU-only check: no CUDA GPU here"),
@@ -323,11 +320,10 @@ def _grade_speed(fn: GradedFunction, program: dict, case_name: str, fresh: Calla
         checked = [n for n, ref in program["outputs"].items() if "gradient" not in ref]
         measured = _time_in_child(student, program, policy, sets, checked, limit)
         sets = sets[BASELINE_WARMUP:]
-    elif not reference:
-        return CaseResult(name, policy.points, policy.points, speed=True), "speed: not measured (no reference solution here)"
     else:
         sets = [fresh(i) for i in range(policy.repeats + 1)]
-        measured = time_ratio(student, reference.get(), program, sets, limit)
+        measured = time_against_torch(student, policy.torch or fn.reference, program, sets, limit,
+                                      give_up=HOPELESS * policy.max_ratio)
     if isinstance(measured, Outcome):
         return CaseResult(name, 0.0, policy.points, [f"while timing: {measured.message}"], speed=True), "speed: timing failed"
     ratio, outputs = measured
@@ -337,7 +333,7 @@ def _grade_speed(fn: GradedFunction, program: dict, case_name: str, fresh: Calla
     if wrong:
         first = next(iter(wrong[0].values()))
         return CaseResult(name, 0.0, policy.points, [
-            f"a result computed while timing was wrong (on {len(wrong)} of {len(sets)} fresh inputs of this "
+            f"a result computed while timing was wrong (on {len(wrong)} of {len(outputs)} fresh inputs of this "
             f"case's shapes), so speed is not graded:\n{first}"], speed=True), "speed: a timed result was wrong"
     note = f"speed: {ratio:.2f}x {who}'s time (full points up to {policy.max_ratio:g}x)"
     if ratio <= policy.max_ratio:
@@ -366,40 +362,54 @@ def _time_in_child(student, program: dict, policy, sets: list[dict], checked: li
     return float(np.median(seconds[0]) / np.median(seconds[1])), outputs
 
 
-def time_ratio(student: Sandbox, reference: Sandbox, program: dict, input_sets: list[dict],
-               limit: float) -> tuple[float, list[dict[str, np.ndarray]]] | Outcome:
-    """Median student time over median reference time, one call each in turn
-    on each of ``input_sets`` (so that drift in the machine's speed hits both),
-    the first round a warm-up; and the student's outputs on every set, for the
-    caller to check. Times are taken here, around the round trip: the
-    student's code cannot misreport them."""
-    times = {"student": [], "reference": []}
+# A function this many times over its speed limit on its first timed call is not timed again: a loop version
+# would otherwise spend most of its grading in the speed check, for a point it cannot get.
+HOPELESS = 3.0
+
+
+def time_against_torch(student: Sandbox, torch_program: Callable[[Mapping], object], program: dict,
+                       input_sets: list[dict], limit: float,
+                       give_up: float) -> tuple[float, list[dict[str, np.ndarray]]] | Outcome:
+    """Median student time over the median time of ``torch_program`` (torch's
+    implementation of the same program, run here on one thread, as the child
+    runs on one), one call each in turn on each of ``input_sets`` (so that
+    drift in the machine's speed hits both), the first round a warm-up; and
+    the student's outputs on every set, for the caller to check. Both are
+    timed here, the student's around the round trip, so the student's code
+    cannot misreport its time; the round trip's own cost (sending the arrays)
+    is small next to the timed shapes' work. A student over ``give_up``
+    times torch's time on the first timed round is not timed further."""
+    times: dict[str, list[float]] = {"student": [], "torch": []}
     outputs = []
     for i, inputs in enumerate(input_sets):
-        for side, box in (("student", student), ("reference", reference)):
-            started = time.perf_counter()
-            outcome = box.run(program, inputs, limit)
-            elapsed = time.perf_counter() - started
-            if not outcome.ok:
-                return outcome
-            if i:
-                times[side].append(elapsed)
-            if side == "student":
-                outputs.append(outcome.outputs)
-    return statistics.median(times["student"]) / statistics.median(times["reference"]), outputs
+        started = time.perf_counter()
+        outcome = student.run(program, inputs, limit)
+        elapsed = time.perf_counter() - started
+        if not outcome.ok:
+            return outcome
+        outputs.append(outcome.outputs)
+        started = time.perf_counter()
+        torch_program(inputs)
+        if i:
+            times["student"].append(elapsed)
+            times["torch"].append(time.perf_counter() - started)
+            if elapsed > give_up * times["torch"][-1]:
+                break
+    return statistics.median(times["student"]) / statistics.median(times["torch"]), outputs
 
 
-def _recognised_bugs(fn: GradedFunction, program: dict, inputs: Mapping, failed: dict[str, np.ndarray],
-                     solution: Path | None) -> list[Bug]:
-    """The catalogued bugs whose output one of the student's failed outputs matches."""
-    if not failed or solution is None:
-        return []
+def _recognised_bugs(fn: GradedFunction, inputs: Mapping, failed: dict[str, np.ndarray]) -> list[Bug]:
+    """The catalogued bugs whose output one of the student's failed outputs
+    matches. Their torch descriptions run here, on every route alike: none
+    needs the solution."""
     found = []
-    # Mutants run here, in the grader's process: on the CPU, unguarded (solutions are trusted).
-    program = dict(program, device="cpu", forbidden=[])
-    for bug in fn.bugs:
-        buggy = mutant_outputs(solution, bug, program, dict(inputs))
-        if buggy and any(name in buggy and matches(actual, buggy[name], fn.tolerance) for name, actual in failed.items()):
+    for bug in fn.bugs if failed else ():
+        with np.errstate(all="ignore"):
+            try:
+                buggy = {name: np.asarray(value) for name, value in bug.reference(inputs).items()}
+            except (ArithmeticError, IndexError, RuntimeError, ValueError):  # the mistake cannot run on these inputs
+                continue
+        if any(name in buggy and matches(actual, buggy[name], fn.tolerance) for name, actual in failed.items()):
             found.append(bug)
     return found
 

@@ -9,8 +9,8 @@ PyTorch's OpInfo):
   check calls ``*_forward`` first and hands its cache to ``*_backward``);
 * ``reference``: the PyTorch reference, ``inputs -> {output name: array}``;
 * ``tolerance``: how close a correct float64 *or* float32 result must be;
-* ``bugs``: catalogued mistakes, each a small edit of the solution's source and
-  the hint shown when a student's output matches the edited solution's.
+* ``bugs``: catalogued mistakes, each what the mistake computes (written with
+  torch) and the hint shown when a student's output matches it.
 
 A program is plain data (names and indices, never code), because it is sent to
 the untrusted process that runs the student's code.
@@ -272,8 +272,12 @@ class Speed:
     checked (memoising, or a wrong answer returned fast, loses the points);
     the median time ratio decides.
 
-    ``baseline=None``: the reference solution, in an identical child process,
-    one round trip each in turn after a warm-up, timed by the grader.
+    ``baseline=None``: torch's own implementation of the same program, run
+    in the grader's process on the same inputs (``torch``; default: the
+    function's reference), one call in turn with the student's round trip,
+    after a warm-up, both timed by the grader on one thread. No route needs
+    the reference solution (a numpy baseline fast enough to time against
+    would be a solution in the students' hands), so every route measures.
     ``baseline="name"``: the trusted builtin ``name`` of the child (e.g.
     torch's own ``F.conv2d``), timed in the same child, interleaved with the
     student's function, by the one timing harness (``grader/child/timing.py``:
@@ -288,21 +292,29 @@ class Speed:
     inputs: Callable[[np.random.Generator], "Case"] | None = None
     repeats: int = 5
     baseline: str | None = None
+    torch: Callable[[Mapping[str, "Value"]], Any] | None = None
     gpu_only: bool = False
 
 
 @dataclass(frozen=True)
 class Bug:
-    """A catalogued mistake: ``edits`` turn the solution into the buggy version
-    (each ``old`` text must occur exactly once in the solution's module).
+    """A catalogued mistake and what it computes: ``reference(inputs)`` gives
+    the outputs of the graded program (by name, as the function's own
+    reference does) that code with this mistake returns, written with torch
+    operations (a flipped kernel is ``F.conv2d(x, w.flip(-1, -2))``), never
+    as numpy code a line away from a solution: the suites are public, only
+    ``solutions/`` is secret. It may return a subset of the outputs (the
+    ones the mistake shows in) and may raise where the mistake cannot run.
 
-    Grading runs the edited solution on a failed case; when the student's output
-    matches it, ``hint`` is shown. Tests inject every bug alone and check that
-    it loses points on this function and names itself."""
+    On a failed case, when one of the student's wrong outputs matches the
+    bug's, ``hint`` is shown. Tests inject each bug into the solution (its
+    edits live beside it, in ``solutions/<NN>/mutations.py``) and check that
+    it loses points on this function and names itself: so the torch
+    description and the mistake agree."""
 
     name: str
     hint: str
-    edits: tuple[tuple[str, str], ...]
+    reference: Callable[[Mapping[str, "Value"]], Mapping[str, Any]]
 
 
 def float32_exact(x) -> np.ndarray:

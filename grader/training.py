@@ -217,8 +217,10 @@ def _throughput_case(task: Training, mode: Mode, throughput: float | str, refere
     if isinstance(throughput, str):
         return CaseResult(name, 0.0, points, [f"while measuring one epoch: {throughput}"]), "throughput: not measured"
     if not reference:
+        # Skipped, never awarded unmeasured: a route without solutions/ (a student's own CI) is not the grade of
+        # record, and its feedback must not promise a point the real grading may take.
         note = f"throughput {throughput:,.0f} images/s over one epoch (no reference solution here to compare with)"
-        return CaseResult(name, points, points), note
+        return CaseResult(name, 0.0, points, skipped="no reference solution here to compare the throughput with"), note
     key = (mode, n)
     if key not in _REFERENCE_THROUGHPUT:
         box = reference.get()

@@ -23,7 +23,7 @@ from grader.report import GradeResult, Status, read_result
 
 COURSE = Course.locate()
 RESULT_SCHEMA = json.loads((COURSE.root / "grader" / "schemas" / "result.schema.json").read_text())
-EXAMPLES = COURSE.root / "examples" / "submissions" / "losses"
+EXAMPLES = COURSE.root / "solutions" / "examples" / "losses"
 SOLUTION = COURSE.root / "solutions" / "02_losses" / "losses.py"
 
 

@@ -16,7 +16,7 @@ import pytest
 from grader.course import Course
 
 COURSE = Course.locate()
-EXAMPLES = COURSE.root / "examples" / "submissions" / "losses"
+EXAMPLES = COURSE.root / "solutions" / "examples" / "losses"
 SOLUTION = COURSE.root / "solutions" / "02_losses" / "losses.py"
 
 

@@ -15,7 +15,7 @@ from grader.course import Course
 from tests.processes import descendants
 
 COURSE = Course.locate()
-EXAMPLES = COURSE.root / "examples" / "submissions"
+EXAMPLES = COURSE.root / "solutions" / "examples"
 
 
 def dlgrade(*args, cwd=None):
@@ -34,13 +34,13 @@ def test_grade_solution_writes_gradescope_json(tmp_path):
 
 
 def test_grade_stub_below_threshold_exits_1():
-    run = dlgrade("grade", "examples/submissions/losses/stub.py", "--fail-under", "50")
+    run = dlgrade("grade", "solutions/examples/losses/stub.py", "--fail-under", "50")
     assert run.returncode == 1
     assert "not implemented yet" in run.stdout and "below --fail-under" in run.stderr
 
 
 def test_grade_json_format_prints_json():
-    run = dlgrade("grade", "examples/submissions/losses/buggy.py", "--format", "json")
+    run = dlgrade("grade", "solutions/examples/losses/buggy.py", "--format", "json")
     assert run.returncode == 0
     assert json.loads(run.stdout)["score"] < json.loads(run.stdout)["max_score"]
 
@@ -86,7 +86,7 @@ def test_list_shows_every_graded_function():
 def test_results_json_validates_against_gradescope_schema(tmp_path):
     jsonschema = pytest.importorskip("jsonschema")
     schema = json.loads((COURSE.root / "grader" / "schemas" / "gradescope_results.schema.json").read_text())
-    for submission in ("solutions/02_losses", "examples/submissions/losses/buggy.py", str(tmp_path)):
+    for submission in ("solutions/02_losses", "solutions/examples/losses/buggy.py", str(tmp_path)):
         run = dlgrade("grade", submission, "-a", "losses", "--format", "json")
         jsonschema.validate(json.loads(run.stdout), schema)
     with pytest.raises(jsonschema.ValidationError):
@@ -99,24 +99,24 @@ def without_secret(*args, cwd=None):
 
 
 def test_grade_without_a_secret_refuses_in_one_line_unless_development():
-    refused = without_secret("grade", "examples/submissions/losses/buggy.py")
+    refused = without_secret("grade", "solutions/examples/losses/buggy.py")
     assert refused.returncode == 2 and refused.stdout == ""
     assert refused.stderr.count("\n") == 1 and refused.stderr.startswith("dlgrade grade: no secret seed")
     assert "DLGRADE_SEED_FILE" in refused.stderr and "--development" in refused.stderr
-    text = without_secret("grade", "examples/submissions/losses/buggy.py", "--development")
+    text = without_secret("grade", "solutions/examples/losses/buggy.py", "--development")
     assert text.returncode == 0 and "WARNING: graded with the public development seed" in text.stdout
-    data = json.loads(without_secret("grade", "examples/submissions/losses/buggy.py", "--development",
+    data = json.loads(without_secret("grade", "solutions/examples/losses/buggy.py", "--development",
                                      "--format", "json").stdout)
     assert data["extra_data"]["development_seed"] is True and "development seed" in data["output"]
-    markdown = without_secret("grade", "examples/submissions/losses/buggy.py", "--development", "--format", "markdown")
+    markdown = without_secret("grade", "solutions/examples/losses/buggy.py", "--development", "--format", "markdown")
     assert "> **warning**: graded with the public development seed" in markdown.stdout
-    secret = json.loads(dlgrade("grade", "examples/submissions/losses/buggy.py", "--format", "json").stdout)
+    secret = json.loads(dlgrade("grade", "solutions/examples/losses/buggy.py", "--format", "json").stdout)
     assert secret["extra_data"]["development_seed"] is False and "development seed" not in secret["output"]
 
 
 @pytest.mark.parametrize("how", [("--seed", ""), ("--seed=",), ("--seed", "   ")], ids=["separate", "equals", "blank"])
 def test_an_empty_seed_is_an_error_not_the_development_seed(how):
-    run = dlgrade("grade", "examples/submissions/losses/buggy.py", "--development", *how)
+    run = dlgrade("grade", "solutions/examples/losses/buggy.py", "--development", *how)
     assert run.returncode == 2 and run.stderr.startswith("dlgrade grade: --seed is empty") and not run.stdout
 
 
@@ -124,7 +124,7 @@ def test_an_empty_or_missing_seed_file_is_a_usage_error(tmp_path):
     empty = tmp_path / "seed.txt"
     empty.write_text("\nsecret on the second line\n")
     for path, message in ((empty, "its first line is empty"), (tmp_path / "nowhere", "No such file")):
-        run = subprocess.run([sys.executable, "-m", "grader", "grade", "examples/submissions/losses/buggy.py"],
+        run = subprocess.run([sys.executable, "-m", "grader", "grade", "solutions/examples/losses/buggy.py"],
                              capture_output=True, text=True, cwd=COURSE.root,
                              env={"PATH": "/usr/bin:/bin", "DLGRADE_SEED_FILE": str(path)})
         assert run.returncode == 2 and f"DLGRADE_SEED_FILE={path}" in run.stderr and message in run.stderr

@@ -11,12 +11,12 @@ import pytest
 
 from grader.course import Course, Secret
 from grader.grade import grade_submission
-from grader.mutants import affected_functions, mutated_source
 from grader.suites import SUITES
+from tests.mutants import affected_functions, mutated_source, mutations
 
 COURSE = Course.locate()
 SECRET = Secret("curriculum-tests")
-EXAMPLES = COURSE.root / "examples" / "submissions"
+EXAMPLES = COURSE.root / "solutions" / "examples"
 BUGS = [(s, f, b) for s in SUITES.values() for f in s.functions for b in f.bugs]
 VARIANTS = [(s, p) for s in SUITES.values() for p in sorted((EXAMPLES / s.assignment).glob("correct_*.py"))]
 
@@ -68,9 +68,10 @@ def test_buggy_example_names_its_bugs(suite):
 def test_injected_bug_loses_points_on_its_function_and_names_itself(tmp_path, suite, fn, bug):
     solution = COURSE.solution_file(suite)
     original = solution.read_text()
+    edits = mutations(COURSE, suite)[bug.name]
     path = tmp_path / f"{suite.module}.py"
-    path.write_text(mutated_source(original, bug, solution.name))
-    affected = affected_functions(original, bug)
+    path.write_text(mutated_source(original, bug.name, edits, solution.name))
+    affected = affected_functions(original, edits)
     if suite.training and not affected & set(suite.training.functions):
         # Training a model takes seconds and the bug cannot reach it: grade the functions only.
         suite = dataclasses.replace(suite, training=None)
@@ -82,6 +83,14 @@ def test_injected_bug_loses_points_on_its_function_and_names_itself(tmp_path, su
     for other in suite.functions:
         if not affected & set(other.program.functions):
             assert functions[other.name].score == functions[other.name].max_score, other.name
+
+
+@pytest.mark.parametrize("suite", SUITES.values(), ids=list(SUITES))
+def test_every_catalogued_bug_has_its_edits_beside_the_solution(suite):
+    """The suite describes each bug with torch; the edits that make it real
+    (solution text) are in solutions/<NN>/mutations.py, one entry per bug."""
+    declared = {b.name for f in suite.functions for b in f.bugs}
+    assert declared == set(mutations(COURSE, suite))
 
 
 def test_same_seed_gives_identical_results():

@@ -23,7 +23,7 @@ from grader.report import CaseResult, FunctionResult, GradeResult
 from grader.suites import get_suite
 
 COURSE = Course.locate()
-EXAMPLES = COURSE.root / "examples" / "submissions" / "losses"
+EXAMPLES = COURSE.root / "solutions" / "examples" / "losses"
 SCHEMA = json.loads((COURSE.root / "grader" / "schemas" / "gradescope_results.schema.json").read_text())
 SEED = "export-tests-seed"
 SUITE = get_suite("losses")

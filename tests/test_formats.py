@@ -279,7 +279,7 @@ def test_html_renders_in_headless_chromium(graded, tmp_path):
 @pytest.fixture(scope="module")
 def cli_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("cli")
-    run = subprocess.run([sys.executable, "-m", "grader", "grade", "examples/submissions/losses/buggy.py",
+    run = subprocess.run([sys.executable, "-m", "grader", "grade", "solutions/examples/losses/buggy.py",
                           "--format", "junit", "--json", str(out / "results.json"),
                           "--markdown", str(out / "summary.md"), "--html", str(out / "report.html"),
                           "--junit", str(out / "junit.xml")],

@@ -86,7 +86,7 @@ def test_no_assignment_file_imports_the_grader():
 
 
 def test_generate_check_reports_a_changed_helper(tmp_path, monkeypatch, capsys):
-    for part in ("solutions", "templates", "assignments", "examples"):
+    for part in ("solutions", "templates", "assignments"):
         shutil.copytree(COURSE.root / part, tmp_path / part, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(COURSE.root / "README.md", tmp_path / "README.md")
     copy = tmp_path / "assignments" / "02_losses" / HELPER_SOURCE.name

@@ -42,7 +42,7 @@ def test_the_view_holds_only_what_the_child_is_given(tmp_path):
     outcome = run_once(tmp_path, f"""
         import glob
         for path in ({str(secret)!r}, {str(ROOT / '.git')!r}, {str(ROOT / 'solutions')!r},
-                     {str(ROOT / 'grader' / 'suites')!r}, {str(ROOT / 'examples')!r}, {str(ROOT.parent / 'shared')!r},
+                     {str(ROOT / 'grader' / 'suites')!r}, {str(ROOT.parent / 'shared')!r},
                      {str(torch_folder)!r}, '/home', '/etc/passwd', '/var', '/opt', '/run', '/sys'):
             assert not os.path.exists(path), path + ' is visible'
         assert sorted(os.listdir({str(ROOT)!r})) == ['.venv', 'grader'], os.listdir({str(ROOT)!r})

@@ -103,7 +103,7 @@ def test_rendering_is_deterministic_and_generate_check_reports_a_drifted_noteboo
     stub = stub_source(solution_source(suite), "neuron.py")
     assert render_notebook(ENV, COURSE, suite, stub) == render_notebook(ENV, COURSE, suite, stub)
     # A copy of the course in which the notebook was edited by hand.
-    for part in ("solutions", "templates", "assignments", "examples"):
+    for part in ("solutions", "templates", "assignments"):
         shutil.copytree(COURSE.root / part, tmp_path / part, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(COURSE.root / "README.md", tmp_path / "README.md")
     copy = notebook_path(Course(tmp_path), suite)

@@ -366,3 +366,8 @@ def test_the_child_timed_speed_check_sees_memoising_garbage_and_a_forbidden_call
             assert speed.score == 0 and speed.messages[0].startswith(expected), (kind, speed.messages)
         if kind == "garbage":
             assert "on 3 of 3 fresh inputs" in speed.messages[0]
+
+
+def test_an_error_relative_to_a_subnormal_value_is_told_without_crashing():
+    message = compare("dW", np.array([1.0, 1.0]), Expected(np.array([5e-324, 1.0 + 1e-3])), Tolerance()).message
+    assert "max rel error above 1e308" in message

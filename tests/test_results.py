@@ -113,7 +113,7 @@ def test_the_gradebook_takes_points_by_function_name_from_the_native_file(tmp_pa
 
 def test_grade_writes_the_native_result_beside_its_renderings(tmp_path):
     env = {**os.environ, "DLGRADE_SEED": "results"}
-    run = subprocess.run([sys.executable, "-m", "grader", "grade", "examples/submissions/losses/buggy.py",
+    run = subprocess.run([sys.executable, "-m", "grader", "grade", "solutions/examples/losses/buggy.py",
                           "--result", str(tmp_path / "result.json"), "--json", str(tmp_path / "results.json")],
                          capture_output=True, text=True, cwd=COURSE.root, env=env)
     assert run.returncode == 0, run.stderr

@@ -37,7 +37,7 @@ SUITE = Suite(
     title="Toy",
     functions=(
         GradedFunction("scale_forward", forward_program("scale", "x"), _cases, lambda i: {"out": 2 * i["x"]},
-                       bugs=(Bug("tripled", "you multiply by three", (("out = 2 * x", "out = 3 * x"),)),)),
+                       bugs=(Bug("tripled", "you multiply by three", lambda i: {"out": 3 * i["x"]}),)),
         GradedFunction("shift_forward", forward_program("shift", "x"), _cases, lambda i: {"out": i["x"] + 1}),
     ),
     case_time_limit=2.0,

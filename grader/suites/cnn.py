@@ -89,11 +89,20 @@ def _conv2d_cases(rng: np.random.Generator) -> list[Case]:
     return [_conv2d_case(rng, shape) for shape in CONV2D_SHAPES]
 
 
-def _conv2d_reference(inputs) -> dict[str, np.ndarray]:
-    exact = {k: v.astype(np.float64) if isinstance(v, np.ndarray) else v for k, v in inputs.items()}
-    t = tensors(exact, requires_grad=("x", "weight", "bias"))
-    out = F.conv2d(t["x"], t["weight"], t["bias"], stride=inputs["stride"], padding=inputs["padding"])
-    return {"out": numpy(out), **gradients(out, exact["dout"], {k: t[k] for k in ("x", "weight", "bias")})}
+def _conv2d_outputs(conv):
+    """The graded outputs of a conv2d computing ``conv(x, weight, bias, stride, padding)`` (tensors, then ints):
+    ``out`` and its gradients, in float64."""
+
+    def reference(inputs) -> dict[str, np.ndarray]:
+        exact = {k: v.astype(np.float64) if isinstance(v, np.ndarray) else v for k, v in inputs.items()}
+        t = tensors(exact, requires_grad=("x", "weight", "bias"))
+        out = conv(t["x"], t["weight"], t["bias"], inputs["stride"], inputs["padding"])
+        return {"out": numpy(out), **gradients(out, exact["dout"], {k: t[k] for k in ("x", "weight", "bias")})}
+
+    return reference
+
+
+_conv2d_reference = _conv2d_outputs(lambda x, w, b, stride, padding: F.conv2d(x, w, b, stride, padding))
 
 
 _CONV2D_CALL = call("conv2d", Tensor("x", True), Tensor("weight", True), Tensor("bias", True), "stride", "padding")
@@ -110,14 +119,15 @@ conv2d = GradedFunction(
     speed=Speed(points=1.0, max_ratio=50.0, inputs=lambda rng: _conv2d_case(rng, SPEED_SHAPE), repeats=20,
                 baseline="conv2d", gpu_only=True),
     bugs=(
+        # dbias: zeros, as the child's autograd gives for a bias the output does not depend on.
         Bug("no-bias", "the bias is missing: add bias[f] to every output position of filter f",
-            (("+ bias.reshape(1, filters, 1)", ""),)),
+            _conv2d_outputs(lambda x, w, b, stride, padding: F.conv2d(x, w, None, stride, padding))),
         Bug("flipped-kernel", "the filters are flipped: deep-learning libraries compute a cross-correlation, "
             "out[n, f, i, j] = sum weight[f, c, k, l] * x[n, c, i*s + k, j*s + l], without flipping the kernel",
-            (("weight.reshape(filters, -1)", "weight.flip(2, 3).reshape(filters, -1)"),)),
+            _conv2d_outputs(lambda x, w, b, stride, padding: F.conv2d(x, w.flip(2, 3), b, stride, padding))),
         Bug("transposed-kernel", "each filter's rows and columns are swapped: weight[f, c, k, l] multiplies the "
             "input at row offset k and column offset l",
-            (("weight.reshape(filters, -1)", "weight.transpose(2, 3).reshape(filters, -1)"),)),
+            _conv2d_outputs(lambda x, w, b, stride, padding: F.conv2d(x, w.transpose(2, 3), b, stride, padding))),
     ),
 )
 
@@ -160,7 +170,7 @@ classifier = Training(
     gpu=Mode("cuda", train_size=None, test_size=None, time_limit=180.0, time_budget=60.0,
              full_accuracy=0.985, zero_accuracy=0.90),
     # One CPU thread, 1000 images: the reference solution reaches 94-97% in about 6 s, a plainer
-    # correct submission (examples/submissions/cnn/correct_strided.py) about 87%.
+    # correct submission (solutions/examples/cnn/correct_strided.py) about 87%.
     cpu=Mode("cpu", train_size=1000, test_size=1000, time_limit=120.0, time_budget=60.0,
              full_accuracy=0.80, zero_accuracy=0.40),
     min_throughput_ratio=0.15,

@@ -132,8 +132,27 @@ _SIZE_PROGRAM = Program(
     },
 )
 
-_H_LINE = "H_out = (H - HH + 2 * pad) // stride + 1"
-_W_LINE = "W_out = (W - WW + 2 * pad) // stride + 1"
+
+
+def _size_bug(size):
+    """The outputs of a conv_output_size that computes each axis's size as ``size(n, k, stride, pad)``, from the
+    input's length ``n`` (a float64 tensor) and the window's ``k``."""
+
+    def reference(inputs) -> dict:
+        def axes(i: int) -> list:
+            h, w, hh, ww, stride, pad = (inputs[f"{a}{i}"] for a in _SIZE_ARGS)
+            return [size(torch.tensor(n, dtype=torch.float64), k, stride, pad) for n, k in ((h, hh), (w, ww))]
+
+        sizes = torch.tensor([axes(i) for i in range(_SIZES_PER_CASE)], dtype=torch.float64)
+        return {"H_out": numpy(sizes[:, 0]), "W_out": numpy(sizes[:, 1])}
+
+    return reference
+
+
+def _sizes_swapped(inputs) -> dict:
+    sizes = _size_reference(inputs)
+    return {"H_out": sizes["W_out"], "W_out": sizes["H_out"]}
+
 
 CONV_OUTPUT_SIZE = GradedFunction(
     name="conv_output_size",
@@ -148,35 +167,32 @@ CONV_OUTPUT_SIZE = GradedFunction(
             hint="Your height and width are swapped: they agree only for square inputs and windows. The number "
             "of output rows comes from the input's height H and the window's height HH, the number of columns "
             "from W and WW.",
-            edits=(("return H_out, W_out", "return W_out, H_out"),),
+            reference=_sizes_swapped,
         ),
         Bug(
             name="output-size-padding-once",
             hint="Your sizes count the padding once. The zeros are added on both sides (top and bottom, left and "
             "right), so the padded size is H + 2 * pad.",
-            edits=((_H_LINE, "H_out = (H - HH + pad) // stride + 1"),
-                   (_W_LINE, "W_out = (W - WW + pad) // stride + 1")),
+            reference=_size_bug(lambda n, k, stride, pad: torch.div(n - k + pad, stride, rounding_mode="floor") + 1),
         ),
         Bug(
             name="output-size-rounds-up",
             hint="Your sizes round up when the stride does not divide evenly. A window that would stick out of "
             "the (padded) input is not computed: the division rounds down, as in PyTorch.",
-            edits=((_H_LINE, "H_out = -(-(H - HH + 2 * pad) // stride) + 1"),
-                   (_W_LINE, "W_out = -(-(W - WW + 2 * pad) // stride) + 1")),
+            reference=_size_bug(lambda n, k, stride, pad: torch.ceil((n - k + 2 * pad) / stride) + 1),
         ),
         Bug(
             name="output-size-rounds-to-nearest",
             hint="Your sizes round to the nearest integer when the stride does not divide evenly. A window that "
             "would stick out of the (padded) input is not computed: the division always rounds down.",
-            edits=((_H_LINE, "H_out = round((H - HH + 2 * pad) / stride) + 1"),
-                   (_W_LINE, "W_out = round((W - WW + 2 * pad) / stride) + 1")),
+            # torch.round, like Python's round, takes halves to the even neighbour.
+            reference=_size_bug(lambda n, k, stride, pad: torch.round((n - k + 2 * pad) / stride) + 1),
         ),
         Bug(
             name="output-size-true-division",
             hint="Your sizes are fractions when the stride does not divide evenly: '/' is true division. Count "
             "whole windows with integer division '//'.",
-            edits=((_H_LINE, "H_out = (H - HH + 2 * pad) / stride + 1"),
-                   (_W_LINE, "W_out = (W - WW + 2 * pad) / stride + 1")),
+            reference=_size_bug(lambda n, k, stride, pad: (n - k + 2 * pad) / stride + 1),
         ),
     ),
 )
@@ -198,36 +214,44 @@ _CONV_SHAPES = [
      (3, 2, 4, 4), (3, 6, 6), 1, 1),
     ("larger batch (N=8, C=3, 16x16 input, F=8, 3x3 filters, padding 1)", (8, 3, 16, 16), (8, 3, 3), 1, 1),
 ]
-_CONV_TIMED = len(_CONV_SHAPES) - 1
-# Loops over examples, filters and output pixels take about 100 (forward) and
-# 150 (backward) times the reference's time on the timed case; an einsum or
-# im2col layer about 1 to 3 times.
-_CONV_MAX_RATIO = 10
-# Seconds per case: the timed cases take a layer written with scalar loops over
-# every pixel, channel and filter offset about a second on a busy machine; it
-# loses the speed point, not the case.
+# Timed only, never a correctness case: a layer of a small CNN. Against torch's own layer (one thread, the same run),
+# vectorised numpy (einsum, im2col, strided views) takes 3-8 times its time and loops over output pixels 250-700
+# times (tests/corpus/conv, on a loaded 2-core machine); the threshold sits between, far from both.
+_CONV_SPEED = ("a layer of 16 images, 4 channels of 20x20, 8 filters 3x3, padding 1", (16, 4, 20, 20), (8, 3, 3), 1, 1)
+_CONV_MAX_RATIO = 40
+# Seconds per case: far more than the correctness cases take a layer written with scalar loops over every pixel,
+# channel and filter offset (under a second on a busy machine; tests/corpus/conv/scalar_loops_int_sizes.py).
 _LOOP_TIME_LIMIT = 20.0
+
+
+def _conv_case(rng: np.random.Generator, shape: tuple, backward: bool) -> Case:
+    name, (n, c, h, w), (f, hh, ww), stride, pad = shape
+    inputs = {"x": _normal(rng, (n, c, h, w)), "w": _normal(rng, (f, c, hh, ww), 0.5),
+              "b": _normal(rng, (f,)), "stride": stride, "pad": pad}
+    if backward:
+        ho, wo = (h - hh + 2 * pad) // stride + 1, (w - ww + 2 * pad) // stride + 1
+        inputs["dout"] = _normal(rng, (n, f, ho, wo))
+    return Case(name, inputs)
 
 
 def _conv_cases(backward: bool):
     def cases(rng: np.random.Generator) -> list[Case]:
-        result = []
-        for name, (n, c, h, w), (f, hh, ww), stride, pad in _CONV_SHAPES:
-            inputs = {"x": _normal(rng, (n, c, h, w)), "w": _normal(rng, (f, c, hh, ww), 0.5),
-                      "b": _normal(rng, (f,)), "stride": stride, "pad": pad}
-            if backward:
-                ho, wo = (h - hh + 2 * pad) // stride + 1, (w - ww + 2 * pad) // stride + 1
-                inputs["dout"] = _normal(rng, (n, f, ho, wo))
-            result.append(Case(name, inputs))
-        return result
+        return [_conv_case(rng, shape, backward) for shape in _CONV_SHAPES]
 
     return cases
 
 
-def _conv_reference(backward: bool):
+def _conv_speed(backward: bool) -> Speed:
+    return Speed(points=1, max_ratio=_CONV_MAX_RATIO, inputs=lambda rng: _conv_case(rng, _CONV_SPEED, backward))
+
+
+def _conv_layer(conv, backward: bool):
+    """The outputs of the layer ``conv(x, w, b, stride, pad) -> out`` (tensors, then ints): ``out``, or the
+    gradients of ``sum(out * dout)`` with respect to x, w and b."""
+
     def reference(inputs) -> dict:
         t = tensors(inputs, requires_grad=("x", "w", "b") if backward else ())
-        out = F.conv2d(t["x"], t["w"], t["b"], stride=inputs["stride"], padding=inputs["pad"])
+        out = conv(t["x"], t["w"], t["b"], inputs["stride"], inputs["pad"])
         if not backward:
             return {"out": numpy(out)}
         return gradients(out, inputs["dout"], {"x": t["x"], "w": t["w"], "b": t["b"]})
@@ -235,15 +259,63 @@ def _conv_reference(backward: bool):
     return reference
 
 
+def _conv_reference(backward: bool):
+    return _conv_layer(lambda x, w, b, stride, pad: F.conv2d(x, w, b, stride=stride, padding=pad), backward)
+
+
+def _fold_first_window(columns: torch.Tensor, size, window, stride: int, pad: int = 0) -> torch.Tensor:
+    """``F.fold`` of each window's gradient (im2col columns, (N, C * HH * WW, windows)), except that a pixel
+    covered by several windows gets the first one's only (windows in row-major order), not their sum: what is
+    left by a loop over the window offsets that assigns each offset's slice where it should add (the last
+    offset written at a pixel is the first window's)."""
+    h, w = size[0] + 2 * pad, size[1] + 2 * pad
+    # The (padded) pixel under each entry of each window, and the number of the first window covering each pixel.
+    pixel = F.unfold(torch.arange(h * w, dtype=torch.float64).reshape(1, 1, h, w), window, stride=stride)[0].long()
+    number = torch.arange(pixel.shape[1]).expand_as(pixel)
+    first = torch.full((h * w,), pixel.shape[1]).scatter_reduce(0, pixel.flatten(), number.flatten(), "amin")
+    kept = (number == first[pixel]).to(columns.dtype)
+    columns = (columns.reshape(len(columns), -1, *kept.shape) * kept).flatten(1, 2)
+    return F.fold(columns, tuple(size), window, padding=pad, stride=stride)
+
+
+def _conv_dw_of_last_example(inputs) -> dict:
+    t = tensors(inputs, requires_grad=("w",))
+    out = F.conv2d(t["x"][-1:], t["w"], t["b"], stride=inputs["stride"], padding=inputs["pad"])
+    return gradients(out, inputs["dout"][-1:], {"w": t["w"]})
+
+
+def _conv_db_per_pixel(inputs) -> dict:
+    t = tensors(inputs)
+    out = F.conv2d(t["x"], t["w"], stride=inputs["stride"], padding=inputs["pad"])
+    bias = torch.zeros(out.shape[1:], dtype=out.dtype, requires_grad=True)  # one bias per output pixel
+    return gradients(out + bias, inputs["dout"], {"b": bias})
+
+
+def _conv_dx_overlaps_overwritten(inputs) -> dict:
+    t = tensors(inputs)
+    # Each window's gradient, sum over f of dout[n, f, window] * w[f], as im2col columns.
+    columns = torch.einsum("fk,nfl->nkl", t["w"].flatten(1), t["dout"].flatten(2))
+    dx = _fold_first_window(columns, inputs["x"].shape[2:], inputs["w"].shape[2:], inputs["stride"], inputs["pad"])
+    return {"dx": numpy(dx)}
+
+
+def _conv_dx_at_stride_1(inputs) -> dict:
+    t = tensors(inputs, requires_grad=("x",))
+    (h_out, w_out), (hh, ww) = inputs["dout"].shape[2:], inputs["w"].shape[2:]
+    # Window (i, j) at row i and column j of the padded input: a stride-1 convolution over the corner that holds
+    # as many windows as the output has pixels.
+    corner = F.pad(t["x"], (inputs["pad"],) * 4)[:, :, :h_out + hh - 1, :w_out + ww - 1]
+    return gradients(F.conv2d(corner, t["w"]), inputs["dout"], {"x": t["x"]})
+
+
 _CONV_ARGS = ("x", "w", "b", "stride", "pad")
-_DX_SCATTER = "dx_pad[:, :, k:k + stride * H_out:stride, l:l + stride * W_out:stride] += dwindows[:, :, k, l]"
 
 CONV_FORWARD = GradedFunction(
     name="conv_forward",
     program=forward_program("conv", *_CONV_ARGS),
     cases=_conv_cases(backward=False),
     reference=_conv_reference(backward=False),
-    speed=Speed(points=1, max_ratio=_CONV_MAX_RATIO, case=_CONV_TIMED),
+    speed=_conv_speed(backward=False),
     time_limit=_LOOP_TIME_LIMIT,
     bugs=(
         Bug(
@@ -251,29 +323,30 @@ CONV_FORWARD = GradedFunction(
             hint="Your output is a convolution with the filter turned by 180 degrees. A convolutional layer (as "
             "torch's conv2d) computes a cross-correlation: filter entry w[f, c, k, l] multiplies the input "
             "pixel k rows and l columns after the window's top-left corner, without flipping.",
-            edits=(("np.einsum('ncijkl,fckl->nfij', windows, w, optimize=True)",
-                    "np.einsum('ncijkl,fckl->nfij', windows, w[:, :, ::-1, ::-1], optimize=True)"),),
+            reference=_conv_layer(lambda x, w, b, stride, pad: F.conv2d(x, w.flip(-1, -2), b, stride=stride,
+                                                                        padding=pad), backward=False),
         ),
         Bug(
             name="conv-bias-wrong-axis",
             hint="Your bias is added along the wrong axis of the output (along its columns). Each filter f has "
             "one bias b[f], added to every pixel of output channel f: reshape b so that it broadcasts along "
             "axis 1 of an (N, F, H_out, W_out) array.",
-            edits=(("+ b[:, None, None]", "+ b"),),
+            # b broadcast along the last axis, W_out: it cannot run unless W_out is F (or one of them is 1).
+            reference=_conv_layer(lambda x, w, b, stride, pad: F.conv2d(x, w, stride=stride, padding=pad) + b,
+                                  backward=False),
         ),
         Bug(
             name="conv-padding-one-side",
             hint="Your output is too small when pad > 0: the zeros are added on one side only. Padding adds pad "
             "rows at the top and at the bottom, and pad columns on the left and on the right.",
-            edits=(("np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))",
-                    "np.pad(x, ((0, 0), (0, 0), (0, pad), (0, pad)))"),),
+            reference=_conv_layer(lambda x, w, b, stride, pad: F.conv2d(F.pad(x, (0, pad, 0, pad)), w, b,
+                                                                        stride=stride), backward=False),
         ),
         Bug(
             name="conv-forward-ignores-stride",
             hint="Your output has a window at every position, as if the stride were 1. With stride S, "
             "consecutive windows start S rows (or columns) apart.",
-            edits=(("sliding_window_view(x_pad, (HH, WW), axis=(2, 3))[:, :, ::stride, ::stride]",
-                    "sliding_window_view(x_pad, (HH, WW), axis=(2, 3))"),),
+            reference=_conv_layer(lambda x, w, b, stride, pad: F.conv2d(x, w, b, padding=pad), backward=False),
         ),
     ),
 )
@@ -283,36 +356,35 @@ CONV_BACKWARD = GradedFunction(
     program=backward_program("conv", *_CONV_ARGS, grads=("dx", "dw", "db")),
     cases=_conv_cases(backward=True),
     reference=_conv_reference(backward=True),
-    speed=Speed(points=1, max_ratio=_CONV_MAX_RATIO, case=_CONV_TIMED),
+    speed=_conv_speed(backward=True),
     time_limit=_LOOP_TIME_LIMIT,
     bugs=(
         Bug(
             name="conv-dw-not-summed-over-batch",
             hint="Your dw holds the contribution of one example only. The filters are shared by every example "
             "of the batch, so dw adds up the contributions of all N examples (as well as of every output pixel).",
-            edits=(("dw = np.einsum('nfij,ncijkl->fckl', dout, windows, optimize=True)",
-                    "dw = np.einsum('nfij,ncijkl->fckl', dout[-1:], windows[-1:], optimize=True)"),),
+            reference=_conv_dw_of_last_example,
         ),
         Bug(
             name="conv-db-not-summed-over-pixels",
             hint="Your db has one value per output pixel. Each filter has a single bias, added at every pixel "
             "of its output channel in every example: its gradient sums dout over the batch and both spatial "
             "axes, shape (F,).",
-            edits=(("db = np.sum(dout, axis=(0, 2, 3))", "db = np.sum(dout, axis=0)"),),
+            reference=_conv_db_per_pixel,
         ),
         Bug(
             name="conv-dx-overlaps-overwritten",
             hint="Your dx keeps only one window's contribution where windows overlap. A pixel covered by several "
             "windows (stride smaller than the filter) influences each of their outputs, so its gradient is the "
             "sum of what every window sends back: accumulate (+=), do not assign.",
-            edits=((_DX_SCATTER, _DX_SCATTER.replace("+=", "=")),),
+            reference=_conv_dx_overlaps_overwritten,
         ),
         Bug(
             name="conv-backward-ignores-stride",
             hint="Your dx sends each window's gradient back as if the stride were 1. With stride S, window "
             "(i, j) starts at row i * S and column j * S of the padded input, in the backward pass as in the "
             "forward pass.",
-            edits=((_DX_SCATTER, "dx_pad[:, :, k:k + H_out, l:l + W_out] += dwindows[:, :, k, l]"),),
+            reference=_conv_dx_at_stride_1,
         ),
     ),
 )
@@ -335,11 +407,10 @@ _POOL_SHAPES = {
                          (2, 2, 9, 9), (3, 3), 2),
     "larger": ("larger batch (N=16, C=8, 16x16 input, 2x2 windows, stride 2)", (16, 8, 16, 16), (2, 2), 2),
 }
-_POOL_TIMED = list(_POOL_SHAPES).index("larger")
-# A window's maximum is little work: loops over output pixels (with numpy inside
-# a window) are only about 30 times slower than the reference here, vectorised
-# layers about as fast; the threshold sits between, away from timing noise.
-_POOL_MAX_RATIO = 6
+# Timed only: a feature map of a small CNN. torch's pooling is a tight kernel: vectorised numpy takes 10-25 times its
+# time (the round trip of the arrays included), loops over output pixels 220-360 times; the threshold sits between.
+_POOL_SPEED = ("16 images, 8 channels of 32x32, 2x2 windows, stride 2", (16, 8, 32, 32), (2, 2), 2)
+_POOL_MAX_RATIO = 70
 
 
 def _plant_ties(rng: np.random.Generator, x: np.ndarray, pool: tuple[int, int], stride: int) -> np.ndarray:
@@ -367,17 +438,19 @@ def _pool_input(rng: np.random.Generator, kind: str, shape, pool, stride) -> np.
     return _plant_ties(rng, x, pool, stride) if kind == "overlapping ties" else x
 
 
+def _pool_case(rng: np.random.Generator, kind: str, shape: tuple, backward: bool) -> Case:
+    name, size, pool, stride = shape
+    inputs = {"x": _pool_input(rng, kind, size, pool, stride), "pool_height": pool[0], "pool_width": pool[1],
+              "stride": stride}
+    if backward:
+        n, c, h, w = size
+        inputs["dout"] = _normal(rng, (n, c, (h - pool[0]) // stride + 1, (w - pool[1]) // stride + 1))
+    return Case(name, inputs)
+
+
 def _pool_cases(backward: bool):
     def cases(rng: np.random.Generator) -> list[Case]:
-        result = []
-        for kind, (name, shape, pool, stride) in _POOL_SHAPES.items():
-            x = _pool_input(rng, kind, shape, pool, stride)
-            inputs = {"x": x, "pool_height": pool[0], "pool_width": pool[1], "stride": stride}
-            if backward:
-                n, c, h, w = shape
-                inputs["dout"] = _normal(rng, (n, c, (h - pool[0]) // stride + 1, (w - pool[1]) // stride + 1))
-            result.append(Case(name, inputs))
-        return result
+        return [_pool_case(rng, kind, shape, backward) for kind, shape in _POOL_SHAPES.items()]
 
     return cases
 
@@ -515,29 +588,74 @@ def _max_pool_backward_reference(inputs) -> dict:
 
 MAX_POOL_TOLERANCE = Tolerance()
 _POOL_ARGS = ("x", "pool_height", "pool_width", "stride")
-_MAX_SCATTER = "dx[:, :, k:k + stride * H_out:stride, l:l + stride * W_out:stride] += dwindows[..., k, l]"
-_AVG_SCATTER = "dx[:, :, k:k + stride * H_out:stride, l:l + stride * W_out:stride] += share"
+
+# ---- catalogued pooling bugs
+
+
+def _pool_forward_bug(pooling):
+    """The output of a pooling forward that computes ``pooling(x, pool, stride)`` (a tensor, a pair, an int)."""
+
+    def reference(inputs) -> dict:
+        x = torch.tensor(inputs["x"])
+        return {"out": numpy(pooling(x, (inputs["pool_height"], inputs["pool_width"]), inputs["stride"]))}
+
+    return reference
+
+
+def _pool_backward_bug(columns_of, fold=F.fold):
+    """The dx of a pooling backward that sends ``columns_of(windows, dout)`` back onto the input: ``windows``
+    the input's (N, C, ph * pw, windows), ``dout`` the upstream gradient as (N, C, 1, windows), and the result
+    (N, C, ph * pw, windows) the gradient of each window's pixels, put back by ``fold`` (``F.fold`` adds up
+    where windows overlap)."""
+
+    def reference(inputs) -> dict:
+        x, dout = torch.tensor(inputs["x"]), torch.tensor(inputs["dout"])
+        pool, stride = (inputs["pool_height"], inputs["pool_width"]), inputs["stride"]
+        windows = F.unfold(x, pool, stride=stride).unflatten(1, (x.shape[1], -1))
+        columns = columns_of(windows, dout.flatten(2).unsqueeze(2))
+        return {"dx": numpy(fold(columns.flatten(1, 2), x.shape[2:], pool, stride=stride))}
+
+    return reference
+
+
+def _to_first_maximum(windows: torch.Tensor, dout: torch.Tensor) -> torch.Tensor:
+    """dout to the first maximum of each window (row-major; torch.argmax takes the first of ties)."""
+    return F.one_hot(windows.argmax(2), windows.shape[2]).transpose(2, 3) * dout
+
+
+def _to_every_maximum(windows: torch.Tensor, dout: torch.Tensor) -> torch.Tensor:
+    return (windows == windows.max(2, keepdim=True).values) * dout
+
+
+def _avg_shares(windows: torch.Tensor, dout: torch.Tensor) -> torch.Tensor:
+    return (dout / windows.shape[2]).expand_as(windows)
+
+
+def _avg_pool_dx_not_shared(inputs) -> dict:
+    """The gradient of sum-pooling (every pixel of a window weighing 1)."""
+    x = tensors(inputs, requires_grad=("x",))["x"]
+    out = F.avg_pool2d(x, (inputs["pool_height"], inputs["pool_width"]), inputs["stride"], divisor_override=1)
+    return gradients(out, inputs["dout"], {"x": x})
 
 MAX_POOL_FORWARD = GradedFunction(
     name="max_pool_forward",
     program=forward_program("max_pool", *_POOL_ARGS),
     cases=_pool_cases(backward=False),
     reference=_max_pool_forward_reference,
-    speed=Speed(points=1, max_ratio=_POOL_MAX_RATIO, case=_POOL_TIMED),
+    speed=Speed(points=1, max_ratio=_POOL_MAX_RATIO, inputs=lambda rng: _pool_case(rng, "random", _POOL_SPEED, False)),
     time_limit=_LOOP_TIME_LIMIT,
     bugs=(
         Bug(
             name="pool-stride-equals-window",
             hint="Your windows are as far apart as they are wide: you use the window size as the stride. The "
             "stride is its own argument; windows overlap when it is smaller than the window.",
-            edits=(("windows = windows[:, :, ::stride, ::stride]",
-                    "windows = windows[:, :, ::pool_height, ::pool_width]"),),
+            reference=_pool_forward_bug(lambda x, pool, stride: F.max_pool2d(x, pool, pool)),
         ),
         Bug(
             name="max-pool-starts-at-zero",
             hint="Your maximum is never below 0: it starts from 0 instead of from the window's values. A window "
             "of negative values has a negative maximum.",
-            edits=(("out = windows.max(axis=(4, 5))", "out = np.maximum(windows.max(axis=(4, 5)), 0.0)"),),
+            reference=_pool_forward_bug(lambda x, pool, stride: F.max_pool2d(x, pool, stride).clamp(min=0.0)),
         ),
     ),
 )
@@ -548,7 +666,9 @@ MAX_POOL_BACKWARD = GradedFunction(
     cases=_pool_cases(backward=True),
     reference=_max_pool_backward_reference,
     tolerance=MAX_POOL_TOLERANCE,
-    speed=Speed(points=1, max_ratio=_POOL_MAX_RATIO, case=_POOL_TIMED),
+    # Timed against torch's own max-pool backward (the reference also judges ties, which is not the operation).
+    speed=Speed(points=1, max_ratio=_POOL_MAX_RATIO, inputs=lambda rng: _pool_case(rng, "random", _POOL_SPEED, True),
+                torch=lambda inputs: _pool_torch(inputs, F.max_pool2d, backward=True)),
     time_limit=_LOOP_TIME_LIMIT,
     bugs=(
         Bug(
@@ -556,15 +676,14 @@ MAX_POOL_BACKWARD = GradedFunction(
             hint="Your dx sends a window's gradient to every pixel that equals its maximum. When several pixels "
             "tie, the output still depends on one of them at a time: the window's whole gradient goes to a "
             "single one of the tied pixels (any one), not a copy to each.",
-            edits=(("mask = (np.arange(ph * pw) == first_max[..., None]).reshape(windows.shape)",
-                    "mask = windows == windows.max(axis=(4, 5), keepdims=True)"),),
+            reference=_pool_backward_bug(_to_every_maximum),
         ),
         Bug(
             name="max-pool-overlaps-overwritten",
             hint="Your dx keeps only one window's contribution where windows overlap. A pixel that is the "
             "maximum of several overlapping windows receives the sum of their gradients: accumulate (+=), do "
             "not assign.",
-            edits=((_MAX_SCATTER, _MAX_SCATTER.replace("+=", "=")),),
+            reference=_pool_backward_bug(_to_first_maximum, fold=_fold_first_window),
         ),
     ),
 )
@@ -579,7 +698,7 @@ AVG_POOL_FORWARD = GradedFunction(
             name="avg-pool-sum-not-mean",
             hint="Your output is the sum of each window, pool_height * pool_width times the average. Divide by "
             "the number of pixels in a window.",
-            edits=((".mean(axis=(4, 5))", ".sum(axis=(4, 5))"),),
+            reference=_pool_forward_bug(lambda x, pool, stride: F.avg_pool2d(x, pool, stride, divisor_override=1)),
         ),
     ),
 )
@@ -594,13 +713,13 @@ AVG_POOL_BACKWARD = GradedFunction(
             name="avg-pool-gradient-not-shared",
             hint="Your dx passes each window's whole gradient to every one of its pixels. Each pixel weighs "
             "1 / (pool_height * pool_width) in the window's mean, so it receives that share of dout.",
-            edits=(("share = dout / (ph * pw)", "share = dout"),),
+            reference=_avg_pool_dx_not_shared,
         ),
         Bug(
             name="avg-pool-overlaps-overwritten",
             hint="Your dx keeps only one window's share where windows overlap. A pixel in several overlapping "
             "windows receives a share from each of them: accumulate (+=), do not assign.",
-            edits=((_AVG_SCATTER, _AVG_SCATTER.replace("+=", "=")),),
+            reference=_pool_backward_bug(_avg_shares, fold=_fold_first_window),
         ),
     ),
 )

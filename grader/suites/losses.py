@@ -8,6 +8,8 @@ which matters for scores near ±1000, where float32's spacing is 6e-5.
 
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -38,8 +40,19 @@ def _random_signs(rng: np.random.Generator, shape) -> np.ndarray:
     return rng.choice(np.array([-1.0, 1.0]), size=shape)
 
 
-def _loss_and_grad(loss: torch.Tensor, wrt: str, t: dict) -> dict[str, np.ndarray]:
-    return {"loss": numpy(loss), **gradients(loss, None, {wrt: t[wrt]})}
+def _outputs_of(loss_of: Callable[[dict], torch.Tensor], wrt: str, *names: str):
+    """A reference, the function's own or a catalogued bug's: the outputs
+    ``names`` (of ``loss`` and ``d<wrt>``) of the loss ``loss_of(tensors)``, its
+    value and its autograd gradient. A bug names only the outputs its mistake
+    changes."""
+
+    def reference(inputs) -> dict[str, np.ndarray]:
+        t = tensors(inputs, requires_grad=(wrt,))
+        loss = loss_of(t)
+        outputs = {"loss": numpy(loss), **gradients(loss, None, {wrt: t[wrt]})}
+        return {name: outputs[name] for name in names}
+
+    return reference
 
 
 # --------------------------------------------------------------------------- mse_loss
@@ -61,40 +74,39 @@ def _mse_cases(rng: np.random.Generator) -> list[Case]:
     ]
 
 
-def _mse_reference(inputs) -> dict[str, np.ndarray]:
-    t = tensors(inputs, requires_grad=("pred",))
-    return _loss_and_grad(F.mse_loss(t["pred"], t["target"], reduction="mean"), "pred", t)
+def _mse(t: dict, reduction: str = "mean") -> torch.Tensor:
+    return F.mse_loss(t["pred"], t["target"], reduction=reduction)
 
 
 MSE_LOSS = GradedFunction(
     name="mse_loss",
     program=returns_pair_program("mse_loss", "pred", "target", names=("loss", "dpred")),
     cases=_mse_cases,
-    reference=_mse_reference,
+    reference=_outputs_of(_mse, "pred", "loss", "dpred"),
     bugs=(
         Bug(
             name="mse-grad-missing-factor-2",
             hint="Your gradient is half of the expected one. The derivative of a square (pred - target)**2 "
             "brings down a factor 2 that the gradient must keep.",
-            edits=(("dpred = 2.0 * diff / diff.size", "dpred = diff / diff.size"),),
+            reference=_outputs_of(lambda t: _mse(t) / 2, "pred", "dpred"),
         ),
         Bug(
             name="mse-loss-summed",
             hint="Your loss is the sum of the squared errors. The mean squared error averages them: divide by "
             "the number of elements.",
-            edits=(("loss = np.mean(diff ** 2)", "loss = np.sum(diff ** 2)"),),
+            reference=_outputs_of(lambda t: _mse(t, reduction="sum"), "pred", "loss"),
         ),
         Bug(
             name="mse-grad-not-averaged",
             hint="Your gradient is too large by the number of elements: it is the gradient of a sum. The loss "
             "is a mean, so its gradient carries 1 / (number of elements).",
-            edits=(("dpred = 2.0 * diff / diff.size", "dpred = 2.0 * diff"),),
+            reference=_outputs_of(lambda t: _mse(t, reduction="sum"), "pred", "dpred"),
         ),
         Bug(
             name="mse-grad-divides-by-batch-size",
             hint="Your gradient divides by the number of rows only. The loss is the mean over every element "
             "(rows times columns), so the gradient divides by the total number of elements.",
-            edits=(("dpred = 2.0 * diff / diff.size", "dpred = 2.0 * diff / len(diff)"),),
+            reference=_outputs_of(lambda t: _mse(t, reduction="sum") / len(t["pred"]), "pred", "dpred"),
         ),
     ),
 )
@@ -142,56 +154,66 @@ def _ce_cases(rng: np.random.Generator) -> list[Case]:
     ]
 
 
-def _ce_reference(inputs) -> dict[str, np.ndarray]:
-    t = tensors(inputs, requires_grad=("logits",))
-    return _loss_and_grad(F.cross_entropy(t["logits"], t["labels"], reduction="mean"), "logits", t)
+def _ce(t: dict, reduction: str = "mean") -> torch.Tensor:
+    return F.cross_entropy(t["logits"], t["labels"], reduction=reduction)
+
+
+def _ce_shifted_by(t: dict, shift) -> torch.Tensor:
+    """The cross-entropy with its log-softmax written out, z - log(sum(exp(z)))
+    for z = logits - shift: inf or NaN where an exp overflows or all of a row's
+    exps underflow, which only a shift by each row's own maximum prevents. A
+    tensor shift comes detached, a constant to the gradient as in code that
+    writes the softmax's gradient by hand: a row whose gradient is NaN stays
+    NaN without spreading, through the shift, into another row's entry."""
+    z = t["logits"] - shift
+    return F.nll_loss(z - torch.log(torch.exp(z).sum(dim=1, keepdim=True)), t["labels"])
 
 
 SOFTMAX_CROSS_ENTROPY = GradedFunction(
     name="softmax_cross_entropy",
     program=returns_pair_program("softmax_cross_entropy", "logits", "labels", names=("loss", "dlogits")),
     cases=_ce_cases,
-    reference=_ce_reference,
+    reference=_outputs_of(_ce, "logits", "loss", "dlogits"),
     bugs=(
         Bug(
             name="ce-grad-not-averaged",
             hint="Your gradient is N times too large. The loss is the mean over the N examples of the batch, "
             "so its gradient carries the same 1/N.",
-            edits=(("    dlogits /= n\n", ""),),
+            reference=_outputs_of(lambda t: _ce(t, reduction="sum"), "logits", "dlogits"),
         ),
         Bug(
             name="ce-loss-summed",
             hint="Your loss is the sum of the per-example losses. Average them over the batch instead, so the "
             "loss does not grow with the batch size.",
-            edits=(("loss = -np.mean(", "loss = -np.sum("),),
+            reference=_outputs_of(lambda t: _ce(t, reduction="sum"), "logits", "loss"),
         ),
         Bug(
             name="ce-log-of-softmax",
             hint="Your loss becomes inf when the true class is very unlikely: you take the log of a softmax "
             "probability that has underflowed to 0. Compute the log-probability directly with the log-sum-exp "
             "form, log(sum(exp(z))) - z[y].",
-            edits=(
-                ("log_probs = shifted - np.log(sum_exp)", "log_probs = np.log(exp_shifted / sum_exp)"),
-            ),
+            # The loss alone: the gradient, softmax minus the one-hot label, takes no log and stays right.
+            reference=_outputs_of(
+                lambda t: F.nll_loss(torch.log(torch.softmax(t["logits"], dim=1)), t["labels"]), "logits", "loss"),
         ),
         Bug(
             name="ce-no-max-subtraction",
             hint="Your loss is inf or NaN for logits around ±1000: exp of such a score overflows to inf (or "
             "underflows to 0). Subtract each row's maximum from its logits first; the softmax does not change.",
-            edits=(("shifted = logits - np.max(logits, axis=1, keepdims=True)", "shifted = logits"),),
+            reference=_outputs_of(lambda t: _ce_shifted_by(t, 0.0), "logits", "loss", "dlogits"),
         ),
         Bug(
             name="ce-global-max-shift",
             hint="Your loss is inf or NaN when one example's scores are far below another's: you subtract the "
             "maximum of the whole batch, so that example's exps all underflow to 0. Subtract each row's own "
             "maximum.",
-            edits=(("shifted = logits - np.max(logits, axis=1, keepdims=True)", "shifted = logits - np.max(logits)"),),
+            reference=_outputs_of(lambda t: _ce_shifted_by(t, t["logits"].detach().max()), "logits", "loss", "dlogits"),
         ),
         Bug(
             name="ce-grad-missing-one-hot",
             hint="Your gradient is the softmax alone. The derivative of -log softmax(z)[y] also has a -1 at the "
             "true class: subtract the one-hot label.",
-            edits=(("    dlogits[np.arange(n), labels] -= 1.0\n", ""),),
+            reference=_outputs_of(lambda t: torch.logsumexp(t["logits"], dim=1).mean(), "logits", "dlogits"),
         ),
     ),
 )
@@ -214,47 +236,47 @@ def _bce_cases(rng: np.random.Generator) -> list[Case]:
     ]
 
 
-def _bce_reference(inputs) -> dict[str, np.ndarray]:
-    t = tensors(inputs, requires_grad=("logits",))
-    loss = F.binary_cross_entropy_with_logits(t["logits"], t["targets"], reduction="mean")
-    return _loss_and_grad(loss, "logits", t)
+def _bce(t: dict, reduction: str = "mean") -> torch.Tensor:
+    return F.binary_cross_entropy_with_logits(t["logits"], t["targets"], reduction=reduction)
+
+
+def _bce_of_sigmoid(t: dict) -> torch.Tensor:
+    """The binary cross-entropy of the probabilities sigmoid(x), which round to
+    exactly 0 or 1 for |x| large. Written out: F.binary_cross_entropy would
+    clamp its logs at -100, and this mistake's loss is inf or NaN there."""
+    p, y = torch.sigmoid(t["logits"]), t["targets"]
+    return torch.mean(-y * torch.log(p) - (1 - y) * torch.log(1 - p))
 
 
 BCE_WITH_LOGITS = GradedFunction(
     name="bce_with_logits",
     program=returns_pair_program("bce_with_logits", "logits", "targets", names=("loss", "dlogits")),
     cases=_bce_cases,
-    reference=_bce_reference,
+    reference=_outputs_of(_bce, "logits", "loss", "dlogits"),
     bugs=(
         Bug(
             name="bce-naive-log-sigmoid",
             hint="Your loss is inf or NaN for logits around ±1000: sigmoid(x) rounds to exactly 0 or 1 there, "
             "and log(0) is -inf. Rewrite the loss in the stable form max(x, 0) - x*y + log(1 + exp(-|x|)).",
-            edits=(
-                (
-                    "loss = np.mean(np.maximum(logits, 0) - logits * targets + np.log1p(e))",
-                    "p = 1.0 / (1.0 + np.exp(-logits))\n"
-                    "    loss = np.mean(-targets * np.log(p) - (1 - targets) * np.log(1 - p))",
-                ),
-            ),
+            reference=_outputs_of(_bce_of_sigmoid, "logits", "loss"),
         ),
         Bug(
             name="bce-grad-sign-flipped",
             hint="Your gradient has the wrong sign. Differentiate the loss with respect to the logit: raising "
             "the score of a positive target should lower the loss.",
-            edits=(("dlogits = (sig - targets) / logits.size", "dlogits = (targets - sig) / logits.size"),),
+            reference=_outputs_of(lambda t: -_bce(t), "logits", "dlogits"),
         ),
         Bug(
             name="bce-grad-not-averaged",
             hint="Your gradient is too large by the number of elements. The loss is a mean, so its gradient "
             "carries 1 / (number of elements).",
-            edits=(("dlogits = (sig - targets) / logits.size", "dlogits = sig - targets"),),
+            reference=_outputs_of(lambda t: _bce(t, reduction="sum"), "logits", "dlogits"),
         ),
         Bug(
             name="bce-grad-divides-by-batch-size",
             hint="Your gradient divides by the number of rows only. The loss is the mean over every element "
             "(rows times outputs), so the gradient divides by the total number of elements.",
-            edits=(("dlogits = (sig - targets) / logits.size", "dlogits = (sig - targets) / len(logits)"),),
+            reference=_outputs_of(lambda t: _bce(t, reduction="sum") / len(t["logits"]), "logits", "dlogits"),
         ),
     ),
 )

@@ -20,16 +20,22 @@ but some splits put most of the overlapping versicolor/virginica flowers in the
 test half: over thousands of seeds (and variants: other initial scales, no
 shuffling, float32) the worst run was 85.3% (64/75), and about one run in 200
 falls below 90%, so a 90% threshold would fail correct students by bad luck.
+A catalogued training mistake is named when the labels are those of the
+docstring's recipe run in torch with that mistake: reproducible only for code
+that draws from the generator in the same order (W, U, then each epoch's
+permutation of the examples).
 """
 
 from __future__ import annotations
 
 import csv
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from grader.reference import gradients, numpy, tensors
 from grader.spec import (Bug, Case, Expected, GradedFunction, Program, Property, Returned, Suite, call,
@@ -37,6 +43,7 @@ from grader.spec import (Bug, Case, Expected, GradedFunction, Program, Property,
 
 PARAMS = ("W", "b1", "U", "b2")
 GRADS = (*PARAMS, "x")  # the keys of the grads dict, in the order graded
+GRAD_OUTPUTS = tuple(f"d{name}" for name in GRADS)
 ACTIVATIONS = {"sigmoid": torch.sigmoid, "relu": torch.relu}
 IRIS_CSV = Path(__file__).resolve().parent.parent / "data" / "iris.csv"
 IRIS_SPECIES = ("setosa", "versicolor", "virginica")
@@ -92,8 +99,14 @@ def _with_dout(rng: np.random.Generator, net: dict) -> dict:
     return {**net, "dout": _normal(rng, (net["x"].shape[0], net["U"].shape[1]))}
 
 
+def _hidden(t: dict, activation: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """The pre-activation ``z = x @ W + b1`` and the hidden layer ``h = sigma(z)``."""
+    z = t["x"] @ t["W"] + t["b1"]
+    return z, ACTIVATIONS[activation](z)
+
+
 def _scores(t: dict, activation: str) -> torch.Tensor:
-    return ACTIVATIONS[activation](t["x"] @ t["W"] + t["b1"]) @ t["U"] + t["b2"]
+    return _hidden(t, activation)[1] @ t["U"] + t["b2"]
 
 
 def _kink_free(inputs) -> dict[str, np.ndarray]:
@@ -129,6 +142,15 @@ def _forward_reference(inputs) -> dict:
     return {"scores": numpy(_scores(tensors(inputs), inputs["activation"]))}
 
 
+def _forward_bug(scores_of: Callable[[dict, str], torch.Tensor]):
+    """A forward bug's reference: the scores ``scores_of(tensors, activation)``."""
+
+    def reference(inputs) -> dict:
+        return {"scores": numpy(scores_of(tensors(inputs), inputs["activation"]))}
+
+    return reference
+
+
 MLP_FORWARD = GradedFunction(
     name="mlp_forward",
     program=Program((_PARAMS_DICT, call("mlp_forward", "x", Returned(0), "activation")), {"scores": Returned(1, 0)}),
@@ -139,14 +161,13 @@ MLP_FORWARD = GradedFunction(
             name="activation-on-scores",
             hint="Your scores went through the activation a second time. The output layer here is linear, "
             "scores = h @ U + b2: the softmax or the loss comes after, so the scores stay unbounded.",
-            edits=(("scores = h @ U + b2\n    cache", "scores = h @ U + b2\n    scores = (np.maximum(scores, 0.0) "
-                    "if activation == 'relu' else 1.0 / (1.0 + np.exp(-scores)))\n    cache"),),
+            reference=_forward_bug(lambda t, activation: ACTIVATIONS[activation](_scores(t, activation))),
         ),
         Bug(
             name="forward-missing-hidden-bias",
             hint="Your hidden layer ignores its bias: the pre-activation is x @ W + b1, with b1 added to every "
             "row before the non-linearity.",
-            edits=(("z = x @ W + b1\n    if", "z = x @ W\n    if"),),
+            reference=_forward_bug(lambda t, activation: _scores(dict(t, b1=torch.zeros_like(t["b1"])), activation)),
         ),
     ),
 )
@@ -163,6 +184,48 @@ def _backward_reference(inputs) -> dict:
     return _network_gradients(_scores(t, inputs["activation"]), inputs["dout"], t, inputs)
 
 
+def _d(out: torch.Tensor, dout: torch.Tensor, wrt: torch.Tensor) -> torch.Tensor:
+    """``d(sum(out * dout)) / d(wrt)``, keeping the graph for further gradients."""
+    return torch.autograd.grad((out * dout).sum(), wrt, retain_graph=True)[0]
+
+
+def _backward_bug(mistake: Callable[[dict], dict[str, torch.Tensor]]):
+    """A backward bug's reference: ``mistake(net)`` gives the gradients (by
+    output name, the ones the mistake changes) that the mistaken backward pass
+    returns, from ``net``: the case's tensors (``x``, ``W``, ..., ``dout``,
+    ``activation``), the pre-activation ``z`` and hidden layer ``h``, and the
+    right gradients of ``sum(scores * dout)`` with respect to each of them
+    (``dx``, ``dW``, ..., ``dz``, ``dh``, by autograd, graph kept)."""
+
+    def reference(inputs) -> dict:
+        t = tensors(inputs, requires_grad=GRADS)
+        z, h = _hidden(t, inputs["activation"])
+        net = {**t, "z": z, "h": h}
+        wrt = (*GRADS, "z", "h")
+        grads = torch.autograd.grad(((h @ t["U"] + t["b2"]) * t["dout"]).sum(), [net[name] for name in wrt],
+                                    retain_graph=True)
+        net.update({f"d{name}": g for name, g in zip(wrt, grads)})
+        return {name: numpy(value) for name, value in mistake(net).items()}
+
+    return reference
+
+
+def _hidden_derivative(activation: str, dz_of: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]):
+    """A mistaken derivative of the hidden layer's ``activation``: the gradient
+    ``dh`` arriving at h becomes ``dz_of(dh, z)`` instead of ``dh * sigma'(z)``,
+    and goes on to W, b1 and x through z = x @ W + b1 (by autograd); dU and db2
+    are computed before the mistake. Cases of the other activation do not
+    reach it."""
+
+    def mistake(net: dict) -> dict[str, torch.Tensor]:
+        if net["activation"] != activation:
+            return {}
+        dz = dz_of(net["dh"], net["z"].detach())
+        return {f"d{name}": _d(net["z"], dz, net[name]) for name in ("W", "b1", "x")}
+
+    return mistake
+
+
 MLP_BACKWARD = GradedFunction(
     name="mlp_backward",
     program=Program(
@@ -177,44 +240,46 @@ MLP_BACKWARD = GradedFunction(
             name="weight-gradient-transposed",
             hint="Your gradient for W has shape (H, D), the transpose of W's. A parameter's gradient has the "
             "shape of the parameter: with z = x @ W, dW pairs the inputs x (N, D) with dz (N, H) over the batch.",
-            edits=(("dW = x.T @ dz", "dW = dz.T @ x"),),
+            reference=_backward_bug(lambda net: {"dW": net["dW"].T}),
         ),
         Bug(
             name="bias-gradient-not-summed",
             hint="Your gradient for b1 has one row per example. The bias is added to every row, so the "
             "contributions of the N examples add up into one vector of shape (H,).",
-            edits=(("db1 = np.sum(dz, axis=0)", "db1 = dz"),),
+            # Each example's own gradient of the bias it adds: the gradient at z, one row per example.
+            reference=_backward_bug(lambda net: {"db1": net["dz"]}),
         ),
         Bug(
             name="bias-gradient-summed-over-classes",
             hint="Your gradient for b2 sums over the wrong axis: it has one value per example. The bias is "
             "shared by the examples, so sum dscores over the batch axis (axis 0) to get shape (C,).",
-            edits=(("db2 = np.sum(dscores, axis=0)", "db2 = np.sum(dscores, axis=1)"),),
+            reference=_backward_bug(lambda net: {"db2": net["dout"].sum(dim=1)}),
         ),
         Bug(
             name="sigmoid-derivative-at-preactivation",
             hint="Your sigmoid derivative is evaluated at the wrong point: s * (1 - s) must use the sigmoid's "
             "output s = sigmoid(z) (the hidden layer h), not its input z.",
-            edits=(("dz = dh * h * (1.0 - h)", "dz = dh * z * (1.0 - z)"),),
+            reference=_backward_bug(_hidden_derivative("sigmoid", lambda dh, z: dh * z * (1.0 - z))),
         ),
         Bug(
             name="relu-mask-from-upstream-gradient",
             hint="Your ReLU derivative looks at the sign of the incoming gradient. Whether a unit passes the "
             "gradient depends on whether it was on in the forward pass, i.e. on its pre-activation z > 0.",
-            edits=(("dz = dh * (z > 0)", "dz = dh * (dh > 0)"),),
+            reference=_backward_bug(_hidden_derivative("relu", lambda dh, z: torch.relu(dh))),
         ),
         Bug(
             name="output-weight-gradient-uses-preactivation",
             hint="Your gradient for U uses the pre-activation z. The output layer multiplies U by the hidden "
             "layer's output h = sigma(z), so dU pairs h with dscores.",
-            edits=(("dU = h.T @ dscores", "dU = z.T @ dscores"),),
+            # dU of an output layer that read z: scores = z @ U + b2.
+            reference=_backward_bug(lambda net: {"dU": _d(net["z"] @ net["U"], net["dout"], net["U"])}),
         ),
         Bug(
             name="backward-averages-over-batch",
             hint="Your weight gradients are N times too small: they average over the batch. A layer's backward "
             "pass sums the contributions of the examples; the averaging belongs to the loss, which already put "
             "its 1/N into dscores.",
-            edits=(("dU = h.T @ dscores", "dU = h.T @ dscores / len(x)"), ("dW = x.T @ dz", "dW = x.T @ dz / len(x)")),
+            reference=_backward_bug(lambda net: {"dU": net["dU"] / len(net["x"]), "dW": net["dW"] / len(net["x"])}),
         ),
     ),
 )
@@ -258,14 +323,40 @@ def _loss_cases(rng: np.random.Generator) -> list[Case]:
     return [Case(name, inputs) for name, inputs in named]
 
 
+LOSSES = {"mse": F.mse_loss, "cross_entropy": F.cross_entropy}
+
+
+def _unshifted_cross_entropy(scores: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """The cross-entropy with its log-softmax written out without the row's
+    maximum subtracted, s - log(sum(exp(s))): inf once exp(s) overflows. Its
+    value only: code with this mistake takes the softmax for the gradient as
+    exp of those log-probabilities (0 there), which autograd of this form does
+    not give (NaN)."""
+    return F.nll_loss(scores - torch.log(torch.exp(scores).sum(dim=1, keepdim=True)), y)
+
+
 def _loss_reference(inputs) -> dict:
     t = tensors(inputs, requires_grad=GRADS)
-    scores = _scores(t, inputs["activation"])
-    if inputs["loss"] == "mse":
-        loss = torch.nn.functional.mse_loss(scores, t["y"], reduction="mean")
-    else:
-        loss = torch.nn.functional.cross_entropy(scores, t["y"], reduction="mean")
+    loss = LOSSES[inputs["loss"]](_scores(t, inputs["activation"]), t["y"], reduction="mean")
     return {"loss": numpy(loss), **_network_gradients(loss, None, t, inputs)}
+
+
+def _loss_bug(mistaken: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]], *names: str):
+    """A loss bug's reference: on a case whose loss is ``kind``, the outputs
+    ``names`` (of ``loss``, ``dW``, ..., ``dx``: the ones the mistake changes)
+    are those of the loss ``mistaken[kind](scores, y)``, its value and autograd
+    gradients. Cases of a loss missing from ``mistaken`` do not reach the
+    mistake."""
+
+    def reference(inputs) -> dict:
+        if inputs["loss"] not in mistaken:
+            return {}
+        t = tensors(inputs, requires_grad=GRADS)
+        loss = mistaken[inputs["loss"]](_scores(t, inputs["activation"]), t["y"])
+        outputs = {"loss": numpy(loss), **gradients(loss, None, {name: t[name] for name in GRADS})}
+        return {name: outputs[name] for name in names}
+
+    return reference
 
 
 MLP_LOSS = GradedFunction(
@@ -281,37 +372,40 @@ MLP_LOSS = GradedFunction(
             name="loss-gradient-not-averaged",
             hint="Your gradients are too large by the number of terms the loss averages: the loss is a mean, so "
             "d(loss)/d(scores) carries its 1/N (cross-entropy) or 1/(N*C) (MSE) before you backpropagate it.",
-            edits=(("        dscores /= n\n", ""), ("dscores = 2.0 * diff / diff.size", "dscores = 2.0 * diff")),
+            reference=_loss_bug({kind: partial(f, reduction="sum") for kind, f in LOSSES.items()}, *GRAD_OUTPUTS),
         ),
         Bug(
             name="mse-gradient-missing-factor-2",
             hint="Your MSE gradients are half the expected ones. The derivative of (scores - y)**2 brings down "
             "a factor 2.",
-            edits=(("dscores = 2.0 * diff / diff.size", "dscores = diff / diff.size"),),
+            reference=_loss_bug({"mse": lambda scores, y: F.mse_loss(scores, y) / 2}, *GRAD_OUTPUTS),
         ),
         Bug(
             name="mse-gradient-divides-by-batch-size",
             hint="Your MSE gradient divides by N only. The loss averages over all N * C elements of the scores, "
             "so its gradient divides by N * C.",
-            edits=(("dscores = 2.0 * diff / diff.size", "dscores = 2.0 * diff / len(diff)"),),
+            reference=_loss_bug({"mse": lambda scores, y: F.mse_loss(scores, y, reduction="sum") / len(scores)},
+                                *GRAD_OUTPUTS),
         ),
         Bug(
             name="ce-gradient-missing-one-hot",
             hint="Your cross-entropy gradient is the softmax alone. The derivative of -log softmax(s)[y] also "
             "has a -1 at the true class: subtract the one-hot label.",
-            edits=(("        dscores[np.arange(n), y] -= 1.0\n", ""),),
+            # The gradient of the log-sum-exp term alone: softmax(scores) / N.
+            reference=_loss_bug({"cross_entropy": lambda scores, _: torch.logsumexp(scores, dim=1).mean()},
+                                *GRAD_OUTPUTS),
         ),
         Bug(
             name="ce-loss-summed",
             hint="Your cross-entropy is the sum of the per-example losses. Average them over the batch, so the "
             "loss does not grow with N.",
-            edits=(("value = -np.mean(log_probs[np.arange(n), y])", "value = -np.sum(log_probs[np.arange(n), y])"),),
+            reference=_loss_bug({"cross_entropy": partial(F.cross_entropy, reduction="sum")}, "loss"),
         ),
         Bug(
             name="ce-no-max-shift",
             hint="Your loss is inf or NaN when the scores are around 1000: exp of such a score overflows. "
             "Subtract each row's maximum score before exp; the softmax does not change.",
-            edits=(("shifted = scores - np.max(scores, axis=1, keepdims=True)", "shifted = scores"),),
+            reference=_loss_bug({"cross_entropy": _unshifted_cross_entropy}, "loss"),
         ),
     ),
 )
@@ -344,6 +438,10 @@ def _predict_reference(inputs) -> dict:
     return {"labels": Expected(labels, free=ties) if ties.any() else labels}
 
 
+def _argmax_over_batch(inputs) -> dict:
+    return {"labels": numpy(_scores(tensors(inputs), inputs["activation"]).argmax(dim=0))}
+
+
 PREDICT = GradedFunction(
     name="predict",
     program=Program((_PARAMS_DICT, call("predict", "x", Returned(0), "activation")), {"labels": Returned(1)}),
@@ -354,7 +452,7 @@ PREDICT = GradedFunction(
             name="predict-argmax-over-batch",
             hint="Your labels have one entry per class: the argmax runs over the examples. Each row of the "
             "scores belongs to one example, so take the argmax along the class axis (axis 1).",
-            edits=(("return np.argmax(scores, axis=1)", "return np.argmax(scores, axis=0)"),),
+            reference=_argmax_over_batch,
         ),
     ),
 )
@@ -449,6 +547,50 @@ def _accuracy(labels: np.ndarray, threshold: float, task: str):
     return check
 
 
+def _initial_parameters(rng: np.random.Generator, d: int, hidden: int, c: int) -> dict[str, torch.Tensor]:
+    """The initialisation train_mlp's docstring prescribes: W, then U, drawn
+    from ``rng`` with standard deviations 1/sqrt(D) and 1/sqrt(H); zero biases."""
+    return {"W": torch.tensor(rng.normal(0.0, 1.0 / np.sqrt(d), size=(d, hidden))),
+            "b1": torch.zeros(hidden, dtype=torch.float64),
+            "U": torch.tensor(rng.normal(0.0, 1.0 / np.sqrt(hidden), size=(hidden, c))),
+            "b2": torch.zeros(c, dtype=torch.float64)}
+
+
+def _zero_parameters(rng: np.random.Generator, d: int, hidden: int, c: int) -> dict[str, torch.Tensor]:
+    """Every parameter at zero: nothing is drawn from ``rng`` before the first epoch's order."""
+    return {name: torch.zeros(shape, dtype=torch.float64)
+            for name, shape in (("W", (d, hidden)), ("b1", (hidden,)), ("U", (hidden, c)), ("b2", (c,)))}
+
+
+def _trained_labels(initial: Callable[..., dict[str, torch.Tensor]], direction: float):
+    """A training bug's reference: the labels ``predict`` gives on ``x_test``
+    after train_mlp's recipe (its docstring) run in torch with the mistake.
+    With ``rng = default_rng(seed)``, the parameters start as
+    ``initial(rng, D, H, C)``; each epoch walks a new order
+    ``rng.permutation(N)`` in minibatches, and each minibatch moves every
+    parameter by ``direction * lr`` times autograd's gradient of its mean
+    cross-entropy (-1: downhill). Only code that draws from the generator in
+    this order trains to the same labels; other code with the mistake is told
+    by its accuracy alone."""
+
+    def reference(inputs) -> dict:
+        x, y, activation = torch.tensor(inputs["x"]), torch.tensor(inputs["y"]), inputs["activation"]
+        rng = np.random.default_rng(inputs["seed"])
+        params = initial(rng, x.shape[1], inputs["hidden"], int(y.max()) + 1)
+        for _ in range(inputs["epochs"]):
+            for batch in torch.from_numpy(rng.permutation(len(x))).split(inputs["batch_size"]):
+                for p in params.values():
+                    p.requires_grad_()
+                loss = F.cross_entropy(_scores({"x": x[batch], **params}, activation), y[batch])
+                grads = torch.autograd.grad(loss, list(params.values()))
+                params = {name: (p + direction * inputs["lr"] * g).detach()
+                          for (name, p), g in zip(params.items(), grads)}
+        scores = _scores({"x": torch.tensor(inputs["x_test"]), **params}, activation)
+        return {"labels": numpy(scores.argmax(dim=1))}
+
+    return reference
+
+
 def _train_reference(inputs) -> dict:
     x_test = inputs["x_test"]
     if x_test.shape[1] == 2:
@@ -471,16 +613,14 @@ TRAIN_MLP = GradedFunction(
             name="sgd-step-uphill",
             hint="Your training moves the parameters along the gradient, uphill: the loss grows. Gradient "
             "descent subtracts lr times the gradient.",
-            edits=(("params[name] = params[name] - lr * grads[name]",
-                    "params[name] = params[name] + lr * grads[name]"),),
+            reference=_trained_labels(_initial_parameters, direction=+1.0),
         ),
         Bug(
             name="zero-initialisation",
             hint="Your network starts with all weights at zero. Then every hidden unit computes the same thing "
             "and gets the same update, so they stay identical and the network cannot learn XOR. Draw W and U "
             "from the random generator as the docstring says.",
-            edits=(("rng.normal(0.0, 1.0 / np.sqrt(d), size=(d, hidden))", "np.zeros((d, hidden))"),
-                   ("rng.normal(0.0, 1.0 / np.sqrt(hidden), size=(hidden, c))", "np.zeros((hidden, c))")),
+            reference=_trained_labels(_zero_parameters, direction=-1.0),
         ),
     ),
 )

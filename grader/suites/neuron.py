@@ -164,7 +164,33 @@ def _layer(name: str, f: Callable[[torch.Tensor, dict], torch.Tensor], *, inputs
     return forward, backward
 
 
+def _output(f: Callable[[torch.Tensor, dict], torch.Tensor]):
+    """A forward bug's reference: the ``out`` a mistaken layer computes,
+    ``f(x, inputs)``."""
+
+    def reference(inputs) -> dict:
+        return {"out": numpy(f(tensors(inputs)["x"], inputs))}
+
+    return reference
+
+
+def _gradient(f: Callable[[torch.Tensor, torch.Tensor, dict], torch.Tensor]):
+    """A backward bug's reference: the ``dx`` a mistaken backward pass computes,
+    ``f(x, dout, inputs)``, written out without autograd."""
+
+    def reference(inputs) -> dict:
+        t = tensors(inputs)
+        return {"dx": numpy(f(t["x"], t["dout"], inputs))}
+
+    return reference
+
+
 # --------------------------------------------------------------------------- sigmoid, tanh, ReLU
+
+def _sigmoid_slope(z: torch.Tensor) -> torch.Tensor:
+    """sigmoid'(z) = sigmoid(z) * (1 - sigmoid(z))."""
+    return torch.sigmoid(z) * (1.0 - torch.sigmoid(z))
+
 
 SIGMOID_FORWARD, SIGMOID_BACKWARD = _layer(
     "sigmoid", lambda x, _: torch.sigmoid(x), inputs=_elementwise_inputs,
@@ -174,14 +200,13 @@ SIGMOID_FORWARD, SIGMOID_BACKWARD = _layer(
             hint="Your gradient applies the sigmoid to its own output: the cache already holds sigmoid(x), so "
             "the derivative sigmoid(x) * (1 - sigmoid(x)) is written with the cached output directly, without "
             "calling the sigmoid again.",
-            edits=(("dx = dout * out * (1.0 - out)",
-                    "dx = dout * sigmoid_forward(out)[0] * (1.0 - sigmoid_forward(out)[0])"),),
+            reference=_gradient(lambda x, dout, _: dout * _sigmoid_slope(torch.sigmoid(x))),
         ),
         Bug(
             name="sigmoid-backward-ignores-dout",
             hint="Your gradient is the sigmoid's local derivative alone. By the chain rule, the backward pass "
             "multiplies the local derivative by the upstream gradient dout.",
-            edits=(("dx = dout * out * (1.0 - out)", "dx = out * (1.0 - out)"),),
+            reference=_gradient(lambda x, dout, _: _sigmoid_slope(x)),
         ),
     ),
 )
@@ -193,7 +218,7 @@ TANH_FORWARD, TANH_BACKWARD = _layer(
             name="tanh-exp-overflow",
             hint="Your output has NaN for inputs of large magnitude: exp(x) overflows to inf there and inf / inf "
             "is NaN. Use np.tanh, or a form of the formula that only takes exp of non-positive numbers.",
-            edits=(("out = np.tanh(x)", "out = (np.exp(x) - np.exp(-x)) / (np.exp(x) + np.exp(-x))"),),
+            reference=_output(lambda x, _: (torch.exp(x) - torch.exp(-x)) / (torch.exp(x) + torch.exp(-x))),
         ),
     ),
     backward_bugs=(
@@ -201,13 +226,13 @@ TANH_FORWARD, TANH_BACKWARD = _layer(
             name="tanh-derivative-not-squared",
             hint="Your gradient uses 1 - tanh(x) as the derivative. The derivative of tanh is 1 - tanh(x)^2: "
             "square the cached output.",
-            edits=(("dx = dout * (1.0 - out ** 2)", "dx = dout * (1.0 - out)"),),
+            reference=_gradient(lambda x, dout, _: dout * (1.0 - torch.tanh(x))),
         ),
         Bug(
             name="tanh-derivative-applied-twice",
             hint="Your gradient applies tanh to its own output: the cache already holds tanh(x), so the "
             "derivative 1 - tanh(x)^2 is written with the cached output directly, without calling tanh again.",
-            edits=(("dx = dout * (1.0 - out ** 2)", "dx = dout * (1.0 - np.tanh(out) ** 2)"),),
+            reference=_gradient(lambda x, dout, _: dout * (1.0 - torch.tanh(torch.tanh(x)) ** 2)),
         ),
     ),
 )
@@ -219,13 +244,13 @@ RELU_FORWARD, RELU_BACKWARD = _layer(
             name="relu-gradient-not-masked",
             hint="Your gradient lets dout through where x < 0. ReLU is flat (slope 0) for negative inputs, so no "
             "gradient flows back through a unit that is off.",
-            edits=(("dx = dout * (x > 0)", "dx = dout.copy()"),),
+            reference=_gradient(lambda x, dout, _: dout),
         ),
         Bug(
             name="relu-gradient-times-output",
             hint="Your gradient multiplies dout by the ReLU's output max(0, x). The backward pass multiplies by "
             "the derivative instead, which is 1 where x > 0 and 0 elsewhere.",
-            edits=(("dx = dout * (x > 0)", "dx = dout * np.maximum(0.0, x)"),),
+            reference=_gradient(lambda x, dout, _: dout * torch.relu(x)),
         ),
     ),
 )
@@ -240,7 +265,7 @@ LEAKY_RELU_FORWARD, LEAKY_RELU_BACKWARD = _layer(
             name="leaky-relu-ignores-alpha",
             hint="Your output uses the slope 0.01 whatever alpha is passed. Use the alpha argument, and store "
             "it in the cache for the backward pass.",
-            edits=(("out = np.where(x > 0, x, alpha * x)", "out = np.where(x > 0, x, 0.01 * x)"),),
+            reference=_output(lambda x, _: F.leaky_relu(x, negative_slope=0.01)),
         ),
     ),
     backward_bugs=(
@@ -248,13 +273,13 @@ LEAKY_RELU_FORWARD, LEAKY_RELU_BACKWARD = _layer(
             name="leaky-relu-slope-on-positive-side",
             hint="Your gradient uses the slope alpha where x > 0 and 1 where x < 0: the two sides are swapped. "
             "Leaky ReLU is the identity for positive inputs and has slope alpha for negative ones.",
-            edits=(("dx = np.where(x > 0, dout, alpha * dout)", "dx = np.where(x > 0, alpha * dout, dout)"),),
+            reference=_gradient(lambda x, dout, inputs: torch.where(x > 0, inputs["alpha"] * dout, dout)),
         ),
         Bug(
             name="leaky-relu-gradient-zero-for-negative",
             hint="Your gradient is 0 where x < 0, as for a plain ReLU. The leaky ReLU keeps a small slope alpha "
             "for negative inputs, so a fraction alpha of dout flows back there.",
-            edits=(("dx = np.where(x > 0, dout, alpha * dout)", "dx = np.where(x > 0, dout, 0.0)"),),
+            reference=_gradient(lambda x, dout, _: dout * (x > 0)),
         ),
     ),
 )
@@ -267,7 +292,7 @@ ELU_FORWARD, ELU_BACKWARD = _layer(
             name="elu-forward-missing-alpha",
             hint="Your output for x < 0 is exp(x) - 1 without the factor alpha. ELU scales the negative side "
             "by alpha, so it approaches -alpha for very negative inputs.",
-            edits=(("alpha * np.expm1(np.minimum(x, 0.0))", "np.expm1(np.minimum(x, 0.0))"),),
+            reference=_output(lambda x, _: F.elu(x, alpha=1.0)),
         ),
     ),
     backward_bugs=(
@@ -275,18 +300,30 @@ ELU_FORWARD, ELU_BACKWARD = _layer(
             name="elu-derivative-uses-out",
             hint="Your gradient for x < 0 uses the ELU output as the derivative. The derivative of "
             "alpha * (exp(x) - 1) is alpha * exp(x), which equals the output plus alpha.",
-            edits=(("np.where(x > 0, 1.0, out + alpha)", "np.where(x > 0, 1.0, out)"),),
+            reference=_gradient(lambda x, dout, inputs: dout * torch.where(x > 0, 1.0, F.elu(x, inputs["alpha"]))),
         ),
         Bug(
             name="elu-derivative-missing-alpha",
             hint="Your gradient for x < 0 is exp(x). The negative side is alpha * (exp(x) - 1), so its "
             "derivative keeps the factor alpha.",
-            edits=(("np.where(x > 0, 1.0, out + alpha)", "np.where(x > 0, 1.0, np.exp(x))"),),
+            reference=_gradient(lambda x, dout, _: dout * torch.where(x > 0, 1.0, torch.exp(x))),
         ),
     ),
 )
 
 # --------------------------------------------------------------------------- softmax
+
+def _softmax_shifted_by_global_max(x: torch.Tensor, _) -> torch.Tensor:
+    """Row-wise softmax of the logits shifted by the whole array's maximum: rows far below it underflow to 0 / 0."""
+    e = torch.exp(x - x.max())
+    return e / e.sum(1, keepdim=True)
+
+
+def _softmax_diagonal_gradient(x: torch.Tensor, dout: torch.Tensor, _) -> torch.Tensor:
+    """The softmax gradient through the diagonal of its Jacobian only, as if it were elementwise."""
+    p = torch.softmax(x, dim=1)
+    return dout * p * (1.0 - p)
+
 
 SOFTMAX_FORWARD, SOFTMAX_BACKWARD = _layer(
     "softmax", lambda x, _: torch.softmax(x, dim=1), inputs=_softmax_inputs,
@@ -296,24 +333,21 @@ SOFTMAX_FORWARD, SOFTMAX_BACKWARD = _layer(
             hint="Your output is inf or NaN for logits around ±1000: exp of such a score overflows to inf (or "
             "every exp underflows to 0). Subtract each row's maximum from its logits first; the softmax does "
             "not change.",
-            edits=(("shifted = x - np.max(x, axis=1, keepdims=True)", "shifted = x"),),
+            reference=_output(lambda x, _: torch.exp(x) / torch.exp(x).sum(1, keepdim=True)),
         ),
         Bug(
             name="softmax-global-max-shift",
             hint="Your output is NaN for rows whose scores are far below another row's: you subtract the "
             "maximum of the whole array, so a row ~1000 below it has every exp underflow to 0. Subtract each "
             "row's own maximum (the max over the class axis, kept as a column).",
-            edits=(("shifted = x - np.max(x, axis=1, keepdims=True)", "shifted = x - np.max(x)"),),
+            reference=_output(_softmax_shifted_by_global_max),
         ),
         Bug(
             name="softmax-wrong-axis",
             hint="Your softmax normalises over the wrong axis: the columns sum to 1 instead of the rows. Each row "
             "of x holds the scores of one example over its C classes, so the max and the sum run along the "
             "class axis, per row.",
-            edits=(
-                ("shifted = x - np.max(x, axis=1, keepdims=True)", "shifted = x - np.max(x, axis=0, keepdims=True)"),
-                ("out = e / np.sum(e, axis=1, keepdims=True)", "out = e / np.sum(e, axis=0, keepdims=True)"),
-            ),
+            reference=_output(lambda x, _: torch.softmax(x, dim=0)),
         ),
     ),
     backward_bugs=(
@@ -322,7 +356,7 @@ SOFTMAX_FORWARD, SOFTMAX_BACKWARD = _layer(
             hint="Your gradient treats softmax as elementwise, using p * (1 - p) only. Each probability of a row "
             "depends on every score of that row, so the backward pass needs the whole Jacobian "
             "p_j * (delta_ij - p_i), including the terms off its diagonal.",
-            edits=(("dx = p * (dout - np.sum(dout * p, axis=1, keepdims=True))", "dx = dout * p * (1.0 - p)"),),
+            reference=_gradient(_softmax_diagonal_gradient),
         ),
     ),
 )
@@ -357,14 +391,35 @@ def _neuron_cases(backward: bool) -> Callable[[np.random.Generator], list[Case]]
     return cases
 
 
+def _neuron_gradients(inputs, activation: Callable[[torch.Tensor], torch.Tensor]) -> dict:
+    """dx, dw and db of ``activation(x @ w + b)`` for the case's dout."""
+    t = tensors(inputs, requires_grad=("x", "w"))
+    b = torch.tensor(inputs["b"], dtype=torch.float64, requires_grad=True)
+    return gradients(activation(t["x"] @ t["w"] + b), inputs["dout"], {"x": t["x"], "w": t["w"], "b": b})
+
+
 def _neuron_reference(backward: bool):
     def reference(inputs) -> dict:
-        t = tensors(inputs, requires_grad=("x", "w") if backward else ())
-        b = torch.tensor(inputs["b"], dtype=torch.float64, requires_grad=backward)
-        out = _ACTIVATIONS[inputs["activation"]](t["x"] @ t["w"] + b)
-        if not backward:
-            return {"out": numpy(out)}
-        return gradients(out, inputs["dout"], {"x": t["x"], "w": t["w"], "b": b})
+        activation = _ACTIVATIONS[inputs["activation"]]
+        if backward:
+            return _neuron_gradients(inputs, activation)
+        t = tensors(inputs)
+        return {"out": numpy(activation(t["x"] @ t["w"] + inputs["b"]))}
+
+    return reference
+
+
+def _with_dz(f: Callable[[torch.Tensor, torch.Tensor], dict]):
+    """A reference for a mistake made after the activation's backward pass:
+    ``f(x, dz)``, where ``dz`` is the (correct) gradient at ``z = x @ w + b``."""
+
+    def reference(inputs) -> dict:
+        t = tensors(inputs)
+        z = (t["x"] @ t["w"] + inputs["b"]).requires_grad_()
+        out = _ACTIVATIONS[inputs["activation"]](z)
+        # The cotangent as a product, not grad_outputs: see grader.reference.gradients.
+        (dz,) = torch.autograd.grad((out * t["dout"]).sum(), z)
+        return {name: numpy(value) for name, value in f(t["x"], dz).items()}
 
     return reference
 
@@ -387,25 +442,25 @@ NEURON_BACKWARD = GradedFunction(
             hint="Your gradients look as if the activation were not there: dout goes straight to x, w and b. By "
             "the chain rule, first pass dout through the activation's backward function to get dz, the gradient "
             "with respect to z (and check that backward function on its own too).",
-            edits=(("dz = backward(dout, activation_cache)", "dz = dout"),),
+            reference=lambda inputs: _neuron_gradients(inputs, activation=lambda z: z),
         ),
         Bug(
             name="neuron-dw-not-summed",
             hint="Your dw has one row per example. The weights are shared by the whole batch, so the gradients "
             "of the examples add up into one vector of shape (D,).",
-            edits=(("dw = x.T @ dz", "dw = x * dz[:, None]"),),
+            reference=_with_dz(lambda x, dz: {"dw": x * dz[:, None]}),
         ),
         Bug(
             name="neuron-dw-averaged",
             hint="Your dw is N times too small: it averages over the batch. A layer's gradient sums the "
             "contributions of the examples; any averaging belongs to the loss, which already passed it on in dout.",
-            edits=(("dw = x.T @ dz", "dw = x.T @ dz / len(dz)"),),
+            reference=_with_dz(lambda x, dz: {"dw": x.T @ dz / len(dz)}),
         ),
         Bug(
             name="neuron-db-not-summed",
             hint="Your db has one value per example. The bias is shared by the whole batch, so its gradient is "
             "the sum of dz over the examples, a single number.",
-            edits=(("db = float(np.sum(dz))", "db = dz"),),
+            reference=_with_dz(lambda x, dz: {"db": dz}),
         ),
     ),
 )

@@ -23,18 +23,21 @@ and the scale invariance of Adam and RMSprop; "flat" quadratics (the loss times
 1e-5) do the same for the quadratic programs.
 
 Bugs: each optimiser's catalogued bugs are declared on both of its graded
-functions, so that the hints show wherever the student's trajectory fails. Over
-many seeds every bug is off by more than 1000 times the tolerance on at least
-one case of each function, and a float32 implementation stays within 1/10 of it.
+functions, so that the hints show wherever the student's trajectory fails. Each
+is described by the update rule it amounts to, written with torch operations
+(``_buggy_trajectory`` runs it on either program). Over many seeds every bug is
+off by more than 1000 times the tolerance on at least one case of each
+function, and a float32 implementation stays within 1/10 of it.
 """
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Mapping
 
 import numpy as np
 import torch
 
+from grader.reference import numpy, tensors
 from grader.spec import (
     BUILTIN,
     Bug,
@@ -210,6 +213,104 @@ def _optimiser(step: str, make: Factory, hyper: tuple[str, ...],
 _ADAM_QUADRATIC_TOLERANCE = Tolerance(rtol=3e-4, atol=3e-5)
 
 
+# --------------------------------------------------------------------------- bugs
+
+# A catalogued bug is described by the update rule it amounts to, written with torch operations:
+# ``rule(w, g, state, h) -> w_next`` on tensors, with ``h`` the case's hyper-parameters and ``state`` the dict in
+# which the rule carries values over to the next step. Each optimiser has one rule, torch's update by default;
+# each of its keywords puts one catalogued mistake in.
+Rule = Callable[[torch.Tensor, torch.Tensor, dict, Mapping], torch.Tensor]
+
+
+def _buggy_trajectory(rule: Rule):
+    """A bug's reference: the trajectory of ``rule`` on the case's program, the supplied gradients or the
+    quadratic's gradient ``A w - b`` at each point reached (each bug is declared on both graded functions)."""
+
+    def reference(inputs) -> dict:
+        t = tensors(inputs)
+        supplied = "grads" in inputs
+        w, state, points = t["w0"], {}, [t["w0"]]
+        for step in range(STEPS if supplied else QUADRATIC_STEPS):
+            g = t["grads"][step] if supplied else t["A"] @ w - t["b"]
+            w = rule(w, g, state, inputs)
+            points.append(w)
+        return {"trajectory": numpy(torch.stack(points))}
+
+    return reference
+
+
+def _sgd_rule(*, damped: bool = False, nesterov: bool = True, decay_sign: float = 1.0,
+              keeps_buffer: bool = True) -> Rule:
+    """``torch.optim.SGD``'s update (no dampening), or with a mistake: a ``damped`` momentum buffer (a moving
+    average from 0), Nesterov's look-ahead ignored (``nesterov=False``), the weight decay's sign flipped
+    (``decay_sign=-1``), or a buffer not carried over to the next step."""
+
+    def rule(w, dw, state, h):
+        g = dw + decay_sign * h["weight_decay"] * w
+        momentum = h["momentum"]
+        if momentum == 0:
+            return w - h["lr"] * g
+        if damped:
+            b = momentum * state.get("buffer", 0.0) + (1 - momentum) * g
+        else:
+            b = momentum * state["buffer"] + g if "buffer" in state else g
+        if keeps_buffer:
+            state["buffer"] = b
+        return w - h["lr"] * (g + momentum * b if nesterov and h["nesterov"] else b)
+
+    return rule
+
+
+def _adam_rule(*, bias_correction: bool = True, first_step: int = 1, eps_in_root: bool = False,
+               keeps_state: bool = True, decay_factor: Callable[[Mapping], float] | None = None) -> Rule:
+    """``torch.optim.Adam``'s update (L2 weight decay in the gradient), or with a mistake: no bias correction,
+    steps counted from ``first_step`` (0: the correction divides by 1 - beta^0 = 0), eps inside the square root,
+    or the averages and the count not carried over. ``decay_factor(h)``: the weights are multiplied by it
+    before the step (a decoupled decay, as AdamW's) and the gradient takes no weight decay."""
+
+    def rule(w, dw, state, h):
+        if decay_factor is None:
+            g = dw + h["weight_decay"] * w
+        else:
+            w, g = w * decay_factor(h), dw
+        # torch.optim.Adam's names: the step count and the averages of the gradient and of its square.
+        step = state.get("step", first_step - 1) + 1
+        exp_avg = h["beta1"] * state.get("exp_avg", 0.0) + (1 - h["beta1"]) * g
+        exp_avg_sq = h["beta2"] * state.get("exp_avg_sq", 0.0) + (1 - h["beta2"]) * g ** 2
+        if keeps_state:
+            state.update(step=step, exp_avg=exp_avg, exp_avg_sq=exp_avg_sq)
+        if bias_correction:
+            exp_avg, exp_avg_sq = exp_avg / (1 - h["beta1"] ** step), exp_avg_sq / (1 - h["beta2"] ** step)
+        root = torch.sqrt(exp_avg_sq + h["eps"]) if eps_in_root else torch.sqrt(exp_avg_sq) + h["eps"]
+        return w - h["lr"] * exp_avg / root
+
+    return rule
+
+
+def _rmsprop_rule(*, eps_in_root: bool = False, weighted: bool = True, bias_correction: bool = False,
+                  keeps_average: bool = True) -> Rule:
+    """``torch.optim.RMSprop``'s update (not centred), or with a mistake: eps inside the square root, the new
+    squared gradient added without its weight 1 - alpha (``weighted=False``), Adam's bias correction of the
+    average, or an average not carried over to the next step."""
+
+    def rule(w, dw, state, h):
+        g = dw + h["weight_decay"] * w
+        alpha = h["alpha"]
+        avg = alpha * state.get("square_avg", 0.0) + (1 - alpha if weighted else 1.0) * g ** 2
+        if keeps_average:
+            state["square_avg"] = avg
+        if bias_correction:
+            state["step"] = state.get("step", 0) + 1
+            avg = avg / (1 - alpha ** state["step"])
+        step = g / (torch.sqrt(avg + h["eps"]) if eps_in_root else torch.sqrt(avg) + h["eps"])
+        if h["momentum"] > 0:
+            step = h["momentum"] * state.get("buffer", 0.0) + step
+            state["buffer"] = step
+        return w - h["lr"] * step
+
+    return rule
+
+
 # --------------------------------------------------------------------------- SGD
 
 _SGD_HYPER = ("lr", "momentum", "nesterov", "weight_decay")
@@ -259,27 +360,26 @@ _SGD_BUGS = (
         hint="Your momentum buffer is a moving average that starts at 0, b = momentum * b + (1 - momentum) * g. "
         "PyTorch's SGD does not damp the gradient: the buffer starts at the first gradient itself and then "
         "b = momentum * b + g, so the steps grow to about 1 / (1 - momentum) times the gradient.",
-        edits=(('b = momentum * state["momentum_buffer"] + g if "momentum_buffer" in state else g',
-                'b = momentum * state.get("momentum_buffer", 0.0) + (1 - momentum) * g'),),
+        reference=_buggy_trajectory(_sgd_rule(damped=True)),
     ),
     Bug(
         name="sgd-nesterov-as-plain-momentum",
         hint="With nesterov=True your steps are those of plain momentum. Nesterov momentum steps along the "
         "gradient plus momentum times the updated buffer, a look-ahead, instead of along the buffer alone.",
-        edits=(("g = g + momentum * b if nesterov else b", "g = b"),),
+        reference=_buggy_trajectory(_sgd_rule(nesterov=False)),
     ),
     Bug(
         name="sgd-weight-decay-wrong-sign",
         hint="Your weight decay pushes the weights away from 0. The L2 penalty weight_decay/2 * |w|^2 adds "
         "+weight_decay * w to the gradient, so descending on it shrinks the weights.",
-        edits=(("g = dw + weight_decay * w\n    if momentum", "g = dw - weight_decay * w\n    if momentum"),),
+        reference=_buggy_trajectory(_sgd_rule(decay_sign=-1.0)),
     ),
     Bug(
         name="sgd-momentum-buffer-not-kept",
         hint="Your momentum has no effect from one step to the next: the updated buffer is not stored in the "
         "state dict you return, so every step starts from scratch. Save the buffer in state so that the next "
         "call continues from it.",
-        edits=(('        state["momentum_buffer"] = b\n', ""),),
+        reference=_buggy_trajectory(_sgd_rule(keeps_buffer=False)),
     ),
 )
 
@@ -370,29 +470,27 @@ _ADAM_BUGS = (
         hint="Your first steps are too large or too small: the running averages m and v start at 0, so early on "
         "they underestimate the gradient and its square. Adam divides them by 1 - beta1^t and 1 - beta2^t "
         "(bias correction) before using them.",
-        edits=(("\n    m_hat = m / (1 - beta1 ** t)\n    v_hat = v / (1 - beta2 ** t)\n",
-                "\n    m_hat = m\n    v_hat = v\n"),),
+        reference=_buggy_trajectory(_adam_rule(bias_correction=False)),
     ),
     Bug(
         name="adam-step-count-starts-at-0",
         hint="Your parameters become NaN or infinite from the first step: the bias correction 1 - beta^t is 0 "
         "when t is 0. Count the steps from 1: increase t before using it.",
-        edits=(('t = state.get("t", 0) + 1', 't = state.get("t", 0)'),
-               ("state.update(t=t, m=m, v=v)", "state.update(t=t + 1, m=m, v=v)")),
+        reference=_buggy_trajectory(_adam_rule(first_step=0)),
     ),
     Bug(
         name="adam-eps-inside-sqrt",
         hint="Your steps are wrong when the gradients are small: eps is added inside the square root. Adam adds "
         "eps to sqrt(v_hat), outside the root; inside, it matters as soon as v_hat is near eps, that is for "
         "gradients near 1e-4.",
-        edits=(("np.sqrt(v_hat) + eps", "np.sqrt(v_hat + eps)"),),
+        reference=_buggy_trajectory(_adam_rule(eps_in_root=True)),
     ),
     Bug(
         name="adam-state-not-kept",
         hint="Every one of your steps looks like a first step: the updated m, v and step count are not stored in "
         "the state dict you return, so each call starts again from m = v = 0. Save them in state so that the "
         "next call continues from them.",
-        edits=(("    state.update(t=t, m=m, v=v)\n", ""),),
+        reference=_buggy_trajectory(_adam_rule(keeps_state=False)),
     ),
 )
 
@@ -405,14 +503,14 @@ _ADAMW_BUGS = (
         hint="Your AdamW adds weight_decay * w to the gradient, which is Adam with L2 regularisation. AdamW "
         "decouples the decay: it multiplies the weights by (1 - lr * weight_decay) and keeps the decay out of "
         "the running averages m and v.",
-        edits=(("return adam_step(decayed, dw, state, lr, beta1, beta2, eps)",
-                "return adam_step(w, dw, state, lr, beta1, beta2, eps, weight_decay)"),),
+        # Adam itself: the decay enters the gradient, as L2 regularisation.
+        reference=_buggy_trajectory(_adam_rule()),
     ),
     Bug(
         name="adamw-decay-without-lr",
         hint="Your weights shrink far too fast: each step multiplies them by (1 - weight_decay). In AdamW the "
         "decay is scaled by the learning rate too: w = w * (1 - lr * weight_decay).",
-        edits=(("decayed = w * (1 - lr * weight_decay)", "decayed = w * (1 - weight_decay)"),),
+        reference=_buggy_trajectory(_adam_rule(decay_factor=lambda h: 1 - h["weight_decay"])),
     ),
 )
 
@@ -470,28 +568,26 @@ _RMSPROP_BUGS = (
         name="rmsprop-eps-inside-sqrt",
         hint="Your steps are wrong when the gradients are small: eps is added inside the square root. RMSprop "
         "adds eps to the root of the running average, outside it.",
-        edits=(("np.sqrt(square_avg) + eps", "np.sqrt(square_avg + eps)"),),
+        reference=_buggy_trajectory(_rmsprop_rule(eps_in_root=True)),
     ),
     Bug(
         name="rmsprop-average-not-weighted",
         hint="Your running average of squared gradients keeps growing: it adds the whole g^2 at every step. An "
         "exponential moving average weights the new square by (1 - alpha).",
-        edits=(("(1 - alpha) * grad ** 2", "grad ** 2"),),
+        reference=_buggy_trajectory(_rmsprop_rule(weighted=False)),
     ),
     Bug(
         name="rmsprop-bias-corrected",
         hint="Your first steps are smaller than PyTorch's: you divide the running average by 1 - alpha^t as Adam "
         "does. RMSprop has no bias correction: early steps are large because the average starts at 0.",
-        edits=(("step = grad / (np.sqrt(square_avg) + eps)",
-                'state["t"] = state.get("t", 0) + 1\n'
-                '    step = grad / (np.sqrt(square_avg / (1 - alpha ** state["t"])) + eps)'),),
+        reference=_buggy_trajectory(_rmsprop_rule(bias_correction=True)),
     ),
     Bug(
         name="rmsprop-average-not-kept",
         hint="Every one of your steps looks like a first step: the updated running average is not stored in the "
         "state dict you return, so each call starts again from 0. Save it in state so that the next call "
         "continues from it.",
-        edits=(('    state["square_avg"] = square_avg\n', ""),),
+        reference=_buggy_trajectory(_rmsprop_rule(keeps_average=False)),
     ),
 )
 

@@ -20,9 +20,11 @@ draw the mask from it any way (``rng.random(x.shape) >= p``, ``< 1 - p``,
   dropout makes the case "not graded: `dropout_forward` failed on this input",
   and its points are lost; eval mode: ``dout``, exactly.
 
-Catalogued bugs are recognised when the student draws the mask as the solution
-does (their mutants use the grader's generator); drawn another way, the
-property's message alone says what is wrong.
+Catalogued dropout bugs are described on the mask the docstring's example
+draws: one uniform number per unit from the grader's generator
+(``np.random.default_rng(seed).random(x.shape)``), the unit kept where it is at
+least ``p``; the rest is torch. They are recognised when the student draws the
+mask so; drawn another way, the property's message alone says what is wrong.
 
 Batch normalisation is compared with ``torch.nn.functional.batch_norm`` (which
 updates the running statistics in place, with the unbiased batch variance) and
@@ -37,7 +39,7 @@ dx well inside the tolerance for batches of 2 and 4.
 from __future__ import annotations
 
 import math
-from typing import Callable
+from typing import Callable, Mapping
 
 import numpy as np
 import torch
@@ -225,6 +227,34 @@ def _dropout_program(backward: bool) -> Program:
                    {"dx": Returned(2), "out": Returned(1, 0)})
 
 
+Mode = Callable[[torch.Tensor, torch.Tensor, float], torch.Tensor]  # (x or dout, uniform numbers u, p) -> output
+
+
+def _masked(v: torch.Tensor, u: torch.Tensor, p: float) -> torch.Tensor:
+    """``v`` where the docstring's mask keeps a unit (``u >= p``), 0 elsewhere."""
+    return v * (u >= p)
+
+
+def _inverted(v: torch.Tensor, u: torch.Tensor, p: float) -> torch.Tensor:
+    """Inverted dropout on the docstring's mask; for a fixed mask, its own backward pass too."""
+    return _masked(v, u, p) / (1 - p)
+
+
+def _dropout_bug(train: Mode = _inverted, evaluate: Mode = lambda v, u, p: v, backward: bool = False):
+    """A dropout bug's reference: the forward's ``out`` (with ``backward``, the backward's ``dx``), computed by
+    ``train`` or ``evaluate`` as the case's mode says, from ``x`` (``dout``) and ``u``: the uniform numbers, one
+    per unit, that the docstring's way of drawing the mask (``rng.random(x.shape)``) gets from the grader's
+    generator. The defaults are the right layer's; a bug replaces one of them."""
+
+    def reference(inputs) -> dict:
+        v = torch.tensor(inputs["dout" if backward else "x"])
+        u = torch.tensor(np.random.default_rng(inputs["seed"]).random(v.shape))
+        mode = train if inputs["train"] else evaluate
+        return {"dx" if backward else "out": numpy(mode(v, u, inputs["p"]))}
+
+    return reference
+
+
 DROPOUT_FORWARD = GradedFunction(
     name="dropout_forward",
     program=_dropout_program(backward=False),
@@ -235,25 +265,25 @@ DROPOUT_FORWARD = GradedFunction(
             name="dropout-scaled-at-eval",
             hint="In eval mode your output is scaled. Inverted dropout already rescales the kept units by "
             "1 / (1 - p) while training, so at test time the layer is the identity: the output is x itself.",
-            edits=(("        out = x\n", "        out = x * (1.0 - p)\n"),),
+            reference=_dropout_bug(evaluate=lambda x, u, p: x * (1 - p)),
         ),
         Bug(
             name="dropout-applied-at-eval",
             hint="In eval mode your output still drops units. Dropout is only active while training; at test "
             "time every unit is kept and the output is x.",
-            edits=(("    if train:\n        keep = rng", "    if True:\n        keep = rng"),),
+            reference=_dropout_bug(evaluate=_inverted),
         ),
         Bug(
             name="dropout-keeps-with-probability-p",
             hint="Your mask keeps a unit with probability p. Here p is the probability of dropping a unit "
             "(as in torch.nn.Dropout): a unit is kept with probability 1 - p.",
-            edits=(("rng.random(x.shape) >= p\n        # Rescaling", "rng.random(x.shape) < p\n        # Rescaling"),),
+            reference=_dropout_bug(train=lambda x, u, p: x * (u < p) / (1 - p)),
         ),
         Bug(
             name="dropout-not-rescaled",
             hint="While training, your kept units are not rescaled. Inverted dropout divides them by the keep "
             "probability 1 - p, so that the expected output equals the input and nothing changes at test time.",
-            edits=(("out = x * keep / (1.0 - p)", "out = x * keep"),),
+            reference=_dropout_bug(train=_masked),
         ),
     ),
 )
@@ -268,13 +298,13 @@ DROPOUT_BACKWARD = GradedFunction(
             name="dropout-backward-scaled-twice",
             hint="Your gradient is rescaled by 1 / (1 - p) twice. If the cached mask already holds the scale, "
             "multiply dout by it once: the backward pass applies exactly what the forward pass applied to x.",
-            edits=(("dx = dout * keep / (1.0 - p)", "dx = dout * keep / (1.0 - p) ** 2"),),
+            reference=_dropout_bug(train=lambda dout, u, p: _inverted(dout, u, p) / (1 - p), backward=True),
         ),
         Bug(
             name="dropout-backward-not-rescaled",
             hint="Your gradient is masked but not rescaled. The forward pass multiplies the kept units by "
             "1 / (1 - p), so the same factor multiplies their gradient.",
-            edits=(("dx = dout * keep / (1.0 - p)", "dx = dout * keep"),),
+            reference=_dropout_bug(train=_masked, backward=True),
         ),
     ),
 )
@@ -356,9 +386,14 @@ def _batch_norm(t: dict, x: torch.Tensor, inputs, train: bool) -> torch.Tensor:
                         training=train, momentum=inputs["momentum"], eps=inputs["eps"])
 
 
-def _bn_forward_reference(inputs) -> dict:
+# A batch norm layer, ``layer(t, x, inputs, train) -> out``, that updates the running statistics held in ``t``:
+# torch's, or in a bug's reference one with the mistake.
+Layer = Callable[[dict, torch.Tensor, Mapping, bool], torch.Tensor]
+
+
+def _bn_forward_reference(inputs, layer: Layer = _batch_norm) -> dict:
     t = tensors(inputs)
-    out = _batch_norm(t, t["x"], inputs, inputs["train"])
+    out = layer(t, t["x"], inputs, inputs["train"])
     return {"out": numpy(out), "running_mean": numpy(t["running_mean"]), "running_var": numpy(t["running_var"])}
 
 
@@ -417,41 +452,106 @@ def _bn_steps_cases(rng: np.random.Generator) -> list[Case]:
     ]
 
 
-def _bn_steps_reference(inputs) -> dict:
+def _bn_steps_reference(inputs, layer: Layer = _batch_norm) -> dict:
     t = tensors(inputs)
     for i in range(TRAIN_STEPS):
-        _batch_norm(t, t["x"][i], inputs, True)
-    out = _batch_norm(t, t["x"][TRAIN_STEPS], inputs, False)
+        layer(t, t["x"][i], inputs, True)
+    out = layer(t, t["x"][TRAIN_STEPS], inputs, False)
     return {"out": numpy(out), "running_mean": numpy(t["running_mean"]), "running_var": numpy(t["running_var"])}
 
 
-_RUNNING_UPDATE = (
-    '        state["running_mean"] = (1 - momentum) * state["running_mean"] + momentum * mu\n'
-    '        state["running_var"] = (1 - momentum) * state["running_var"] + momentum * unbiased\n'
-)
+# --------------------------------------------------------------------------- batch normalisation bugs
+
+Update = Callable[[torch.Tensor, torch.Tensor, float], torch.Tensor]  # (running, batch statistic, momentum) -> new
+
+
+def _bn_running_bug(update: Update, unbiased: bool = True):
+    """A bug of the running statistics (the output is torch's): each training step sets each of them to
+    ``update(running, batch statistic, momentum)``, the batch variance being the unbiased one, or with
+    ``unbiased=False`` the biased one. It runs either program that grades them: one call, or the training steps
+    then an evaluation."""
+
+    def layer(t, x, inputs, train):
+        if not train:
+            return _batch_norm(t, x, inputs, False)
+        momentum = inputs["momentum"]
+        t["running_mean"] = update(t["running_mean"], x.mean(0), momentum)
+        t["running_var"] = update(t["running_var"], x.var(0, unbiased=unbiased), momentum)
+        return F.batch_norm(x, None, None, t["gamma"], t["beta"], training=True, eps=inputs["eps"])
+
+    # The running-statistics program's inputs alone name the mode of its evaluation step, "test".
+    return lambda inputs: (_bn_steps_reference if "test" in inputs else _bn_forward_reference)(inputs, layer)
+
+
+# out = normalise(t, mean, var, eps), from the tensors of the inputs and the statistics torch's layer normalises
+# with in the case's mode (the batch's, with the biased variance, while training; the running ones in eval mode).
+Normalise = Callable[[dict, torch.Tensor, torch.Tensor, float], torch.Tensor]
+
+
+def _bn_output_bug(train: Normalise | None = None, evaluate: Normalise | None = None):
+    """A bug of the forward's output alone, its running statistics being torch's: ``out`` as ``train`` or
+    ``evaluate`` gives it, by the case's mode; None for a mode the mistake leaves right."""
+
+    def reference(inputs) -> dict:
+        normalise = train if inputs["train"] else evaluate
+        if normalise is None:
+            return {}
+        t = tensors(inputs)
+        x = t["x"]
+        mean, var = ((x.mean(0), x.var(0, unbiased=False)) if inputs["train"]
+                     else (t["running_mean"], t["running_var"]))
+        return {"out": numpy(normalise(t, mean, var, inputs["eps"]))}
+
+    return reference
+
+
+def _normalised(t: dict, mean: torch.Tensor, var: torch.Tensor, eps: float) -> torch.Tensor:
+    """torch's batch norm of ``t["x"]`` with the statistics given."""
+    return F.batch_norm(t["x"], mean, var, t["gamma"], t["beta"], training=False, eps=eps)
+
+
+def _eps_outside_root(t: dict, mean: torch.Tensor, var: torch.Tensor, eps: float) -> torch.Tensor:
+    return t["gamma"] * (t["x"] - mean) / (torch.sqrt(var) + eps) + t["beta"]
+
+
+def _bn_dx(*, through_mean: bool = True, through_variance: bool = True, scaled_by_gamma: bool = True):
+    """A backward bug's reference: ``dx`` by autograd through the training forward pass, with the batch mean or
+    variance taken for a constant (detached), or gamma left out, as the mistake does (its dgamma and dbeta are
+    right)."""
+
+    def reference(inputs) -> dict:
+        t = tensors(inputs, requires_grad=("x",))
+        x = t["x"]
+        mean, var = x.mean(0), x.var(0, unbiased=False)
+        x_hat = ((x - (mean if through_mean else mean.detach()))
+                 / torch.sqrt((var if through_variance else var.detach()) + inputs["eps"]))
+        out = (t["gamma"] if scaled_by_gamma else 1.0) * x_hat + t["beta"]
+        return {"dx": gradients(out, inputs["dout"], {"x": x})["dx"]}
+
+    return reference
+
 
 NOT_UPDATED = Bug(
     name="bn-running-stats-not-updated",
     hint="Your running mean and variance do not change in train mode. Each training step moves them toward "
     "the batch statistics: running = (1 - momentum) * running + momentum * batch statistic; eval mode then "
     "normalises with them.",
-    edits=((_RUNNING_UPDATE, ""),),
+    reference=_bn_running_bug(lambda running, batch, momentum: running),
 )
 
 MOMENTUM_SWAPPED = Bug(
     name="bn-momentum-swapped",
     hint="Your running statistics weight the new batch statistic by 1 - momentum and the old value by "
     "momentum. With torch's convention momentum is the weight of the new batch statistic (0.1 by default).",
-    edits=((_RUNNING_UPDATE,
-            '        state["running_mean"] = momentum * state["running_mean"] + (1 - momentum) * mu\n'
-            '        state["running_var"] = momentum * state["running_var"] + (1 - momentum) * unbiased\n'),),
+    reference=_bn_running_bug(lambda running, batch, momentum: momentum * running + (1 - momentum) * batch),
 )
 
 RUNNING_VAR_BIASED = Bug(
     name="bn-running-var-biased",
     hint="Your running variance is built from the biased batch variance (divided by N). torch normalises the "
     "batch with the biased variance but feeds the unbiased one (divided by N - 1) into the running estimate.",
-    edits=(("unbiased = var * n / (n - 1)", "unbiased = var"),),
+    reference=_bn_running_bug(lambda running, batch, momentum: (1 - momentum) * running + momentum * batch,
+                              unbiased=False),
 )
 
 BATCHNORM_FORWARD = GradedFunction(
@@ -464,38 +564,39 @@ BATCHNORM_FORWARD = GradedFunction(
             name="bn-eps-outside-sqrt",
             hint="Your output is far off when a feature's variance is tiny: eps is added after the square root. "
             "Normalise by sqrt(var + eps), which keeps the scale bounded when the variance is near 0.",
-            edits=(("std = np.sqrt(var + eps)", "std = np.sqrt(var) + eps"),),
+            reference=_bn_output_bug(train=_eps_outside_root, evaluate=_eps_outside_root),
         ),
         Bug(
             name="bn-unbiased-variance-normalising",
             hint="Your output is normalised with the unbiased batch variance (divided by N - 1). Batch norm "
             "normalises with the batch's own, biased variance (divided by N); only the running estimate uses "
             "the unbiased one.",
-            edits=(("var = np.var(x, axis=0)", "var = np.var(x, axis=0, ddof=1)"),
-                   ("unbiased = var * n / (n - 1)", "unbiased = var")),
+            # The unbiased batch variance (N - 1: torch's default) in place of the biased one.
+            reference=_bn_output_bug(train=lambda t, mean, var, eps: _normalised(t, mean, t["x"].var(0), eps)),
         ),
         Bug(
             name="bn-wrong-axis",
             hint="Your statistics are taken over the features of each example instead of over the batch. Batch "
             "norm normalises each feature (column) with its mean and variance across the N examples (axis 0).",
-            edits=(("mu = np.mean(x, axis=0)", "mu = np.mean(x, axis=1, keepdims=True)"),
-                   ("var = np.var(x, axis=0)", "var = np.var(x, axis=1, keepdims=True)")),
+            # Statistics over each row are layer norm's. Only the output is described: the running statistics the
+            # mistake feeds (not of shape (D,)) depend on how it makes a row's variance unbiased.
+            reference=_bn_output_bug(train=lambda t, mean, var, eps: F.layer_norm(t["x"], t["x"].shape[-1:],
+                                                                                 t["gamma"], t["beta"], eps)),
         ),
         Bug(
             name="bn-eval-uses-batch-stats",
             hint="In eval mode your output is normalised with the statistics of the batch at hand. At test time "
             "batch norm uses the running mean and variance gathered during training, so that each example's "
             "output does not depend on the rest of the batch.",
-            edits=(('mu, var = state["running_mean"], state["running_var"]',
-                    "mu, var = np.mean(x, axis=0), np.var(x, axis=0)"),),
+            reference=_bn_output_bug(evaluate=lambda t, mean, var, eps: _normalised(
+                t, t["x"].mean(0), t["x"].var(0, unbiased=False), eps)),
         ),
         Bug(
             name="bn-eval-without-eps",
             hint="In eval mode your output divides by the root of the running variance alone. eps belongs under "
             "the root in both modes, sqrt(running_var + eps): a feature whose running variance is near 0 is "
             "otherwise blown up.",
-            edits=(('mu, var = state["running_mean"], state["running_var"]',
-                    'mu, var = state["running_mean"], state["running_var"] - eps'),),
+            reference=_bn_output_bug(evaluate=lambda t, mean, var, eps: _normalised(t, mean, var, 0.0)),
         ),
         NOT_UPDATED,
         MOMENTUM_SWAPPED,
@@ -514,21 +615,19 @@ BATCHNORM_BACKWARD = GradedFunction(
             hint="Your dx treats the batch mean and variance as constants (dx = dout * gamma / std). They are "
             "computed from x, so the gradient also flows through them: every row of x affects every output of "
             "its column.",
-            edits=(("dx = (dx_hat - np.mean(dx_hat, axis=0) - x_hat * np.mean(dx_hat * x_hat, axis=0)) / std",
-                    "dx = dx_hat / std"),),
+            reference=_bn_dx(through_mean=False, through_variance=False),
         ),
         Bug(
             name="bn-backward-missing-variance-path",
             hint="Your dx follows the path through the batch mean but not the one through the batch variance. "
             "The variance depends on x too; its term involves x_hat times the batch mean of dx_hat * x_hat.",
-            edits=(("dx = (dx_hat - np.mean(dx_hat, axis=0) - x_hat * np.mean(dx_hat * x_hat, axis=0)) / std",
-                    "dx = (dx_hat - np.mean(dx_hat, axis=0)) / std"),),
+            reference=_bn_dx(through_variance=False),
         ),
         Bug(
             name="bn-backward-ignores-gamma",
             hint="Your dx ignores gamma. The output is gamma * x_hat + beta, so the gradient reaching x_hat is "
             "dout * gamma before it goes back through the normalisation.",
-            edits=(("dx_hat = dout * gamma", "dx_hat = dout"),),
+            reference=_bn_dx(scaled_by_gamma=False),
         ),
     ),
 )

@@ -5,7 +5,7 @@ BUG = ("adam_step", "config['t'] += 1", "pass")  # the step counter frozen at it
 
 
 def sgd_step(w, dw, config, lr, momentum=0.0, nesterov=False, weight_decay=0.0):
-    g = dw + weight_decay * w
+    g = weight_decay * w + dw
     if momentum:
         if "velocity" not in config:
             config["velocity"] = g.copy()
@@ -21,7 +21,7 @@ def adam_step(w, dw, config, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_d
     config.setdefault("m", np.zeros_like(w))
     config.setdefault("v", np.zeros_like(w))
     config.setdefault("t", 0)
-    g = dw + weight_decay * w
+    g = weight_decay * w + dw
     config['t'] += 1
     config["m"] = beta1 * config["m"] + (1 - beta1) * g
     config["v"] = beta2 * config["v"] + (1 - beta2) * g * g
@@ -37,7 +37,7 @@ def adamw_step(w, dw, config, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_
 
 
 def rmsprop_step(w, dw, config, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0):
-    g = dw + weight_decay * w
+    g = weight_decay * w + dw
     cache = config.setdefault("cache", np.zeros_like(w))
     cache *= alpha
     cache += (1 - alpha) * g ** 2

@@ -1,7 +1,7 @@
 """float32 throughout: inputs cast once, state and results in float32."""
 import numpy as np
 
-BUG = ("sgd_step", "g = g + momentum * b if nesterov else b", "g = b")
+BUG = ("sgd_step", "g = (g + momentum * b) if nesterov else b", "g = b")
 
 
 def sgd_step(w, dw, state, lr, momentum=0.0, nesterov=False, weight_decay=0.0):
@@ -10,16 +10,16 @@ def sgd_step(w, dw, state, lr, momentum=0.0, nesterov=False, weight_decay=0.0):
     if momentum != 0.0:
         b = np.float32(momentum) * state["b"] + g if "b" in state else g
         state["b"] = b
-        g = g + momentum * b if nesterov else b
+        g = (g + momentum * b) if nesterov else b
     return (w - np.float32(lr) * g).astype(np.float32), state
 
 
 def adam_step(w, dw, state, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0):
     w, g = w.astype(np.float32), dw.astype(np.float32) + np.float32(weight_decay) * w.astype(np.float32)
-    t = state.get("t", 0) + 1
+    t = 1 + state.get("t", 0)
     m = np.float32(beta1) * state.get("m", np.zeros_like(w)) + np.float32(1 - beta1) * g
     v = np.float32(beta2) * state.get("v", np.zeros_like(w)) + np.float32(1 - beta2) * g * g
-    state.update(t=t, m=m, v=v)
+    state.update(m=m, v=v, t=t)
     m_hat, v_hat = m / np.float32(1 - beta1 ** t), v / np.float32(1 - beta2 ** t)
     return w - np.float32(lr) * m_hat / (np.sqrt(v_hat) + np.float32(eps)), state
 

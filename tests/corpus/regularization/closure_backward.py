@@ -22,8 +22,9 @@ def batchnorm_forward(x, gamma, beta, state, train, momentum=0.1, eps=1e-5):
         for key, batch in (("running_mean", mu), ("running_var", var * n / (n - 1))):
             state[key] = (1 - momentum) * state[key] + momentum * batch
     else:
-        mu, var = state["running_mean"], state["running_var"]
-    std = np.sqrt(var + eps)
+        mu = state["running_mean"]
+        var = state["running_var"]
+    std = (var + eps) ** 0.5
     xhat = (x - mu) / std
 
     def backward(dout):

@@ -45,7 +45,7 @@ def batchnorm_forward(x, gamma, beta, state, train, momentum=0.1, eps=1e-5):
 def batchnorm_backward(dout, cache):
     xhat, gamma, xmu, ivar, sqrtvar, var, eps = cache
     N, D = dout.shape
-    dbeta = np.sum(dout, axis=0)
+    dbeta = dout.sum(axis=0)
     dgamma = np.sum(dout * xhat, axis=0)
     dxhat = dout * gamma
     divar = np.sum(dxhat * xmu, axis=0)
@@ -57,5 +57,4 @@ def batchnorm_backward(dout, cache):
     dx1 = dxmu1 + dxmu2
     dmu = -1 * np.sum(dxmu1 + dxmu2, axis=0)
     dx2 = 1.0 / N * np.ones((N, D)) * dmu
-    dx = dx1 + dx2
-    return dx, dgamma, dbeta
+    return dx1 + dx2, dgamma, dbeta

@@ -29,7 +29,8 @@ def batchnorm_forward(x, gamma, beta, state, train, momentum=0.1, eps=1e-5):
         rv *= 1 - momentum
         rv += momentum * var * n / (n - 1)
     else:
-        mu, var = state["running_mean"], state["running_var"]
+        mu = state["running_mean"]
+        var = state["running_var"]
     xhat = (x - mu) / np.sqrt(var + eps)
     return gamma * xhat + beta, {"xhat": xhat, "var": var, "eps": eps, "gamma": gamma}
 
