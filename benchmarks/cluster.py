@@ -4,7 +4,7 @@ same generated class, and what one task costs on top of its grading.
 
     python benchmarks/cluster.py [--count 100] [--rounds 2]
 
-Prints a markdown section; nothing is written to docs/benchmarks.md. The
+Prints a markdown section (``make bench`` writes it into docs/benchmarks.md). The
 cluster (a `dask scheduler` and two `dask worker` processes on 127.0.0.1) is
 started here and killed at the end. Figures:
 
@@ -40,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import distributed  # noqa: E402
 
 from grader import cluster  # noqa: E402
+
 from make_class import make  # noqa: E402 - benchmarks/make_class.py, beside this file
 
 KINDS = ["correct", "correct_loops", "correct_float32", "buggy", "stub"]  # as bench.py's batch throughput
@@ -105,22 +106,19 @@ def overhead(address: str, folder: Path) -> list[str]:
             f"{statistics.median(sizes) / 1024:.1f} KiB (median; the submission's bytes are most of it)"]
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=100, help="students in the class (default: 100)")
-    parser.add_argument("--rounds", type=int, default=2, help="runs of each, alternated (default: 2)")
-    args = parser.parse_args()
+def section(count: int = 100, rounds: int = 2) -> list[str]:
+    """The markdown rows of the figures (``make bench`` puts them in docs/benchmarks.md)."""
     with tempfile.TemporaryDirectory(prefix="dlgrade-cluster-bench-") as tmp:
         tmp = Path(tmp)
         folder = tmp / "class"
-        make("losses", args.count, folder, KINDS)
+        make("losses", count, folder, KINDS)
         address, processes = start_cluster(tmp)
         try:
             with distributed.Client(address, timeout=60, set_as_default=False) as client:
                 client.wait_for_workers(2, timeout=60)
             cold = batch(folder, tmp / "cluster", "--scheduler", address)
             local, warm = [], []
-            for _ in range(args.rounds):
+            for _ in range(rounds):
                 local.append(batch(folder, tmp / "local", "--jobs", "2"))
                 warm.append(batch(folder, tmp / "cluster", "--scheduler", address))
             costs = overhead(address, folder)
@@ -132,17 +130,24 @@ def main() -> int:
     def median(runs, i):
         return statistics.median(r[i] for r in runs)
 
-    rows = [f"`grade-batch` of {args.count} losses submissions ({', '.join(KINDS)} in turn), {os.cpu_count()} cores; "
-            f"median of {args.rounds} alternated runs.", "",
+    rows = [f"`grade-batch` of {count} losses submissions ({', '.join(KINDS)} in turn), {os.cpu_count()} cores; "
+            f"median of {rounds} alternated runs.", "",
             "| engine | wall (start-up included) | students / s | steady students / s |", "|---|---|---|---|"]
     for name, runs in (("local pool, `--jobs 2`", local), ("2 Dask workers, warm", warm),
                        ("2 Dask workers, cold (first batch)", [cold])):
         wall = median(runs, 0)
-        rows.append(f"| {name} | {wall:.1f} s | {args.count / wall:.2f} | {median(runs, 1):.2f} |")
+        rows.append(f"| {name} | {wall:.1f} s | {count / wall:.2f} | {median(runs, 1):.2f} |")
     rows += ["", f"Warm cluster over local pool: {median(local, 0) / median(warm, 0):.2f}x by wall time, "
              f"{median(warm, 1) / median(local, 1):.2f}x steady.", ""]
-    rows += costs
-    print("\n".join(rows))
+    return rows + costs
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=100, help="students in the class (default: 100)")
+    parser.add_argument("--rounds", type=int, default=2, help="runs of each, alternated (default: 2)")
+    args = parser.parse_args()
+    print("\n".join(section(args.count, args.rounds)))
     return 0
 
 

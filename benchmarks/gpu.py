@@ -124,9 +124,9 @@ def conv_variants() -> list[str]:
         oh, ow = (padded.shape[2] - kh) // stride + 1, (padded.shape[3] - kw) // stride + 1
         out = b.view(1, -1, 1, 1)
         for k in range(kh):
-            for l in range(kw):
-                patch = padded[:, :, k:k + stride * (oh - 1) + 1:stride, l:l + stride * (ow - 1) + 1:stride]
-                out = out + torch.einsum("nchw,fc->nfhw", patch, w[:, :, k, l])
+            for j in range(kw):
+                patch = padded[:, :, k:k + stride * (oh - 1) + 1:stride, j:j + stride * (ow - 1) + 1:stride]
+                out = out + torch.einsum("nchw,fc->nfhw", patch, w[:, :, k, j])
         return out
 
     variants = {"F.unfold + matmul (reference solution)": solution.conv2d, "strided view + einsum": strided.conv2d,

@@ -1,3 +1,5 @@
-from grader.cli import main
 import sys
+
+from grader.cli import main
+
 sys.exit(main())

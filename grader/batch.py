@@ -50,13 +50,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import grader
-from grader.cli import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from grader.course import Course, Secret
+from grader.exits import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from grader.formats import to_html, unavailable
 from grader.grade import grade_submission
-from grader.report import (GRADEBOOK_AFTER, GRADEBOOK_BEFORE, RESULT_FILE, GradeResult, ResultFormatError, Status,
-                           check_output_folder, one_line, read_result, result_path, student_folder,
-                           write_text_atomically)
+from grader.report import (
+    GRADEBOOK_AFTER,
+    GRADEBOOK_BEFORE,
+    RESULT_FILE,
+    GradeResult,
+    ResultFormatError,
+    Status,
+    check_output_folder,
+    one_line,
+    read_result,
+    result_path,
+    student_folder,
+    write_text_atomically,
+)
 from grader.suites import SUITES, UnknownAssignment, get_suite
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -287,7 +298,7 @@ class _StopSignals:
     (the gradebook); within ``deferred()`` (this process writing a student's
     files) a stop waits until the end of the block."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.stopped: str | None = None
         self._deferring = False
 
@@ -438,7 +449,7 @@ def main(args) -> int:
     except (ValueError, OSError) as e:  # SecretError, OutputError, two submissions for a name; an unreadable folder
         print(f"dlgrade grade-batch: {describe(e) if isinstance(e, OSError) else e}", file=sys.stderr)
         return EXIT_USAGE
-    engine = LocalPool(args.jobs)
+    engine: LocalPool | Cluster = LocalPool(args.jobs)
     if on_cluster:
         try:
             engine = Cluster.connect(args.scheduler, args.scheduler_file)
@@ -468,13 +479,13 @@ def _run(args, suite, folder: Path, out: Path, secret: Secret, students: dict[st
     # Not resolved: a submission that is a symbolic link must reach materialize as one.
     job = Job(suite.assignment, out.absolute(), secret.value, (folder.resolve(), out.resolve()), html, args.skipped,
               args.allow_unconfined)
-    todo = {s: str(p.absolute()) for s, p in todo.items()}
+    sources = {s: str(p.absolute()) for s, p in todo.items()}
     graded: dict[str, tuple[Status, str]] = {}
     interrupted, stopped = False, None
     with _StopSignals() as stops:
         try:
-            with _progress(len(todo)) as advance:
-                engine.grade_all(todo, job, advance, graded, stops)
+            with _progress(len(sources)) as advance:
+                engine.grade_all(sources, job, advance, graded, stops)
         except Interrupted:
             interrupted = True
         except BatchStopped as e:

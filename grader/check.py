@@ -26,7 +26,7 @@ from grader.student.dlgrade_student import PUBLIC_TESTS, from_imports
 
 
 def main(args) -> int:
-    from grader.cli import EXIT_USAGE
+    from grader.exits import EXIT_USAGE
 
     path = Path(args.path).resolve()
     if path.is_dir() and (path / PUBLIC_TESTS).is_file():

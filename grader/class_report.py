@@ -19,7 +19,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from grader.cli import EXIT_OK, EXIT_USAGE
+from grader.exits import EXIT_OK, EXIT_USAGE
 from grader.formats import markdown_table
 from grader.report import GRADEBOOK_BEFORE, ResultFormatError, Status, read_result, result_path
 
@@ -78,7 +78,8 @@ def summarise(out: Path) -> ClassReport:
         raise ReportError(f"{gradebook} is not a dlgrade gradebook: no column {', '.join(missing)}")
     stats: dict[str, FunctionStats] = {}
     graded = []
-    statuses, unreadable, development, assignment = Counter(), [], [], ""
+    statuses: Counter[str] = Counter()
+    unreadable, development, assignment = [], [], ""
     for row in rows:
         try:
             result = read_result(result_path(out, row["student"]))
@@ -93,17 +94,17 @@ def summarise(out: Path) -> ClassReport:
             development.append(row["student"])
         if result.status is Status.GRADED:
             graded.append(result)
-            for f in result.functions:  # the functions in the results' own order
-                s = stats.setdefault(f.name, FunctionStats(f.name))
-                s.max_points = max(s.max_points, f.max_score)
+            for fn in result.functions:  # the functions in the results' own order
+                s = stats.setdefault(fn.name, FunctionStats(fn.name))
+                s.max_points = max(s.max_points, fn.max_score)
     for result in graded:
         functions = {f.name: f for f in result.functions}
         failing = _failing(functions, stats)
         for name, s in stats.items():
-            f = functions.get(name)  # missing: graded by a suite without it, no points
-            s.points.append(f.score if f else 0.0)
+            graded_fn = functions.get(name)  # missing: graded by a suite without it, no points
+            s.points.append(graded_fn.score if graded_fn else 0.0)
             s.failed += name in failing
-            s.bugs.update(f.bugs if f else [])
+            s.bugs.update(graded_fn.bugs if graded_fn else [])
     return ClassReport(assignment or out.name, statuses, list(stats.values()), [r.percent for r in graded],
                        unreadable, development)
 

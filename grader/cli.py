@@ -8,19 +8,12 @@ line: it may have to restart the process before anything else happens (see
 from __future__ import annotations
 
 import argparse
-import contextlib
 import importlib
-import math
 import os
 import sys
-import threading
-import time
 import traceback
 
-# Exit statuses of every command. FAILED: below --fail-under, drift, failing checks; USAGE: a mistake in the
-# command, found before any grading; INTERNAL: the grader itself failed; INTERRUPTED: Ctrl-C or SIGTERM (128 + 2,
-# what a shell reports for a process that SIGINT ended).
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+from grader.exits import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, version
 
 VERBS = {
     "list": ("grader.listing", "list the assignments, their graded functions and points"),
@@ -64,17 +57,8 @@ def percentage(text: str) -> float:
     return number
 
 
-def version() -> str:
-    from importlib import metadata
-
-    try:
-        return metadata.version("dlgrade")
-    except metadata.PackageNotFoundError:  # run from a source folder never installed, e.g. a Gradescope zip
-        return "(not installed)"
-
-
 def build_parser() -> argparse.ArgumentParser:
-    from grader.export import DLGRADE_URL_PLACEHOLDER, EXPORT_TARGETS, VISIBILITIES
+    from grader.export.common import DLGRADE_URL_PLACEHOLDER, EXPORT_TARGETS, VISIBILITIES
     from grader.formats import FORMATS
     from grader.report import SKIPPED_POLICIES
 
@@ -109,7 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--regrade", action="store_true", help="grade students that already have a result too")
     batch.add_argument("--no-html", dest="html", action="store_false",
                        help="write no report.html per student")
-    # More than one machine (grader/cluster.py, docs/cluster.md): needs the cluster extra, dlgrade[cluster].
+    # More than one machine (grader/cluster.py; the README's "More than one machine"): needs the cluster extra,
+    # dlgrade[cluster].
     on = batch.add_mutually_exclusive_group()
     on.add_argument("--scheduler", metavar="ADDRESS",
                     help="grade on a running Dask cluster, one task per student (e.g. tcp://HOST:8786); its workers "
@@ -198,10 +183,10 @@ def restart_without_seed(value: str, args: list[str]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     if argv is None:
-        args, seed = seed_out_of_argv(sys.argv[1:])
+        rest, seed = seed_out_of_argv(sys.argv[1:])
         if seed is not None:
             try:
-                restart_without_seed(seed, args)
+                restart_without_seed(seed, rest)
             except OSError as e:
                 print(f"dlgrade: cannot restart without the seed on the command line ({e.strerror or e}); give it "
                       f"with DLGRADE_SEED_FILE instead", file=sys.stderr)
@@ -223,40 +208,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"dlgrade {args.verb}: internal error in the grader (not in the submission):", file=sys.stderr)
         traceback.print_exc()
         return EXIT_INTERNAL
-
-
-PROGRESS_AFTER = 3.0  # seconds of silence on a terminal before a progress line appears
-
-
-@contextlib.contextmanager
-def progress_line(label: str, after: float = PROGRESS_AFTER):
-    """On a terminal (stderr), once ``after`` seconds have gone by, one line
-    saying what runs and for how long, redrawn every second and cleared at
-    the end. Nothing where stderr is a file or a CI log: they get the result."""
-    if not sys.stderr.isatty():
-        yield
-        return
-    done = threading.Event()
-    started = time.monotonic()
-
-    def draw() -> None:
-        if done.wait(after):
-            return
-        while True:
-            sys.stderr.write(f"\r{label}: {math.floor(time.monotonic() - started)} s (Ctrl-C stops)")
-            sys.stderr.flush()
-            if done.wait(1.0):
-                break
-        sys.stderr.write("\r\033[K")  # the line cleared: what follows starts at the margin
-        sys.stderr.flush()
-
-    thread = threading.Thread(target=draw, name="progress line", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        done.set()
-        thread.join()
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ the grader's own process. The client stops the batch at the first refusal.
 Faults are Dask's own: the scheduler reschedules the tasks of a worker that
 died; with ``distributed.scheduler.allowed-failures: 1`` a task under which a
 second worker dies fails with ``KilledWorker``, recorded as that student's
-``error`` row with the reason (``docs/cluster.md`` has the scheduler's
+``error`` row with the reason (the README's "More than one machine" has the scheduler's
 settings). GPU assignments' tasks need the worker resource ``GPU``
 (``dask worker ... --resources "GPU=1"``), so that a GPU grades one CNN at a
 time; the others run on any worker.
@@ -44,16 +44,16 @@ import distributed
 import distributed.comm
 
 from grader.batch import BatchStopped, Job, describe, grade, renderings, write_student
-from grader.cli import EXIT_INTERNAL, EXIT_USAGE, version
 from grader.course import Course
+from grader.exits import EXIT_INTERNAL, EXIT_USAGE, version
 from grader.report import GradeResult, Status
 from grader.submissions import MAX_FOLDER_BYTES, MAX_FOLDER_FILES, MAX_SOURCE_BYTES, MAX_UNZIPPED_BYTES
 from grader.suites import SUITES
 
 GPU = "GPU"  # the worker resource of a GPU: one per GPU, each grading one student at a time
-# What the scheduler should be started with (docs/cluster.md): a task is given up once a second worker has died
-# under it, and a worker holds only the task it runs (not one queued behind it, which its death would also count
-# against).
+# What the scheduler should be started with (the README's "More than one machine"): a task is given up once a second
+# worker has died under it, and a worker holds only the task it runs (not one queued behind it, which its death would
+# also count against).
 SCHEDULER_POLICY = {"allowed-failures": 1, "worker-saturation": 1.0}
 READ_AT_MOST = MAX_UNZIPPED_BYTES + 1  # no more of a file is ever read by materialize: past it, it is too large
 
@@ -162,7 +162,9 @@ class Fingerprint:
 
     @classmethod
     def here(cls, assignment: str) -> "Fingerprint":
-        module = Path(importlib.util.find_spec(f"grader.suites.{assignment}").origin)
+        spec = importlib.util.find_spec(f"grader.suites.{assignment}")
+        assert spec is not None and spec.origin is not None  # an assignment of SUITES: its module is there
+        module = Path(spec.origin)
         return cls(version(), assignment, _sha256(module), _sha256(Course.locate().solution_file(SUITES[assignment])))
 
     def __str__(self) -> str:
@@ -241,6 +243,7 @@ class Cluster:
                 raise ClusterError(f"--scheduler-file {scheduler_file}: not a Dask scheduler file ({type(e).__name__}: "
                                    f"{e})") from None
             where = f"{address} (from {scheduler_file})"
+        assert address is not None  # grade-batch passes --scheduler or --scheduler-file
         try:
             # Checked before a client exists: one that fails on such an address stays half made, and prints a
             # traceback as the interpreter exits.
@@ -278,7 +281,7 @@ class Cluster:
             found.append(f"the scheduler runs with {policy}, not {SCHEDULER_POLICY}: a task whose workers die is "
                          f"retried {policy['allowed-failures']} time(s) before it is recorded as error; start it with "
                          f"DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES=1 "
-                         f"DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION=1.0 (docs/cluster.md)")
+                         f"DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION=1.0 (README: More than one machine)")
         return found
 
     def grade_all(self, todo: dict[str, str], job: Job, advance, graded: dict[str, tuple[Status, str]],

@@ -132,7 +132,8 @@ def _patterns(got: np.ndarray, ref: np.ndarray, checked: np.ndarray, tol: Tolera
             if abs(factor + 1) <= 1e-3:
                 clues.append("clue: every element has the opposite sign")
             else:
-                clues.append(f"clue: every element is {factor:.4g} times the expected value (a missing or extra factor?)")
+                clues.append(f"clue: every element is {factor:.4g} times the expected value "
+                             "(a missing or extra factor?)")
     if ref.ndim == 2 and ref.shape[0] == ref.shape[1] and ref.shape[0] > 1 and checked.all():
         if np.all(np.abs(got.T - ref) <= _allowed_error(ref, tol)):
             clues.append("clue: the result is the transpose of the expected one")

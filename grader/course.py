@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,7 +99,7 @@ class Secret:
         return np.random.default_rng(int.from_bytes(digest[:16], "little"))
 
 
-def infer_assignment(path: Path, suites: dict[str, Suite]) -> Suite | None:
+def infer_assignment(path: Path, suites: Mapping[str, Suite]) -> Suite | None:
     """From a folder or file name: ``01_neuron/``, ``neuron/buggy.py``, ``neuron.py``."""
     path = path.resolve()
     names = [path.name, path.stem, path.parent.name] if path.is_file() else [path.name]

@@ -98,10 +98,11 @@ def load(split: str = "train", name: str = "mnist", root: str | Path | None = No
             + "\n".join(f"  {d}" for d in dirs[::2])
             + "\nor set DLGRADE_DATA to their folder, or pass download=True when online (needs torchvision)."
         )
+    found = [p for p in paths if p is not None]  # all of them, by now
     sums = KNOWN_SHA256.get(name, {})
-    images, labels = (read_idx(p, sums.get(stem)) for p, stem in zip(paths, SPLITS[split]))
+    images, labels = (read_idx(p, sums.get(stem)) for p, stem in zip(found, SPLITS[split]))
     if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
-        raise DatasetError(f"{paths[0]} and {paths[1]} do not match: shapes {images.shape} and {labels.shape}")
+        raise DatasetError(f"{found[0]} and {found[1]} do not match: shapes {images.shape} and {labels.shape}")
     return images, labels.astype(np.int64)
 
 

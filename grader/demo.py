@@ -12,7 +12,7 @@ from grader.grade import grade_submission
 
 
 def main(args) -> int:
-    from grader.cli import EXIT_OK, EXIT_USAGE
+    from grader.exits import EXIT_OK, EXIT_USAGE
     from grader.suites import SUITES
 
     course = Course.locate()

@@ -53,6 +53,8 @@ def scan(source: str, graded: str, forbidden: tuple[str, ...]) -> list[Violation
     found = []
     for where, node in places:
         for sub in ast.walk(node):
+            if not isinstance(sub, ast.expr):  # _dotted names only names and attributes
+                continue
             dotted = _dotted(sub, aliases)
             if dotted and (hit := _match(dotted, forbidden)):
                 found.append(Violation(hit, where, sub.lineno))

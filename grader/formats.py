@@ -158,8 +158,8 @@ def to_junit(result: GradeResult) -> str:
     counts = {"tests": len(suite.findall("testcase")), "failures": len(suite.findall("testcase/failure")),
               "errors": len(suite.findall("testcase/error")), "skipped": len(suite.findall("testcase/skipped"))}
     suite.attrib.update({k: str(v) for k, v in counts.items()})
-    root = ET.Element("testsuites", name="dlgrade", time=suite.get("time"),
-                      **{k: str(v) for k, v in counts.items() if k != "skipped"})
+    root = ET.Element("testsuites", {"name": "dlgrade", "time": suite.attrib["time"],
+                                     **{k: str(v) for k, v in counts.items() if k != "skipped"}})
     root.append(suite)
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
@@ -202,7 +202,7 @@ def _palette(anchors: list[str], count: int) -> list[tuple[int, int, int]]:
     where = np.linspace(0, len(anchors) - 1, count) if count > 1 else np.array([(len(anchors) - 1) / 2])
     low = np.minimum(where.astype(int), len(anchors) - 2)
     mixed = points[low] + (where - low)[:, None] * (points[low + 1] - points[low])
-    return [tuple(int(round(c)) for c in colour) for colour in mixed]
+    return [(int(round(r)), int(round(g)), int(round(b))) for r, g, b in mixed]
 
 
 def _css(colour: tuple[int, int, int]) -> str:

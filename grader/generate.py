@@ -14,72 +14,17 @@ from __future__ import annotations
 
 import ast
 import json
-import re
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
 from grader.course import Course
+from grader.markers import MarkerError, stub_source
 from grader.spec import Suite
 from grader.student import SOURCE as HELPER_SOURCE
 
-BEGIN = re.compile(r"^(?P<indent>\s*)# BEGIN SOLUTION(?::\s*(?P<todo>.*))?\s*$")
-END = re.compile(r"^\s*# END SOLUTION\s*$")
-DEF = re.compile(r"^\s*def (?P<name>\w+)\s*\(")
 # The README's table of assignments is generated between these lines.
 TABLE_BEGIN, TABLE_END = "<!-- BEGIN ASSIGNMENT TABLE (dlgrade generate) -->", "<!-- END ASSIGNMENT TABLE -->"
-
-
-class MarkerError(ValueError):
-    pass
-
-
-@dataclass(frozen=True)
-class Block:
-    function: str
-    start: int  # line index of BEGIN
-    end: int  # line index of END
-
-
-def solution_blocks(source: str, filename: str) -> list[Block]:
-    blocks, current_def, begin, block_def = [], None, None, None
-    for i, line in enumerate(source.splitlines()):
-        if m := DEF.match(line):
-            current_def = m["name"]
-        if BEGIN.match(line):
-            if begin is not None:
-                raise MarkerError(f"{filename}:{i + 1}: BEGIN SOLUTION inside another block (opened at line {begin + 1})")
-            if current_def is None:
-                raise MarkerError(f"{filename}:{i + 1}: BEGIN SOLUTION outside any function")
-            # The block belongs to the function it opens in, even if it defines a helper function.
-            begin, block_def = i, current_def
-        elif END.match(line):
-            if begin is None:
-                raise MarkerError(f"{filename}:{i + 1}: END SOLUTION without BEGIN SOLUTION")
-            blocks.append(Block(block_def, begin, i))
-            begin = None
-    if begin is not None:
-        raise MarkerError(f"{filename}:{begin + 1}: BEGIN SOLUTION is never closed")
-    return blocks
-
-
-def stub_source(source: str, filename: str) -> str:
-    lines = source.splitlines()
-    out, last = [], 0
-    for block in solution_blocks(source, filename):
-        m = BEGIN.match(lines[block.start])
-        indent, todo = m["indent"], m["todo"] or f"implement {block.function}"
-        out += lines[last:block.start]
-        out += [f"{indent}# TODO: {todo}", f'{indent}raise NotImplementedError("{block.function} is not implemented yet")']
-        last = block.end + 1
-    out += lines[last:]
-    stub = "\n".join(out) + "\n"
-    try:
-        ast.parse(stub, filename)
-    except SyntaxError as e:
-        raise MarkerError(f"{filename}: the generated stub does not parse (line {e.lineno}: {e.msg})") from None
-    return stub
 
 
 def template_environment(course: Course):
@@ -157,7 +102,7 @@ def _replace_between(text: str, begin: str, end: str, content: str, path: Path) 
 
 
 def main(args) -> int:
-    from grader.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+    from grader.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE
     from grader.suites import SUITES
 
     course = Course.locate()

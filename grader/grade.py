@@ -20,17 +20,17 @@ from typing import Callable, Mapping
 import numpy as np
 import torch
 
+from grader import suites as suites_package
+from grader.child.confine import Confinement
 from grader.child.program import cut
 from grader.compare import as_expected, compare, error_map, matches
 from grader.course import Course, Secret, SecretError, infer_assignment
 from grader.datasets import DatasetError
 from grader.forbidden import scan
-from grader.submissions import SubmissionError, materialize
 from grader.report import CaseResult, FunctionResult, GradeResult, Status, write_text_atomically
-from grader.child.confine import Confinement
 from grader.sandbox import OUTPUT_MARKER, Outcome, Sandbox, SandboxError
-from grader import suites as suites_package
 from grader.spec import Blocked, Bug, Case, GradedFunction, Property, Suite
+from grader.submissions import SubmissionError, materialize
 from grader.training import grade_training, shuffled
 
 # References are small: torch's thread pool only makes them wait for a core
@@ -49,7 +49,7 @@ def grade_submission(suite: Suite, path: Path, secret: Secret, course: Course | 
     "zero" counts them as lost. Either way they are reported as skipped."""
     course = course or Course.locate()
     started = time.perf_counter()
-    notices = []
+    notices: list[str] = []
     device = gpu_device() if suite.gpu else "cpu"
     solution = course.solution_file(suite)
     status, message = Status.GRADED, ""
@@ -57,6 +57,7 @@ def grade_submission(suite: Suite, path: Path, secret: Secret, course: Course | 
     with contextlib.ExitStack() as stack:
         scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="dlgrade-submission-")))
         source, digest = "", ""  # an invalid submission runs nothing: its inputs need not be its own
+        student: _Bounded | _Unavailable
         try:
             module_file = materialize(path, suite, scratch)
             source = module_file.read_text(errors="replace")
@@ -77,14 +78,14 @@ def grade_submission(suite: Suite, path: Path, secret: Secret, course: Course | 
         except SandboxError as e:
             return GradeResult(suite.assignment, str(path), [], notices, time.perf_counter() - started, Status.ERROR,
                                f"not graded: {e}", development_seed=secret.is_development)
-        if status is Status.GRADED and getattr(student, "import_error", ""):
+        if status is Status.GRADED and student.import_error:
             # It compiled but did not import (an exception, sys.exit, a hang at import time): unusable as handed in,
             # like a syntax error, rather than a grade of 0 on every function. The child names the module by the
             # name it has in the sandbox; the message names the student's own file.
             shown = f"{path.name}/{suite.module}.py" if path.is_dir() else path.name
             status, message = Status.INVALID, re.sub(rf"^(importing )?{re.escape(suite.module)}\.py ",
                                                      lambda m: f"{m[1] or ''}{shown} ", student.import_error, count=1)
-        leaderboard = []
+        leaderboard: list[dict] = []
         if suite.training and status is Status.GRADED:
             try:
                 mode = suite.training.gpu if device == "cuda" else suite.training.cpu
@@ -130,6 +131,8 @@ def _confinement_notices(guarantees: dict[str, str]) -> list[str]:
 
 class _Unavailable:
     """Stands in for the sandbox of a submission that could not be found."""
+
+    import_error = ""  # not an import that failed: there was nothing to import
 
     def __init__(self, message: str):
         self.message = message
@@ -179,7 +182,8 @@ class _LazySandbox:
     training task's throughput is measured against it)."""
 
     def __init__(self, stack: contextlib.ExitStack, solution: Path | None, module: str, limits, hide):
-        self._stack, self._solution, self._module, self._sandbox = stack, solution, module, None
+        self._stack, self._solution, self._module = stack, solution, module
+        self._sandbox: Sandbox | None = None
         self._limits, self._hide = limits, hide
 
     def __bool__(self) -> bool:
@@ -187,6 +191,7 @@ class _LazySandbox:
 
     def get(self) -> Sandbox:
         if self._sandbox is None:
+            assert self._solution is not None  # asked only where there is one (bool(self))
             # The reference solution is trusted: it runs wherever the machine allows.
             self._sandbox = self._stack.enter_context(Sandbox(self._solution, self._module, self._limits, self._hide,
                                                               allow_unconfined=True))
@@ -217,11 +222,11 @@ def _grade_function(suite: Suite, fn: GradedFunction, secret: Secret, digest: st
             timeouts += outcome.error == "timeout"
         results.append(_grade_case(fn, case, outcome))
     notes = []
-    if fn.speed:
+    if (policy := fn.speed) is not None:
         def timed_case(*labels: str) -> Case:
-            if fn.speed.inputs:
-                return fn.speed.inputs(secret.rng(suite.assignment, fn.name, digest, "speed", *labels))
-            return submission_cases(suite, fn, secret, digest, "speed", *labels)[fn.speed.case]
+            if policy.inputs:
+                return policy.inputs(secret.rng(suite.assignment, fn.name, digest, "speed", *labels))
+            return submission_cases(suite, fn, secret, digest, "speed", *labels)[policy.case]
 
         speed, note = _grade_speed(fn, program, timed_case().name, lambda i: dict(timed_case(str(i)).inputs), student,
                                    limit, correct=all(r.passed for r in results), device=device)
@@ -304,6 +309,7 @@ def _grade_speed(fn: GradedFunction, program: dict, case_name: str, fresh: Calla
     inputs: remembering an earlier answer, or answering fast and wrong once
     correctness is settled, loses the point."""
     policy = fn.speed
+    assert policy is not None  # graded only for a function with a speed check
     against = (f"{policy.baseline} on the {'GPU' if device == 'cuda' else 'CPU'}" if policy.baseline
                else "torch")
     who = policy.baseline or "torch"
@@ -312,7 +318,8 @@ def _grade_speed(fn: GradedFunction, program: dict, case_name: str, fresh: Calla
         return (CaseResult(name, 0.0, policy.points, speed=True, skipped="GPU-only check: no CUDA GPU here"),
                 "speed: skipped (no GPU)")
     if not correct:
-        return CaseResult(name, 0.0, policy.points, ["speed is graded once every case passes"], speed=True), "speed: not graded"
+        return (CaseResult(name, 0.0, policy.points, ["speed is graded once every case passes"], speed=True),
+                "speed: not graded")
     checked = None  # which outputs of each timed call are checked: all of them
     if policy.baseline:
         sets = [fresh(i) for i in range(BASELINE_WARMUP + policy.repeats)]
@@ -325,7 +332,8 @@ def _grade_speed(fn: GradedFunction, program: dict, case_name: str, fresh: Calla
         measured = time_against_torch(student, policy.torch or fn.reference, program, sets, limit,
                                       give_up=HOPELESS * policy.max_ratio)
     if isinstance(measured, Outcome):
-        return CaseResult(name, 0.0, policy.points, [f"while timing: {measured.message}"], speed=True), "speed: timing failed"
+        return (CaseResult(name, 0.0, policy.points, [f"while timing: {measured.message}"], speed=True),
+                "speed: timing failed")
     ratio, outputs = measured
     wrong = [problems for inputs, got in zip(sets, outputs)
              if (problems := _problems(fn, {n: e for n, e in _expected(fn, inputs).items()
@@ -415,8 +423,9 @@ def _recognised_bugs(fn: GradedFunction, inputs: Mapping, failed: dict[str, np.n
 
 
 def main(args) -> int:
-    from grader.cli import EXIT_FAILED, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, progress_line
+    from grader.exits import EXIT_FAILED, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE
     from grader.formats import render, unavailable
+    from grader.progress import progress_line
     from grader.report import OutputError, check_output_file
     from grader.suites import SUITES, UnknownAssignment, get_suite
 

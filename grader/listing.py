@@ -15,7 +15,7 @@ def describe(suite) -> dict:
 
 
 def main(args) -> int:
-    from grader.cli import EXIT_OK
+    from grader.exits import EXIT_OK
     from grader.suites import SUITES
 
     assignments = [describe(suite) for suite in SUITES.values()]

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.course import Course
-from grader.generate import MarkerError
+from grader.markers import MarkerError
 from grader.spec import Suite
 from grader.student.dlgrade_student import PUBLIC_TESTS, function_of
 
@@ -221,7 +221,9 @@ def render_notebook(env, course: Course, suite: Suite, module_source: str) -> st
     for i, (kind, source) in enumerate(intro.cells()):
         add(kind, source, f"intro-{i + 1}", "narrative" if kind == "code" else None)
     for section in functions:
-        name, doc = section.function, parts.docstrings[section.function]
+        name = section.function
+        assert name is not None  # only the intro is no function's section
+        doc = parts.docstrings[name]
         entries = {title: [(entry, markdown_of_docstring(text)) for entry, text in listed]
                    for title, listed in docstring_entries(doc).items()}
         add("markdown", template("function.md.j2", function=name, lead=section.lead_text,

@@ -187,7 +187,7 @@ class GradeResult:
         each function's test shows its score, how many cases passed and its
         notes; the feedback per failed case, which names the hidden cases,
         moves to a zero-point test of its own shown with that visibility."""
-        results = {
+        results: dict[str, Any] = {
             "score": round(self.score, 4),
             "max_score": round(self.max_score, 4),
             "execution_time": round(self.seconds, 3),
@@ -254,7 +254,8 @@ class GradeResult:
             "functions": [{"name": f.name, "score": f.score, "max_score": f.max_score, "notes": f.notes,
                            "cases": [{"name": c.name, "score": c.score, "max_score": c.max_score,
                                       "messages": c.messages, "hints": c.hints, "bugs": c.bugs, "speed": c.speed,
-                                      "skipped": c.skipped, "blocked_by": c.blocked_by} for c in f.cases]} for f in self.functions],
+                                      "skipped": c.skipped, "blocked_by": c.blocked_by} for c in f.cases]}
+                          for f in self.functions],
         }
 
     @classmethod

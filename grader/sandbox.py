@@ -24,10 +24,10 @@ for is starting Python and importing those modules.
 from __future__ import annotations
 
 import atexit
+import fcntl
 import functools
 import json
 import os
-import fcntl
 import select
 import shutil
 import signal
@@ -54,7 +54,7 @@ STARTUP_TIME_LIMIT = 60.0  # seconds to import the submission, or for a zygote t
 FORK_TIME_LIMIT = 30.0  # seconds for a zygote to answer a request with the new child's pid
 OUTPUT_TAIL_BYTES = 2000
 OUTPUT_MARKER = "; its last output:\n"  # between how a child ended and what it printed last
-LIMIT_SIGNALS = {
+LIMIT_SIGNALS: dict[int, str] = {
     signal.SIGXCPU: " (it used up its CPU time)",
     signal.SIGXFSZ: " (it wrote a file, or printed output, over the size limit)",
 }
@@ -170,7 +170,7 @@ HOME_IN_VIEW = "/submission"
 def _ld_so_conf_folders(path: Path = Path("/etc/ld.so.conf")) -> list[str]:
     """The folders the dynamic loader searches besides the system's (CUDA's
     driver library lives in one), from ld.so.conf and what it includes."""
-    folders = []
+    folders: list[str] = []
     try:
         lines = path.read_text().splitlines()
     except OSError:
@@ -198,12 +198,15 @@ def _distribution_tops(name: str, seen: set[str]) -> list[str]:
         dist = importlib.metadata.distribution(name)
     except importlib.metadata.PackageNotFoundError:
         return []
-    base = Path(dist.locate_file(""))
+    # Installed on the file system: a PathDistribution, which locates a pathlib.Path (typeshed: a SimplePath).
+    base = Path(dist.locate_file(""))  # type: ignore[arg-type]
     tops = {Path(f).parts[0] for f in dist.files or () if Path(f).parts and Path(f).parts[0] != ".."}
     found = [str(base / top) for top in sorted(tops) if (base / top).exists()]
     for requirement in dist.requires or ():
         if "extra ==" not in requirement.replace('"', "").replace("'", ""):
-            found += _distribution_tops(re.match(r"[A-Za-z0-9._-]+", requirement).group(0), seen)
+            named = re.match(r"[A-Za-z0-9._-]+", requirement)
+            assert named is not None  # a requirement (PEP 508) starts with the distribution's name
+            found += _distribution_tops(named.group(0), seen)
     return found
 
 
@@ -410,6 +413,7 @@ class Sandbox:
         self._child = None
 
     def _describe_death(self) -> str:
+        assert self._child is not None  # asked of the child that just died, before _kill forgets it
         code = self._child.returncode(timeout=5)
         status_lost = self._child.status_lost
         self._kill()

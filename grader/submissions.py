@@ -227,7 +227,7 @@ def notebook_source(path: Path) -> str:
     return "\n".join(pieces) + "\n"
 
 
-def _first_line(node: ast.AST) -> int:
+def _first_line(node: ast.stmt) -> int:
     """Where a definition starts, its decorators included."""
     return min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
 

@@ -1,8 +1,24 @@
 import pytest
 
+# `make test-fast` (pytest -m "not slow") runs in under a minute on two cores; `make test` runs everything.
+# These modules are slow throughout: they grade whole assignments or a class, attack the sandbox with real
+# payloads, or run the CLI, notebooks, exports, a Dask cluster or a pip install in subprocesses. A slow test in
+# another module is marked @pytest.mark.slow where it is defined.
+SLOW_MODULES = {
+    "test_attacks", "test_batch", "test_class_report", "test_cluster", "test_cnn", "test_corpus", "test_curriculum",
+    "test_dependent_cases", "test_export", "test_interrupts", "test_isolation", "test_mistakes", "test_notebooks",
+    "test_oracle", "test_packaging", "test_student_folder", "test_zygote",
+}
 
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects: the slow marker must be on the items by then
 def pytest_collection_modifyitems(config, items):
-    """Tests marked ``gpu`` run only where CUDA is available, and say why not."""
+    """Tests of SLOW_MODULES are marked ``slow``. Tests marked ``gpu`` run only
+    where CUDA is available, and say why not."""
+    for item in items:
+        if item.path.stem in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
+
     import torch
 
     if torch.cuda.is_available():

@@ -9,7 +9,7 @@ import pytest
 
 from grader.course import Course, Secret
 from grader.grade import grade_submission
-from grader.sandbox import Limits, Sandbox
+from grader.sandbox import Sandbox
 from tests.toy import SUITE, make_course
 
 SHIFT_OK = "def shift_forward(x):\n    return x + 1, None\n"
@@ -149,17 +149,19 @@ def test_monkeypatching_numpy_changes_nothing_in_the_grader(tmp_path, course):
 
 
 def test_the_child_holds_no_grader_state_to_inspect(tmp_path, course):
-    scale = attack(tmp_path, course, "    import gc\n"
-                                     "    loaded = [m for m in sys.modules if m == 'grader' or m.startswith(('grader.', 'torch'))]\n"
-                                     "    assert not loaded, loaded\n"
-                                     "    assert not [o for o in gc.get_objects() if type(o).__module__.startswith('grader')]")
+    scale = attack(tmp_path, course,
+                   "    import gc\n"
+                   "    loaded = [m for m in sys.modules if m == 'grader' or m.startswith(('grader.', 'torch'))]\n"
+                   "    assert not loaded, loaded\n"
+                   "    assert not [o for o in gc.get_objects() if type(o).__module__.startswith('grader')]")
     assert scale.score == scale.max_score, scale.output()
 
 
 def test_a_stray_results_file_is_ignored(tmp_path, course):
-    scale = attack(tmp_path, course, "    import json\n"
-                                     "    for where in ('results.json', os.path.join(os.environ['HOME'], 'results.json')):\n"
-                                     "        json.dump({'score': 100, 'tests': []}, open(where, 'w'))\n"
-                                     "    return 0 * x, None")
+    scale = attack(tmp_path, course,
+                   "    import json\n"
+                   "    for where in ('results.json', os.path.join(os.environ['HOME'], 'results.json')):\n"
+                   "        json.dump({'score': 100, 'tests': []}, open(where, 'w'))\n"
+                   "    return 0 * x, None")
     assert scale.score == 0
     assert not (tmp_path / "results.json").exists()

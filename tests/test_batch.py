@@ -98,8 +98,8 @@ def test_kill_9_mid_batch_then_rerun_loses_and_duplicates_nobody(tmp_path):
     folder.mkdir()
     for i in range(8):
         shutil.copy(SOLUTION if i % 2 else EXAMPLES / "buggy.py", folder / f"student{i:02d}.py")
-    batch = subprocess.Popen([sys.executable, "-m", "grader", "grade-batch", str(folder), "-a", "losses", "-o", str(out),
-                              "--jobs", "1"], cwd=COURSE.root, start_new_session=True,
+    batch = subprocess.Popen([sys.executable, "-m", "grader", "grade-batch", str(folder), "-a", "losses",
+                              "-o", str(out), "--jobs", "1"], cwd=COURSE.root, start_new_session=True,
                              env={**os.environ, "DLGRADE_SEED": "batch-tests"},
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
@@ -122,10 +122,11 @@ def test_without_a_secret_the_batch_refuses_and_development_results_are_marked_t
     folder.mkdir()
     shutil.copy(SOLUTION, folder / "alice.py")
     env = {k: v for k, v in os.environ.items() if not k.startswith("DLGRADE_SEED")}
-    refused = subprocess.run([sys.executable, "-m", "grader", "grade-batch", str(folder), "-a", "losses", "-o", str(out)],
-                             capture_output=True, text=True, cwd=COURSE.root, env=env)
+    refused = subprocess.run([sys.executable, "-m", "grader", "grade-batch", str(folder), "-a", "losses",
+                              "-o", str(out)], capture_output=True, text=True, cwd=COURSE.root, env=env)
     assert refused.returncode == 2 and not out.exists()
-    assert refused.stderr.count("\n") == 1 and "DLGRADE_SEED_FILE" in refused.stderr and "--development" in refused.stderr
+    assert refused.stderr.count("\n") == 1
+    assert "DLGRADE_SEED_FILE" in refused.stderr and "--development" in refused.stderr
     development = subprocess.run([sys.executable, "-m", "grader", "grade-batch", str(folder), "-a", "losses", "-o",
                                   str(out), "--development"], capture_output=True, text=True, cwd=COURSE.root, env=env)
     assert development.returncode == 0, development.stderr

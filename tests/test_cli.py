@@ -23,6 +23,7 @@ def dlgrade(*args, cwd=None):
                           cwd=cwd or COURSE.root, env={"PATH": "/usr/bin:/bin", "DLGRADE_SEED": "cli-tests"})
 
 
+@pytest.mark.slow
 def test_grade_solution_writes_gradescope_json(tmp_path):
     out = tmp_path / "results.json"
     run = dlgrade("grade", "solutions/01_neuron", "--json", str(out), "--fail-under", "100")
@@ -33,18 +34,21 @@ def test_grade_solution_writes_gradescope_json(tmp_path):
     assert "total" in run.stdout
 
 
+@pytest.mark.slow
 def test_grade_stub_below_threshold_exits_1():
     run = dlgrade("grade", "solutions/examples/losses/stub.py", "--fail-under", "50")
     assert run.returncode == 1
     assert "not implemented yet" in run.stdout and "below --fail-under" in run.stderr
 
 
+@pytest.mark.slow
 def test_grade_json_format_prints_json():
     run = dlgrade("grade", "solutions/examples/losses/buggy.py", "--format", "json")
     assert run.returncode == 0
     assert json.loads(run.stdout)["score"] < json.loads(run.stdout)["max_score"]
 
 
+@pytest.mark.slow
 def test_unknown_assignment_is_a_usage_error(tmp_path):
     run = dlgrade("grade", str(tmp_path), "-a", "nope")
     assert run.returncode == 2 and "unknown assignment 'nope'" in run.stderr
@@ -52,12 +56,14 @@ def test_unknown_assignment_is_a_usage_error(tmp_path):
     assert run.returncode == 2 and "name it with -a" in run.stderr
 
 
+@pytest.mark.slow
 def test_missing_module_is_graded_zero_with_a_message(tmp_path):
     run = dlgrade("grade", str(tmp_path), "-a", "neuron")
     assert run.returncode == 0
     assert "has no neuron.py" in run.stdout and "Traceback" not in run.stdout + run.stderr
 
 
+@pytest.mark.slow
 def test_check_passes_on_solution_and_fails_on_stub():
     good = dlgrade("check", "solutions/01_neuron")
     assert good.returncode == 0, good.stdout
@@ -66,6 +72,7 @@ def test_check_passes_on_solution_and_fails_on_stub():
     assert "not implemented yet" in bad.stdout and "FAIL sigmoid_forward" in bad.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*/correct_*.py")), ids=lambda p: f"{p.parent.name}-{p.stem}")
 def test_public_checks_pass_every_correct_variant(path):
     """float32 and loop versions included: the public checks must not reject a
@@ -74,6 +81,7 @@ def test_public_checks_pass_every_correct_variant(path):
     assert run.returncode == 0, run.stdout
 
 
+@pytest.mark.slow
 def test_list_shows_every_graded_function():
     from grader.suites import SUITES
 
@@ -83,6 +91,7 @@ def test_list_shows_every_graded_function():
             assert fn.name in run.stdout
 
 
+@pytest.mark.slow
 def test_results_json_validates_against_gradescope_schema(tmp_path):
     jsonschema = pytest.importorskip("jsonschema")
     schema = json.loads((COURSE.root / "grader" / "schemas" / "gradescope_results.schema.json").read_text())
@@ -98,6 +107,7 @@ def without_secret(*args, cwd=None):
                           cwd=cwd or COURSE.root, env={"PATH": "/usr/bin:/bin"})
 
 
+@pytest.mark.slow
 def test_grade_without_a_secret_refuses_in_one_line_unless_development():
     refused = without_secret("grade", "solutions/examples/losses/buggy.py")
     assert refused.returncode == 2 and refused.stdout == ""
@@ -114,12 +124,14 @@ def test_grade_without_a_secret_refuses_in_one_line_unless_development():
     assert secret["extra_data"]["development_seed"] is False and "development seed" not in secret["output"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", [("--seed", ""), ("--seed=",), ("--seed", "   ")], ids=["separate", "equals", "blank"])
 def test_an_empty_seed_is_an_error_not_the_development_seed(how):
     run = dlgrade("grade", "solutions/examples/losses/buggy.py", "--development", *how)
     assert run.returncode == 2 and run.stderr.startswith("dlgrade grade: --seed is empty") and not run.stdout
 
 
+@pytest.mark.slow
 def test_an_empty_or_missing_seed_file_is_a_usage_error(tmp_path):
     empty = tmp_path / "seed.txt"
     empty.write_text("\nsecret on the second line\n")
@@ -133,7 +145,8 @@ def test_an_empty_or_missing_seed_file_is_a_usage_error(tmp_path):
 def test_demo_and_check_say_they_need_no_secret():
     assert "development seed" in dlgrade("demo", "--help").stdout
     assert "no secret" in dlgrade("check", "--help").stdout
-    assert "--development" in dlgrade("grade", "--help").stdout and "--allow-unconfined" in dlgrade("demo", "--help").stdout
+    assert "--development" in dlgrade("grade", "--help").stdout
+    assert "--allow-unconfined" in dlgrade("demo", "--help").stdout
 
 
 def test_seed_out_of_argv_takes_every_form_argparse_takes():
@@ -148,6 +161,7 @@ def test_seed_out_of_argv_takes_every_form_argparse_takes():
     assert dlgrade("grade", "x.py", "--se", "S").returncode == 2
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="needs Linux's /proc")
 @pytest.mark.parametrize("launcher", ["module", "script"])
 def test_a_seed_given_on_the_command_line_leaves_it_before_grading(tmp_path, launcher):
@@ -215,12 +229,14 @@ def _grade_on_a_terminal(submission: Path) -> tuple[int, str, str]:
     return run.wait(), run.stdout.read(), shown.decode()
 
 
+@pytest.mark.slow
 def test_a_long_grade_shows_a_progress_line_on_a_terminal_only(tmp_path):
     """A submission that takes five seconds to import: a line with the
     seconds so far appears after a few, and is cleared before the report; with
     stderr in a file (a CI log) there is none."""
     slow = tmp_path / "losses.py"
-    slow.write_text("import time\ntime.sleep(5)\n" + (COURSE.root / "solutions" / "02_losses" / "losses.py").read_text())
+    solution = (COURSE.root / "solutions" / "02_losses" / "losses.py").read_text()
+    slow.write_text("import time\ntime.sleep(5)\n" + solution)
     code, report, terminal = _grade_on_a_terminal(slow)
     assert code == 0 and "total" in report
     assert "\rgrading losses.py (losses): 3 s (Ctrl-C stops)" in terminal and terminal.endswith("\r\x1b[K")

@@ -30,7 +30,7 @@ import pytest
 
 distributed = pytest.importorskip("distributed", reason="the cluster extra is not installed (pip install -e '.[dev]')")
 
-from grader import cli, cluster  # noqa: E402
+from grader import cli, cluster, exits  # noqa: E402
 from grader.course import Course  # noqa: E402
 from grader.suites import SUITES  # noqa: E402
 from tests.processes import alive, descendants  # noqa: E402
@@ -40,8 +40,8 @@ SOLUTION = COURSE.root / "solutions" / "02_losses" / "losses.py"
 EXAMPLES = COURSE.root / "solutions" / "examples" / "losses"
 DASK = Path(sys.executable).parent / "dask"
 SECRET = f"cluster-secret-{uuid.uuid4().hex}"  # unique: wherever it turns up, this test put it there
-# The scheduler as docs/cluster.md starts it: a task is given up when a second worker dies under it, and a worker
-# holds only the task it runs.
+# The scheduler as the README ("More than one machine") starts it: a task is given up when a second worker dies under
+# it, and a worker holds only the task it runs.
 SCHEDULER_ENV = {"DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "1",
                  "DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION": "1.0"}
 BASE_ENV = {k: v for k, v in os.environ.items() if not k.startswith(("DLGRADE_", "DASK_"))}
@@ -310,7 +310,7 @@ def test_a_worker_with_another_grader_refuses_naming_both(tmp_path, dask_cluster
     task = cluster.Task("losses", 0, "alice", str(folder), cluster.pack(folder / "alice.py"), "seed", False,
                         "exclude", False, other)
     refused = client.submit(cluster.grade_task, task, pure=False)
-    with pytest.raises(cluster.Refused, match=f"it has dlgrade {cli.version()}.*the client has dlgrade 0.0.1"):
+    with pytest.raises(cluster.Refused, match=f"it has dlgrade {exits.version()}.*the client has dlgrade 0.0.1"):
         refused.result(timeout=60)
     refused.release()
 

@@ -66,7 +66,8 @@ def test_untrained_model_loses_the_accuracy_points_with_a_clear_message(monkeypa
     monkeypatch.setenv("DLGRADE_DEVICE", "cpu")
     result = grade_submission(SUITE, EXAMPLES / "buggy.py", SECRET, COURSE)
     accuracy = cases(result, "classifier")["test accuracy"]
-    assert accuracy.score == 0 and "test accuracy" in accuracy.messages[0] and "full points from" in accuracy.messages[0]
+    assert accuracy.score == 0
+    assert "test accuracy" in accuracy.messages[0] and "full points from" in accuracy.messages[0]
     assert "flipped-kernel" in result.bugs
 
 
@@ -108,7 +109,8 @@ def test_regrading_in_cpu_mode_gives_the_identical_score(monkeypatch):
     with torch's global generator agree exactly (unseeded: 69-76% accuracy)."""
     monkeypatch.setenv("DLGRADE_DEVICE", "cpu")
     runs = {tuple(subprocess.run([sys.executable, "-c", REGRADE, "solutions/examples/cnn/cpu_only.py"], check=True,
-                                  capture_output=True, text=True, cwd=COURSE.root).stdout.split()[-2:]) for _ in range(5)}
+                                  capture_output=True, text=True, cwd=COURSE.root).stdout.split()[-2:])
+            for _ in range(5)}
     assert len(runs) == 1, runs
 
 
@@ -159,7 +161,8 @@ def test_forbidden_convolution_scores_zero_statically_and_at_run_time(tmp_path, 
     dynamic.parent.mkdir()
     # A name built at run time escapes the scan; torch's function mode catches the call.
     dynamic.write_text("import torch\n\ndef conv2d(x, w, b, stride=1, padding=0):\n"
-                       "    return getattr(torch.nn.functional, 'conv' + '2d')(x, w, b, stride=stride, padding=padding)\n")
+                       "    conv = getattr(torch.nn.functional, 'conv' + '2d')\n"
+                       "    return conv(x, w, b, stride=stride, padding=padding)\n")
     for path, expected in ((static, "must not use torch.nn.functional.conv2d (line 4"),
                            (dynamic, "called torch.")):
         result = grade_submission(CONV_ONLY, path, SECRET, COURSE)

@@ -39,8 +39,10 @@ def test_checksum_mismatch_is_refused(tmp_path):
         datasets.read_idx(path, "0" * 64)
 
 
-@pytest.mark.parametrize("data, message", [(b"\x01\x02\x08\x01", "bad magic"),
-                                           (bytes([0, 0, 8, 1]) + struct.pack(">I", 9) + b"abc", "size does not match")])
+@pytest.mark.parametrize("data, message", [
+    (b"\x01\x02\x08\x01", "bad magic"),
+    (bytes([0, 0, 8, 1]) + struct.pack(">I", 9) + b"abc", "size does not match"),
+])
 def test_malformed_files_say_what_is_wrong(tmp_path, data, message):
     path = tmp_path / "bad"
     path.write_bytes(data)

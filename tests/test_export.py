@@ -240,7 +240,8 @@ def test_otter_run_scores_notebooks_and_a_hostile_cell_finds_no_secret(otter_ass
         filled = json.loads(json.dumps(student))
         for cell in filled["cells"]:
             if cell["cell_type"] == "code" and "".join(cell["source"]).lstrip().startswith("def "):
-                cell["source"] = (EXAMPLES / "correct_loops.py" if example == "hostile" else EXAMPLES / example).read_text()
+                filled_in = EXAMPLES / "correct_loops.py" if example == "hostile" else EXAMPLES / example
+                cell["source"] = filled_in.read_text()
         if example == "hostile":
             filled["cells"].insert(1, {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
                                        "source": HOSTILE_CELL.format(capture=str(capture))})

@@ -21,8 +21,17 @@ import pytest
 
 from grader.compare import error_map
 from grader.course import Course, Secret
-from grader.formats import (FIGURES, FIGURES_PER_FUNCTION, MAX_CURVE_POINTS, code_block, render, to_html, to_junit,
-                             to_markdown, unavailable)
+from grader.formats import (
+    FIGURES,
+    FIGURES_PER_FUNCTION,
+    MAX_CURVE_POINTS,
+    code_block,
+    render,
+    to_html,
+    to_junit,
+    to_markdown,
+    unavailable,
+)
 from grader.grade import grade_submission, submission_cases, submission_digest
 from grader.report import CaseResult, FunctionResult, GradeResult
 from grader.spec import Expected, Tolerance

@@ -13,7 +13,8 @@ import pytest
 
 from grader import generate
 from grader.course import Course
-from grader.generate import MarkerError, packages_imported, render, solution_blocks, stub_source
+from grader.generate import packages_imported, render
+from grader.markers import MarkerError, solution_blocks, stub_source
 from grader.student import SOURCE as HELPER_SOURCE
 from grader.suites import SUITES
 
@@ -118,7 +119,8 @@ def test_marker_mistakes_name_file_and_line(source, message):
 
 
 def test_a_helper_defined_in_a_solution_block_does_not_rename_its_todo():
-    source = "def f():\n    # BEGIN SOLUTION\n    def helper():\n        return 1\n    return helper()\n    # END SOLUTION\n"
+    source = ("def f():\n    # BEGIN SOLUTION\n    def helper():\n        return 1\n"
+              "    return helper()\n    # END SOLUTION\n")
     assert [b.function for b in solution_blocks(source, "x.py")] == ["f"]
     assert 'NotImplementedError("f is not implemented yet")' in stub_source(source, "x.py")
 

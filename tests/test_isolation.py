@@ -27,8 +27,8 @@ import pytest
 
 from grader import sandbox as sandbox_module
 from grader.child.confine import Confinement
-from grader.course import Course
 from grader.child.zygote import sweep
+from grader.course import Course
 from grader.sandbox import Limits, Sandbox, UnconfinedError
 from tests.processes import processes_of
 from tests.test_zygote import PROGRAM, ROOT, run_once, submission
@@ -147,7 +147,8 @@ print("grader alive", flush=True)
 """
 
 
-@pytest.mark.skipif(shutil.which("unshare") is None, reason="needs util-linux's unshare for the payload's own PID namespace")
+@pytest.mark.skipif(shutil.which("unshare") is None,
+                    reason="needs util-linux's unshare for the payload's own PID namespace")
 def test_kill_everything_reaches_only_the_childs_own_processes(tmp_path):
     run = subprocess.run(["unshare", "--pid", "--fork", "--mount-proc", sys.executable, "-c", KILL_EVERYTHING,
                           str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=120,

@@ -24,8 +24,9 @@ pytest.importorskip("matplotlib", reason="the notebook pictures need matplotlib 
 
 from grader import generate  # noqa: E402
 from grader.course import Course, Secret  # noqa: E402
-from grader.generate import solution_blocks, stub_source, template_environment  # noqa: E402
+from grader.generate import template_environment  # noqa: E402
 from grader.grade import grade_submission  # noqa: E402
+from grader.markers import solution_blocks, stub_source  # noqa: E402
 from grader.notebooks import NarrativeError, notebook_path, parse_narrative, render_notebook  # noqa: E402
 from grader.student import SOURCE as HELPER_SOURCE  # noqa: E402
 from grader.student.dlgrade_student import function_of, run_checks  # noqa: E402

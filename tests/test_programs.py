@@ -10,8 +10,19 @@ import pytest
 
 from grader.course import Course, Secret
 from grader.grade import grade_submission
-from grader.spec import (GradedFunction, Input, Program, Property, Returned, Speed, Stack, Suite, call, Case,
-                         forward_program)
+from grader.spec import (
+    Case,
+    GradedFunction,
+    Input,
+    Program,
+    Property,
+    Returned,
+    Speed,
+    Stack,
+    Suite,
+    call,
+    forward_program,
+)
 
 STEPS = 4
 
@@ -159,7 +170,8 @@ def test_a_failing_dependency_is_named_as_such():
 
     module = SimpleNamespace(layer_forward=broken_forward, layer_backward=lambda dout, cache: dout)
     with pytest.raises(child_program.StudentError) as raised:
-        child_program.run_program(module, backward_program("layer", "x").to_json(), {"x": np.ones(3), "dout": np.ones(3)})
+        child_program.run_program(module, backward_program("layer", "x").to_json(),
+                                  {"x": np.ones(3), "dout": np.ones(3)})
     assert raised.value.message.startswith("not graded: `layer_forward` failed on this input: layer_forward raised "
                                            "ValueError: shapes do not align")
 

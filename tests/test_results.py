@@ -17,8 +17,16 @@ import pytest
 from grader.batch import write_gradebook
 from grader.course import Course, Secret
 from grader.grade import grade_submission
-from grader.report import (RESULT_FORMAT, CaseResult, FunctionResult, GradeResult, ResultFormatError, Status,
-                           read_result, result_path)
+from grader.report import (
+    RESULT_FORMAT,
+    CaseResult,
+    FunctionResult,
+    GradeResult,
+    ResultFormatError,
+    Status,
+    read_result,
+    result_path,
+)
 from tests.toy import SUITE, make_course
 
 COURSE = Course.locate()
@@ -111,6 +119,7 @@ def test_the_gradebook_takes_points_by_function_name_from_the_native_file(tmp_pa
     assert rows["bob"]["status"] == "not graded" and statuses == {Status.GRADED: 1, Status.NOT_GRADED: 1}
 
 
+@pytest.mark.slow  # a whole grade through the CLI; test_formats' cli_run is the fast tier's
 def test_grade_writes_the_native_result_beside_its_renderings(tmp_path):
     env = {**os.environ, "DLGRADE_SEED": "results"}
     run = subprocess.run([sys.executable, "-m", "grader", "grade", "solutions/examples/losses/buggy.py",

@@ -82,8 +82,11 @@ def _verdicts(result) -> list[tuple]:
             for f in result.functions for c in f.cases]
 
 
-@pytest.mark.parametrize("assignment, example", [("neuron", "buggy.py"), ("conv", "correct_loops.py"),
-                                                 ("regularization", "buggy.py")])
+@pytest.mark.parametrize("assignment, example", [
+    ("neuron", "buggy.py"),
+    pytest.param("conv", "correct_loops.py", marks=pytest.mark.slow),  # its speed check times conv2d: seconds
+    ("regularization", "buggy.py"),
+])
 def test_the_same_grade_and_hints_with_and_without_the_solutions(tmp_path, assignment, example):
     """A student's own CI has no solutions/: bugs are still recognised (from
     their torch descriptions) and speed still measured (against torch)."""

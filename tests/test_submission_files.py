@@ -15,8 +15,16 @@ import pytest
 
 from grader.course import Course, Secret
 from grader.grade import grade_submission
-from grader.submissions import (MAX_FOLDER_BYTES, MAX_FOLDER_FILES, MAX_NOTEBOOK_BYTES, MAX_SOURCE_BYTES,
-                                MAX_UNZIPPED_BYTES, MAX_ZIP_MEMBERS, SubmissionError, materialize)
+from grader.submissions import (
+    MAX_FOLDER_BYTES,
+    MAX_FOLDER_FILES,
+    MAX_NOTEBOOK_BYTES,
+    MAX_SOURCE_BYTES,
+    MAX_UNZIPPED_BYTES,
+    MAX_ZIP_MEMBERS,
+    SubmissionError,
+    materialize,
+)
 from tests.toy import SOLUTION, SUITE, make_course
 
 
@@ -116,7 +124,8 @@ def test_zip_caps_are_checked_before_anything_is_extracted(tmp_path, scratch):
 
 
 def test_folder_caps(tmp_path, scratch):
-    folder = folder_with(tmp_path / "alice", **{"toy.py": SOLUTION}, **{f"h{i}.py": "" for i in range(MAX_FOLDER_FILES)})
+    folder = folder_with(tmp_path / "alice", **{"toy.py": SOLUTION},
+                         **{f"h{i}.py": "" for i in range(MAX_FOLDER_FILES)})
     refused(folder, scratch, f"holds {MAX_FOLDER_FILES + 1} .py files: at most {MAX_FOLDER_FILES} are taken")
     for i in range(MAX_FOLDER_FILES):
         (folder / f"h{i}.py").unlink()

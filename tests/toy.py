@@ -27,7 +27,8 @@ def shift_forward(x):
 
 
 def _cases(rng: np.random.Generator) -> list[Case]:
-    return [Case("random (3x4)", {"x": rng.standard_normal((3, 4))}), Case("batch of 1", {"x": rng.standard_normal((1, 4))})]
+    return [Case("random (3x4)", {"x": rng.standard_normal((3, 4))}),
+            Case("batch of 1", {"x": rng.standard_normal((1, 4))})]
 
 
 SUITE = Suite(

@@ -140,7 +140,7 @@ class Summary:
         self.load_error = ""
         self._functions: dict[str, str] = {}  # test node id -> the function it is about
 
-    def pytest_collection_modifyitems(self, config, items):
+    def pytest_collection_modifyitems(self, config, items) -> None:
         names: dict[Path, list[str]] = {}
         for item in items:
             if item.path not in names:
@@ -259,7 +259,7 @@ def _notebook_as_module(name: str, namespace: Mapping[str, object]):
             raise AttributeError(attribute)
         return _not_defined_yet(attribute)
 
-    module.__getattr__ = stand_in_for
+    module.__dict__["__getattr__"] = stand_in_for  # a module's own __getattr__ (PEP 562)
     saved = sys.modules.get(name)
     sys.modules[name] = module
     try:

@@ -41,7 +41,7 @@ from enum import Enum
 try:  # as grader.child.confine, in the grader (which needs the enum only)
     from . import view
 except ImportError:  # as the child's own top-level module
-    import view
+    import view  # type: ignore[no-redef]  # the same module by its top-level name, which mypy cannot tell
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
@@ -219,7 +219,9 @@ class ForbiddenModules:
         # look for optional packages with importlib.util.find_spec (torch's
         # compiler looks for tensorflow) must not fail; importing one does.
         if fullname.partition(".")[0] in self.names:
-            return importlib.machinery.ModuleSpec(fullname, self)
+            # A loader by protocol (create_module, exec_module): subclassing importlib.abc.Loader would import
+            # importlib.abc, and importlib.resources with it, into every child.
+            return importlib.machinery.ModuleSpec(fullname, self)  # type: ignore[arg-type]
         return None
 
     def create_module(self, spec):

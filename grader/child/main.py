@@ -69,6 +69,8 @@ def serve(request_fd: int, result_fd: int, request: dict) -> None:
 def import_submission(module_file: str):
     name = os.path.splitext(os.path.basename(module_file))[0]
     spec = importlib.util.spec_from_file_location(name, module_file)
+    if spec is None or spec.loader is None:  # not a .py file: the grader always hands the child one
+        raise ImportError(f"cannot import {module_file}: not a Python source file")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)

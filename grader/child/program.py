@@ -16,6 +16,7 @@ import os
 import sys
 import traceback
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 
@@ -23,8 +24,9 @@ try:  # as grader.child.program, in the grader
     from . import timing
     from .wire import MAX_MESSAGE_BYTES
 except ImportError:  # as the child's own top-level module
-    import timing
-    from wire import MAX_MESSAGE_BYTES
+    # The same modules by their top-level names, which mypy (checking the package) cannot tell.
+    import timing  # type: ignore[no-redef]
+    from wire import MAX_MESSAGE_BYTES  # type: ignore[no-redef]
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -49,6 +51,8 @@ def torch_support() -> ModuleType:
     its own folder off ``sys.path`` by then, so that students cannot import it."""
     if "dlgrade_torch_support" not in sys.modules:
         spec = importlib.util.spec_from_file_location("dlgrade_torch_support", os.path.join(HERE, "torch_support.py"))
+        if spec is None or spec.loader is None:  # never: the path ends in .py
+            raise ImportError("cannot load torch_support.py")
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         sys.modules["dlgrade_torch_support"] = module
@@ -68,7 +72,8 @@ class StudentError(Exception):
         self.message = message
 
 
-def run_program(module: ModuleType, program: dict, inputs: dict, source_file: str | None = None) -> dict[str, np.ndarray]:
+def run_program(module: ModuleType, program: dict, inputs: dict,
+                source_file: str | None = None) -> dict[str, np.ndarray]:
     """Call the program's functions in order; return its outputs as plain arrays."""
     if "timing" in program:
         return _timed(module, program, inputs, source_file)
@@ -94,7 +99,8 @@ def run_program(module: ModuleType, program: dict, inputs: dict, source_file: st
             # (a backward's forward), and the message says so first.
             raise StudentError(e.kind, f"not graded: `{fname}` failed on this input: {e.message}", fname) from None
         for (name, i), part in parts.items():
-            if "returned" in part and part["returned"]["call"] == len(run.results) - 1 and part["returned"].get("key") is None:
+            if ("returned" in part and part["returned"]["call"] == len(run.results) - 1
+                    and part["returned"].get("key") is None):
                 value = run.resolve(part)
                 if isinstance(value, np.ndarray):
                     _check_size(value.nbytes)  # before the copy: copying hundreds of MiB costs seconds
@@ -223,7 +229,8 @@ def _guarded(program: dict, fname: str, source_file: str | None, enforce: bool =
     except StudentError:
         raise
     except NotImplementedError:
-        raise StudentError("not_implemented", f"{fname} is not implemented yet (it raises NotImplementedError)") from None
+        raise StudentError("not_implemented",
+                           f"{fname} is not implemented yet (it raises NotImplementedError)") from None
     except SystemExit as e:
         raise StudentError("exit", f"{fname} called sys.exit({e.code!r}); graded functions must return") from None
     except KeyboardInterrupt:
@@ -250,7 +257,7 @@ def _timed(module: ModuleType, program: dict, inputs: dict, source_file: str | N
     fname = step["function"]
     func, baseline = _function(module, fname, source_file), _builtin(spec["baseline"])
     warmup, repeats = spec["warmup"], spec["repeats"]
-    sets = [{} for _ in range(warmup + repeats)]
+    sets: list[dict[str, Any]] = [{} for _ in range(warmup + repeats)]
     for key, value in inputs.items():
         name, _, i = key.rpartition("@")
         sets[int(i)][name] = value
@@ -288,9 +295,10 @@ class _Run:
     """The state of one program's run: its calls' results and the tensors it made."""
 
     def __init__(self, program: dict, inputs: dict):
-        self.program, self.inputs, self.results = program, inputs, []
+        self.program, self.inputs = program, inputs
+        self.results: list[Any] = []
         self.device = program.get("device", "cpu")
-        self.tensors = {}
+        self.tensors: dict[str, Any] = {}
 
     def resolve(self, arg: dict):
         if "input" in arg:
@@ -322,7 +330,8 @@ class _Run:
                 raise StudentError("bad_return", f"{producer} must return a tuple, e.g. (out, cache); "
                                                  f"it returned {_type_name(value)}")
             if index >= len(value):
-                raise StudentError("bad_return", f"{producer} returned {len(value)} items; at least {index + 1} are expected")
+                raise StudentError("bad_return",
+                                   f"{producer} returned {len(value)} items; at least {index + 1} are expected")
             value = value[index]
         if key is not None:
             if not isinstance(value, dict) or key not in value:

@@ -66,7 +66,7 @@ def time_interleaved(fns: dict[str, Callable[[], Any]], device="cpu", warmup: in
         for fn in fns.values():
             fn()
     synchronize(device)
-    seconds = {name: [] for name in fns}
+    seconds: dict[str, list[float]] = {name: [] for name in fns}
     for _ in range(repeats):
         for name, fn in fns.items():
             seconds[name].append(_time_once(fn, device))

@@ -137,7 +137,7 @@ def _resolve(dotted: str):
     parts = dotted.split(".")
     if parts[0] != "torch":
         return None
-    value = torch
+    value: object = torch
     for part in parts[1:]:
         value = getattr(value, part, None)
         if value is None:

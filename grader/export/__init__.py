@@ -18,64 +18,12 @@ whichever platform runs it.
 from __future__ import annotations
 
 import contextlib
-import secrets
 import shlex
 import sys
-from importlib import metadata
 from pathlib import Path
 
-from grader.course import Course, NoSecretError, Secret, SecretError
-
-EXPORT_TARGETS = ("gradescope", "otter", "github")
-VISIBILITIES = ("visible", "after_due_date", "after_published", "hidden")  # Gradescope's, for a test's output
-# What the platform gives pip to install dlgrade, which is not on PyPI: the
-# course's repository (--dlgrade-url). The placeholder fails loudly until set.
-DLGRADE_URL_PLACEHOLDER = "git+https://github.com/YOUR-ORG/YOUR-COURSE-REPOSITORY"
-
-
-def export_secret(cli_value: str | None) -> tuple[Secret, str]:
-    """The course's secret when one is configured (``--seed``, ``DLGRADE_SEED``,
-    ``DLGRADE_SEED_FILE``), else a fresh random one; and a line saying which.
-    Never the development seed: an export is for grading."""
-    try:
-        secret = Secret.resolve(cli_value)
-    except NoSecretError:
-        return fresh_secret(), "a fresh random secret seed (no --seed, DLGRADE_SEED or DLGRADE_SEED_FILE was set)"
-    if secret.is_development:
-        raise SecretError(f"the secret from {secret.source} is the public development seed: choose another")
-    return secret, f"secret seed from {secret.source}"
-
-
-def fresh_secret() -> Secret:
-    return Secret(secrets.token_hex(16), "generated")
-
-
-def pinned_requirements(extras: tuple[str, ...] = ()) -> list[str]:
-    """dlgrade's own dependencies (and those of ``extras``), pinned to the
-    versions installed here: the platform grades with what the course was
-    tested with. A local version label (torch's ``+cpu``) is left out: it names
-    a build, which the platform's installer picks (see setup.sh)."""
-    from packaging.requirements import Requirement
-    from packaging.version import Version
-
-    pins = {}
-    for text in metadata.requires("dlgrade") or []:
-        requirement = Requirement(text)
-        wanted = requirement.marker is None or any(requirement.marker.evaluate({"extra": e}) for e in extras)
-        if wanted and requirement.name != "dlgrade":
-            pins[requirement.name] = Version(metadata.version(requirement.name)).public
-    return [f"{name}=={version}" for name, version in pins.items()]
-
-
-def templates():
-    """The templates shipped with dlgrade (``grader.formats.template_folder``)."""
-    import jinja2  # only instructors export; graders need numpy and torch alone
-
-    from grader.formats import template_folder
-
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(template_folder()), keep_trailing_newline=True,
-                              undefined=jinja2.StrictUndefined)
-
+from grader.course import Course, Secret, SecretError
+from grader.export.common import DLGRADE_URL_PLACEHOLDER, export_secret
 
 # What each target imports, and the extra that installs it.
 NEEDS = {"gradescope": (("jinja2", "packaging"), "export"), "github": (("jinja2", "packaging"), "export"),
@@ -85,7 +33,7 @@ NEEDS = {"gradescope": (("jinja2", "packaging"), "export"), "github": (("jinja2"
 def main(args) -> int:
     import importlib.util
 
-    from grader.cli import EXIT_OK, EXIT_USAGE
+    from grader.exits import EXIT_OK, EXIT_USAGE
     from grader.report import OutputError, check_output_folder
     from grader.suites import UnknownAssignment, get_suite
 
@@ -119,10 +67,9 @@ def main(args) -> int:
               f"course repository (set DLGRADE_COURSE to its folder)", file=sys.stderr)
         return EXIT_USAGE
     if args.target == "gradescope":
-        from grader.export.gradescope import build_autograder
+        from grader.export.gradescope import SEED_FILE, build_autograder
 
-        from grader.export.gradescope import SEED_FILE
-
+        assert secret is not None  # export_secret's, for the gradescope target
         path = build_autograder(suite, course, secret, out, args.details_visibility)
         print(f"wrote {path}\nhidden inputs use {origin}; it is in the zip's {SEED_FILE.as_posix()}: keep that file "
               f"from students, and grade elsewhere with the same seed to get the same scores. To read it back:\n"

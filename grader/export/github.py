@@ -12,7 +12,7 @@ from grader.spec import Suite
 
 def render_workflow(suite: Suite, fail_under: float, dlgrade_url: str) -> tuple[str, str]:
     """(file name, workflow text)."""
-    from grader.export import pinned_requirements, templates
+    from grader.export.common import pinned_requirements, templates
 
     pins = pinned_requirements()
     torch = next(p for p in pins if p.startswith("torch=="))

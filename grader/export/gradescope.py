@@ -36,11 +36,12 @@ def build_autograder(suite: Suite, course: Course, secret: Secret, out: Path,
                      details_visibility: str = "after_due_date") -> Path:
     """Write ``out/autograder-<assignment>.zip``."""
     import grader
-    from grader.export import templates
+    from grader.export.common import templates
 
     env = templates()
     package = Path(grader.__file__).parent
     solution = course.solution_file(suite)
+    assert solution is not None  # export checked that this machine has it
     names = {"suite": suite, "venv": VENV, "seed_file": SEED_FILE.as_posix(),
              "seed_folder": SEED_FILE.parent.as_posix(), "details_visibility": details_visibility}
     files: dict[str, tuple[str | bytes, int]] = {
@@ -74,7 +75,7 @@ def build_autograder(suite: Suite, course: Course, secret: Secret, out: Path,
 def _requirements_text() -> str:
     from importlib import metadata
 
-    from grader.export import pinned_requirements
+    from grader.export.common import pinned_requirements
 
     return (f"# dlgrade {metadata.version('dlgrade')} itself is bundled as source (grader/);\n"
             f"# these are its dependencies at the versions it was exported with.\n"
@@ -114,8 +115,8 @@ def run(root: Path, suite: Suite, secret: Secret, details_visibility: str) -> Gr
 def main(argv: list[str] | None = None) -> int:
     """What ``run_autograder`` runs; writes a results.json whatever happens, so
     that Gradescope shows a message rather than a failed autograder."""
-    from grader.cli import EXIT_INTERNAL, EXIT_OK
-    from grader.export import VISIBILITIES
+    from grader.exits import EXIT_INTERNAL, EXIT_OK
+    from grader.export.common import VISIBILITIES
     from grader.suites import get_suite
 
     parser = argparse.ArgumentParser(prog="python -m grader.export.gradescope")

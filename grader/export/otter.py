@@ -53,7 +53,7 @@ def write_master_notebook(suite: Suite, course: Course, out: Path, dlgrade_url: 
     docstring)."""
     import nbformat
 
-    from grader.export import fresh_secret, pinned_requirements
+    from grader.export.common import fresh_secret, pinned_requirements
 
     notebook = nbformat.v4.new_notebook(cells=master_cells(suite, course, fresh_secret()))
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -92,7 +92,9 @@ def master_cells(suite: Suite, course: Course, secret: Secret) -> list:
     import nbformat.v4 as v4
     import yaml
 
-    source = course.solution_file(suite).read_text()
+    solution = course.solution_file(suite)
+    assert solution is not None  # export checked that this machine has it
+    source = solution.read_text()
     intro, prelude, definitions = _split_solution(source, suite)
     config = {"name": suite.assignment, "requirements": "requirements.txt", "export_cell": False,
               "strip_solutions_from_all_cells": True, "generate": True, "tests": {"files": False, "ok_format": False}}
@@ -140,7 +142,7 @@ def _split_solution(source: str, suite: Suite) -> tuple[str, str, dict[str, str]
     intro = ast.get_docstring(tree) or ""
     prelude, definitions = [], {}
     for node in tree.body[1 if intro else 0:]:
-        end = node.end_lineno
+        end = node.end_lineno or node.lineno  # ast.parse sets end_lineno
         # A function's last lines may be indented comments (# END SOLUTION), which its node does not span.
         while end < len(lines) and (not lines[end].strip() or lines[end][:1].isspace()):
             end += 1
@@ -157,7 +159,7 @@ def _split_solution(source: str, suite: Suite) -> tuple[str, str, dict[str, str]
 def _otter_markers(code: str) -> str:
     """dlgrade's ``# BEGIN SOLUTION: hint`` becomes ``# TODO: hint`` above otter's
     ``# BEGIN SOLUTION``, which otter replaces with ``...`` for students."""
-    from grader.generate import BEGIN
+    from grader.markers import BEGIN
 
     out = []
     for line in code.splitlines():
@@ -206,7 +208,8 @@ def _without_otter(cell: str) -> str:
         names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
             [node.module or ""] if isinstance(node, ast.ImportFrom) else []
         if any(name.split(".")[0] == "otter" for name in names):
-            lines[node.lineno - 1:node.end_lineno] = [""] * (node.end_lineno - node.lineno + 1)
+            end = node.end_lineno or node.lineno  # ast.parse sets end_lineno
+            lines[node.lineno - 1:end] = [""] * (end - node.lineno + 1)
     return "\n".join(lines)
 
 

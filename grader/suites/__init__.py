@@ -16,6 +16,7 @@ import itertools
 import pkgutil
 import re
 from collections.abc import Iterator, Mapping
+from importlib.abc import InspectLoader
 
 from grader.spec import Suite
 
@@ -25,12 +26,13 @@ DEFINES_SUITE = re.compile(r"^SUITE\s*[:=]", re.M)
 
 def _defines_suite(name: str) -> bool:
     spec = importlib.util.find_spec(f"{__name__}.{name}")
-    source = spec.loader.get_source(spec.name) if spec and spec.loader else None
+    # A source file's loader (or zipimport's) can give the source: importlib.abc.InspectLoader.
+    source = spec.loader.get_source(spec.name) if spec and isinstance(spec.loader, InspectLoader) else None
     return bool(source and DEFINES_SUITE.search(source))
 
 
 class _Suites(Mapping[str, Suite]):
-    def __init__(self):
+    def __init__(self) -> None:
         self._names = tuple(info.name for info in pkgutil.iter_modules(__path__)
                             if not info.name.startswith("_") and _defines_suite(info.name))
         self._loaded: dict[str, Suite] = {}

@@ -115,7 +115,7 @@ def _size_cases(rng: np.random.Generator) -> list[Case]:
 
 def _torch_output_size(h: int, w: int, hh: int, ww: int, stride: int, pad: int) -> tuple[int, int]:
     out = F.conv2d(torch.zeros(1, 1, h, w), torch.zeros(1, 1, hh, ww), stride=stride, padding=pad)
-    return tuple(out.shape[2:])
+    return out.shape[2], out.shape[3]
 
 
 def _size_reference(inputs) -> dict:
@@ -422,10 +422,10 @@ def _plant_ties(rng: np.random.Generator, x: np.ndarray, pool: tuple[int, int], 
     for idx in zip(*(rng.integers(0, d, size=6) for d in (n, c, ho, wo))):
         a, b, i, j = (int(v) for v in idx)
         block = x[a, b, i * stride:i * stride + ph, j * stride:j * stride + pw]
-        k, l = np.unravel_index(np.argmax(block), block.shape)
-        others = [(p, q) for p in range(ph) for q in range(pw) if (p, q) != (k, l)]
+        r, s = np.unravel_index(np.argmax(block), block.shape)
+        others = [(p, q) for p in range(ph) for q in range(pw) if (p, q) != (r, s)]
         p, q = others[rng.integers(len(others))]
-        block[p, q] = block[k, l]
+        block[p, q] = block[r, s]
     return x
 
 
@@ -491,8 +491,9 @@ def _routes_to_one_maximum(inputs, expected: np.ndarray, tol: Tolerance) -> Prop
     # The pixels (flat indices into x) of the maxima of each tied window.
     choices, grads = [], []
     for a, b, i, j in zip(*np.nonzero(tied)):
-        ks, ls = np.nonzero(is_max[a, b, i, j])
-        choices.append([np.ravel_multi_index((a, b, i * stride + k, j * stride + l), x.shape) for k, l in zip(ks, ls)])
+        rows, cols = np.nonzero(is_max[a, b, i, j])  # within the window
+        choices.append([np.ravel_multi_index((a, b, i * stride + r, j * stride + s), x.shape)
+                        for r, s in zip(rows, cols)])
         grads.append(float(dout[a, b, i, j]))
     free = np.zeros(x.size, dtype=bool)
     for pixels in choices:
@@ -523,9 +524,9 @@ def _untied_contributions(windows, is_max, tied, dout, stride, shape) -> np.ndar
     n, c, ho, wo, ph, pw = windows.shape
     routed = is_max & ~tied[..., None, None]
     dx = np.zeros(shape)
-    for k in range(ph):
-        for l in range(pw):
-            dx[:, :, k:k + stride * ho:stride, l:l + stride * wo:stride] += routed[..., k, l] * dout
+    for r in range(ph):
+        for s in range(pw):
+            dx[:, :, r:r + stride * ho:stride, s:s + stride * wo:stride] += routed[..., r, s] * dout
     return dx.ravel()
 
 
@@ -539,7 +540,7 @@ def _groups(choices: list[list[int]]) -> list[list[int]]:
             i = parent[i]
         return i
 
-    owner = {}
+    owner: dict[int, int] = {}  # pixel -> the first tied window it is a maximum of
     for i, pixels in enumerate(choices):
         for p in pixels:
             if p in owner:

@@ -38,8 +38,7 @@ import torch
 import torch.nn.functional as F
 
 from grader.reference import gradients, numpy, tensors
-from grader.spec import (Bug, Case, Expected, GradedFunction, Program, Property, Returned, Suite, call,
-                          float32_exact)
+from grader.spec import Bug, Case, Expected, GradedFunction, Program, Property, Returned, Suite, call, float32_exact
 
 PARAMS = ("W", "b1", "U", "b2")
 GRADS = (*PARAMS, "x")  # the keys of the grads dict, in the order graded
@@ -323,7 +322,7 @@ def _loss_cases(rng: np.random.Generator) -> list[Case]:
     return [Case(name, inputs) for name, inputs in named]
 
 
-LOSSES = {"mse": F.mse_loss, "cross_entropy": F.cross_entropy}
+LOSSES: dict[str, Callable[..., torch.Tensor]] = {"mse": F.mse_loss, "cross_entropy": F.cross_entropy}
 
 
 def _unshifted_cross_entropy(scores: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

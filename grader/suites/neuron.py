@@ -106,7 +106,7 @@ def _activation_cases(inputs: Callable[[np.random.Generator], list[tuple[str, np
         alpha = alphas(rng, len(named)) if alphas else [None] * len(named)
         result = []
         for (name, x), a in zip(named, alpha):
-            case = {"x": x} if a is None else {"x": x, "alpha": a}
+            case: dict[str, np.ndarray | float] = {"x": x} if a is None else {"x": x, "alpha": a}
             result.append(Case(name, _with_dout(rng, case, x.shape) if backward else case))
         return result
 

@@ -13,8 +13,9 @@ Every optimiser is graded on whole trajectories, twice:
 The graded output is the trajectory: ``w0`` then the parameters after each
 step, stacked (so index ``(t, ...)`` of the feedback is the point after ``t``
 steps). A step may return new arrays or update ``w`` and ``state`` in place
-(``UPDATED_IN_PLACE``); the gradient ``dw`` it must leave alone. The reference runs ``torch.optim`` with the same hyper-parameters on a
-float64 ``Parameter``.
+(``UPDATED_IN_PLACE``); the gradient ``dw`` it must leave alone. The
+reference runs ``torch.optim`` with the same hyper-parameters on a float64
+``Parameter``.
 
 Every float input is rounded to a float32-representable value, so that a
 student computing in float32 starts from exactly the grader's inputs.
@@ -112,7 +113,8 @@ def _trajectory_program(step: str, hyper: tuple[str, ...]) -> Program:
     """``STEPS`` calls of ``step``, each on the previous call's parameters and
     state (an empty dict at first) and on the next supplied gradient."""
     calls = [call(f"{BUILTIN}dict")]
-    w, state = Input("w0"), Returned(0)
+    w: Input | Returned = Input("w0")
+    state = Returned(0)
     for t in range(STEPS):
         calls.append(call(step, w, Input("grads", index=t), state, modifies=UPDATED_IN_PLACE, **{h: h for h in hyper}))
         w, state = Returned(len(calls) - 1, 0), Returned(len(calls) - 1, 1)
@@ -124,7 +126,9 @@ def _quadratic_program(step: str, hyper: tuple[str, ...]) -> Program:
     """``QUADRATIC_STEPS`` rounds of: the gradient ``A w - b`` at the current
     point (a builtin of the child), then one call of ``step``."""
     calls = [call(f"{BUILTIN}dict")]
-    w, state, points = Input("w0"), Returned(0), [Input("w0")]
+    w: Input | Returned = Input("w0")
+    state = Returned(0)
+    points: list[Input | Returned] = [Input("w0")]
     for _ in range(QUADRATIC_STEPS):
         calls.append(call(f"{BUILTIN}quadratic_gradient", w, "A", "b"))
         calls.append(call(step, w, Returned(len(calls) - 1), state, modifies=UPDATED_IN_PLACE,
@@ -229,7 +233,8 @@ def _buggy_trajectory(rule: Rule):
     def reference(inputs) -> dict:
         t = tensors(inputs)
         supplied = "grads" in inputs
-        w, state, points = t["w0"], {}, [t["w0"]]
+        w, points = t["w0"], [t["w0"]]
+        state: dict = {}
         for step in range(STEPS if supplied else QUADRATIC_STEPS):
             g = t["grads"][step] if supplied else t["A"] @ w - t["b"]
             w = rule(w, g, state, inputs)

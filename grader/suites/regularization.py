@@ -47,8 +47,22 @@ import torch.nn.functional as F
 
 from grader.compare import compare
 from grader.reference import gradients, numpy, tensors
-from grader.spec import (Blocked, Bug, Call, Case, Expected, GradedFunction, Input, Program, Property, Returned, Suite,
-                          Tolerance, call, float32_exact)
+from grader.spec import (
+    Blocked,
+    Bug,
+    Call,
+    Case,
+    Expected,
+    GradedFunction,
+    Input,
+    Program,
+    Property,
+    Returned,
+    Suite,
+    Tolerance,
+    call,
+    float32_exact,
+)
 
 # --------------------------------------------------------------------------- helpers
 
