@@ -41,7 +41,8 @@ def make(assignment: str, count: int, folder: Path, kinds: list[str]) -> dict[st
         "correct_loops": lambda p: p.with_suffix(".py").write_text((examples / "correct_loops.py").read_text()),
         "correct_float32": lambda p: p.with_suffix(".py").write_text((examples / "correct_float32.py").read_text()),
         "buggy": lambda p: p.with_suffix(".py").write_text((examples / "buggy.py").read_text()),
-        "stub": lambda p: p.with_suffix(".py").write_text((examples / "stub.py").read_text()),
+        "stub": lambda p: p.with_suffix(".py").write_text((ROOT / "assignments" / suite.folder
+                                                            / f"{suite.module}.py").read_text()),
         "zip": lambda p: _zip(p.with_suffix(".zip"), f"work/{suite.module}.py", solution),
         "notebook": lambda p: p.with_suffix(".ipynb").write_text(
             json.dumps({"cells": [{"cell_type": "code", "source": solution}]})),

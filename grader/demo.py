@@ -24,10 +24,12 @@ def main(args) -> int:
     rows = []
     for suite in SUITES.values():
         folder = course.root / "solutions" / "examples" / suite.assignment
-        submissions = [course.solution_dir(suite)] + sorted(folder.glob("*.py"))
+        # The stub is the assignment's own module, as students receive it.
+        stub = course.assignment_dir(suite) / f"{suite.module}.py"
+        submissions = [course.solution_dir(suite), *sorted(folder.glob("*.py")), stub]
         for path in submissions:
             result = grade_submission(suite, path, secret, course, allow_unconfined=args.allow_unconfined)
-            label = "solution" if path.is_dir() else path.stem
+            label = "solution" if path.is_dir() else "stub" if path == stub else path.stem
             rows.append((suite.assignment, label, result))
             print(f"graded {suite.assignment}/{label}: {result.percent:.1f}% in {result.seconds:.2f} s", flush=True)
     print()

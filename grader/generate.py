@@ -52,7 +52,6 @@ def render(course: Course, suites: list[Suite]) -> dict[Path, str]:
         files[target / module_path.name] = stub
         notebook = render_notebook(env, course, suite, body)
         files[notebook_path(course, suite)] = notebook
-        files[course.root / "solutions" / "examples" / suite.assignment / "stub.py"] = stub
         tests = {target / test.name: test.read_text() for test in sorted(solution_dir.glob("test_*.py"))}
         files.update(tests)
         files[target / HELPER_SOURCE.name] = helper

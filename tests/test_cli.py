@@ -36,7 +36,7 @@ def test_grade_solution_writes_gradescope_json(tmp_path):
 
 @pytest.mark.slow
 def test_grade_stub_below_threshold_exits_1():
-    run = dlgrade("grade", "solutions/examples/losses/stub.py", "--fail-under", "50")
+    run = dlgrade("grade", "assignments/02_losses/losses.py", "--fail-under", "50")
     assert run.returncode == 1
     assert "not implemented yet" in run.stdout and "below --fail-under" in run.stderr
 

@@ -94,7 +94,7 @@ def klass(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("cluster") / "class"
     folder.mkdir()
     sources = [SOLUTION, EXAMPLES / "buggy.py", EXAMPLES / "correct_loops.py", EXAMPLES / "correct_float32.py",
-               EXAMPLES / "stub.py"]
+               COURSE.root / "assignments" / "02_losses" / "losses.py"]
     for i in range(50):
         (folder / f"student{i:02d}.py").write_text(sources[i % len(sources)].read_text() + f"\n# student {i}\n")
     (folder / "folder").mkdir()

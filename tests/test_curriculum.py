@@ -37,7 +37,7 @@ def test_solution_gets_full_marks(suite):
 
 @pytest.mark.parametrize("suite", SUITES.values(), ids=list(SUITES))
 def test_stub_gets_zero_saying_not_implemented(suite):
-    result = grade(suite, EXAMPLES / suite.assignment / "stub.py")
+    result = grade(suite, COURSE.assignment_dir(suite) / f"{suite.module}.py")
     assert result.score == 0
     for f in result.functions:
         assert "not implemented yet" in f.output()

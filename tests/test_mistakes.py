@@ -101,7 +101,7 @@ def test_fail_under_outside_0_to_100(value):
 
 def test_fail_under_at_the_bounds_is_taken():
     assert dlgrade("grade", str(SOLUTION), "--fail-under", "100").returncode == 0
-    assert dlgrade("grade", "solutions/examples/losses/stub.py", "--fail-under", "0").returncode == 0
+    assert dlgrade("grade", "assignments/02_losses/losses.py", "--fail-under", "0").returncode == 0
 
 
 def test_a_submission_that_does_not_exist(tmp_path):
