@@ -64,12 +64,12 @@ def grade_wall_times() -> list[str]:
     suites; then grading, cold (first use of torch's code paths in the process)
     and warm (what each further student costs a batch worker)."""
     from grader.course import Course, Secret
-    from grader.grade import grade_submission
+    from grader.engine import grade_submission
     from grader.suites import SUITES
 
     rows = ["| assignment | cases | `dlgrade grade` wall (median of 5) | start-up and imports | grading, cold | "
             "grading, warm (median of 5) |", "|---|---|---|---|---|---|"]
-    startup = statistics.median(_wall([sys.executable, "-c", "import grader.grade, grader.suites"]) for _ in range(5))
+    startup = statistics.median(_wall([sys.executable, "-c", "import grader.engine, grader.suites"]) for _ in range(5))
     course = Course.locate()
     for suite in SUITES.values():
         solution = ROOT / "solutions" / suite.folder
@@ -89,10 +89,11 @@ def child_start() -> list[str]:
     starts the zygote, then each further one, forked from it."""
     import tempfile
 
-    from grader.sandbox import Limits, Sandbox
-    from grader.spec import forward_program
+    from grader.child.protocol import Request
+    from grader.sandbox import Sandbox
+    from grader.spec import Limits, forward_program
 
-    program = forward_program("echo", "x").to_json()
+    program = Request(forward_program("echo", "x"))
     rows = ["| preloaded | first child (starts the zygote) | each further child (median of 20) |", "|---|---|---|"]
     with tempfile.TemporaryDirectory() as tmp:
         module = Path(tmp) / "echo.py"
@@ -145,7 +146,8 @@ def per_submission_references(assignment: str = "losses", repeats: int = 50) -> 
     costs the grader, in its own process (a stub's are never computed: nothing
     it returns is compared)."""
     from grader.course import Secret
-    from grader.grade import _expected, submission_cases
+    from grader.engine import submission_cases
+    from grader.judging import expectations
     from grader.suites import SUITES
 
     suite = SUITES[assignment]
@@ -153,7 +155,7 @@ def per_submission_references(assignment: str = "losses", repeats: int = 50) -> 
     def prepare(digest: str) -> None:
         for fn in suite.functions:
             for case in submission_cases(suite, fn, Secret("bench"), digest):
-                _expected(fn, case.inputs)
+                expectations(fn, case.inputs)
 
     prepare("warm-up")  # torch's first calls
     seconds = []

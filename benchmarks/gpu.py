@@ -3,7 +3,7 @@ between the GPU markers (``make bench`` runs it where there is a GPU; on a
 machine that only has python3 with numpy and torch: ``PYTHONPATH=. python3
 benchmarks/gpu.py``).
 
-What it measures, each timed by the harness of ``grader/timing.py`` after a
+What it measures, each timed by the harness of ``grader/child/timing.py`` after a
 warm-up: the reference solution's training (time to accuracy, five seeds)
 next to the classic PyTorch MNIST recipe; conv2d written four ways against
 cuDNN with TF32 off, and TF32's error; what unsynchronised timing would have
@@ -29,10 +29,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from grader import datasets  # noqa: E402
+from grader.child.timing import time_repeats, wall_time  # noqa: E402
 from grader.course import Course, Secret  # noqa: E402
-from grader.grade import grade_submission  # noqa: E402
+from grader.engine import grade_submission  # noqa: E402
 from grader.suites import get_suite  # noqa: E402
-from grader.timing import time_repeats, wall_time  # noqa: E402
 
 BEGIN, END = "<!-- BEGIN GPU (benchmarks/gpu.py) -->", "<!-- END GPU -->"
 DEVICE = "cuda"

@@ -1,4 +1,4 @@
-"""``dlgrade grade-batch DIR -a NAME -o OUT``: grade a whole class.
+"""Grading a whole class (``dlgrade grade-batch DIR -a NAME -o OUT``).
 
 DIR holds one entry per student: a folder, a ``.py``, a ``.zip`` or a
 ``.ipynb`` (the student's name is the entry's name without its suffix). For
@@ -18,6 +18,8 @@ is graded and rendered, how their files are written, the gradebook, stopping):
 the local pool (``LocalPool``, ``--jobs N`` processes of this machine, whose
 workers write each student's files) and a Dask cluster (``--scheduler``,
 ``grader/cluster.py``: a task per student, whose results this process writes).
+The command (``grader/commands/grade_batch.py``) chooses one and hands it to
+``grade_class``; nothing here knows the cluster.
 
 Stopping. Ctrl-C or SIGTERM stops the batch at once: the queued students are
 cancelled, each worker closes its sandboxes (which kills the student's
@@ -48,27 +50,30 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import grader
 from grader.course import Course, Secret
-from grader.exits import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
-from grader.formats import to_html, unavailable
-from grader.grade import grade_submission
-from grader.report import (
+from grader.engine import grade_submission
+from grader.exits import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK
+from grader.render import unavailable
+from grader.render.gradescope import to_gradescope
+from grader.render.html import to_html
+from grader.render.text import to_text
+from grader.results import (
     GRADEBOOK_AFTER,
     GRADEBOOK_BEFORE,
     RESULT_FILE,
     GradeResult,
     ResultFormatError,
     Status,
-    check_output_folder,
-    one_line,
     read_result,
     result_path,
     student_folder,
     write_text_atomically,
 )
-from grader.suites import SUITES, UnknownAssignment, get_suite
+from grader.spec import Suite
+from grader.suites import SUITES
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 WORKER_STOP_SECONDS = 1.0  # after SIGTERM, a worker still running (stuck in a system call) is killed
@@ -179,13 +184,13 @@ def grade(suite, path: Path, seed: str, hide: tuple[Path, ...], skipped: str, al
 def renderings(result: GradeResult, html: bool, student: str) -> dict[str, str]:
     """A student's files, by name, in the order they are written: the native
     result last, as it marks the student finished."""
-    files = {"report.txt": result.to_text() + "\n"}
+    files = {"report.txt": to_text(result) + "\n"}
     if html:
         try:
             files["report.html"] = to_html(result)
         except Exception as e:  # noqa: BLE001 - the grade stands without its page
             print(f"{student}: report.html not written: {type(e).__name__}: {e}", file=sys.stderr)
-    files["results.json"] = json.dumps(result.to_gradescope(), indent=2)
+    files["results.json"] = json.dumps(to_gradescope(result), indent=2)
     files[RESULT_FILE] = json.dumps(result.to_dict(), indent=2)
     return files
 
@@ -213,6 +218,12 @@ def write_student(out: Path, student: str, files: dict[str, str], status: Status
 
 def describe(error: OSError) -> str:
     return f"{error.filename}: {error.strerror}" if error.filename and error.strerror else str(error)
+
+
+def one_line(text: str, limit: int = 300) -> str:
+    """``text`` on one line (a gradebook cell), cut to ``limit`` characters."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[:limit - 1] + "…"
 
 
 def write_gradebook(out: Path, suite, students: dict[str, Path],
@@ -424,47 +435,25 @@ class LocalPool:
             _grade_all(todo, self.jobs, grade, advance, graded)
 
 
-def main(args) -> int:
-    try:
-        suite = get_suite(args.assignment)
-    except UnknownAssignment as e:
-        print(f"dlgrade grade-batch: {e}", file=sys.stderr)
-        return EXIT_USAGE
-    folder, out = Path(args.folder), Path(args.output)
-    if not folder.is_dir():
-        print(f"dlgrade grade-batch: {folder} is not a folder", file=sys.stderr)
-        return EXIT_USAGE
-    on_cluster = getattr(args, "scheduler", None) or getattr(args, "scheduler_file", None)
-    if on_cluster:
-        try:
-            from grader.cluster import Cluster, ClusterError
-        except ImportError as e:  # the optional extra is not installed
-            print(f"dlgrade grade-batch: --scheduler needs Dask, which is not installed here ({e}): "
-                  f"pip install 'dlgrade[cluster]'", file=sys.stderr)
-            return EXIT_USAGE
-    try:
-        secret = Secret.resolve(args.seed, development=args.development)
-        students = discover(folder)
-        check_output_folder(out, "-o")
-    except (ValueError, OSError) as e:  # SecretError, OutputError, two submissions for a name; an unreadable folder
-        print(f"dlgrade grade-batch: {describe(e) if isinstance(e, OSError) else e}", file=sys.stderr)
-        return EXIT_USAGE
-    engine: LocalPool | Cluster = LocalPool(args.jobs)
-    if on_cluster:
-        try:
-            engine = Cluster.connect(args.scheduler, args.scheduler_file)
-        except ClusterError as e:
-            print(f"dlgrade grade-batch: {e}", file=sys.stderr)
-            return EXIT_USAGE
-    with engine:
-        return _run(args, suite, folder, out, secret, students, engine)
+class Engine(Protocol):
+    """How a batch's students are graded: ``LocalPool`` or ``grader.cluster.Cluster``."""
+
+    description: str  # "with 4 worker(s)", said as the batch starts
+
+    def notes(self, suite: Suite) -> list[str]: ...
+
+    def grade_all(self, todo: dict[str, str], job: Job, advance, graded: dict[str, tuple[Status, str]],
+                  stops: _StopSignals) -> None: ...
 
 
-def _run(args, suite, folder: Path, out: Path, secret: Secret, students: dict[str, Path], engine) -> int:
+def grade_class(suite: Suite, folder: Path, out: Path, secret: Secret, students: dict[str, Path], engine: Engine,
+                regrade: bool, html: bool, skipped: str, allow_unconfined: bool) -> int:
+    """Grade ``students`` (of ``folder``, as ``discover`` found them) with
+    ``engine``, into ``out``, and write the gradebook; the exit status."""
     for stale in out.glob("students/*/.*.tmp"):  # left by a batch killed mid-write; never read
         with contextlib.suppress(OSError):
             stale.unlink()
-    todo = {s: p for s, p in students.items() if args.regrade or not is_finished(out, s, secret.is_development)}
+    todo = {s: p for s, p in students.items() if regrade or not is_finished(out, s, secret.is_development)}
     print(f"{len(students)} submissions, {len(students) - len(todo)} already graded, {len(todo)} to grade "
           f"{engine.description}", flush=True)
     if secret.is_development:
@@ -472,13 +461,12 @@ def _run(args, suite, folder: Path, out: Path, secret: Secret, students: dict[st
               file=sys.stderr)
     for note in engine.notes(suite) if todo else ():
         print(f"note: {note}", file=sys.stderr)
-    html = args.html
     if html and (missing := unavailable("html")):
         print(f"note: no report.html per student: {missing}", file=sys.stderr)
         html = False
     # Not resolved: a submission that is a symbolic link must reach materialize as one.
-    job = Job(suite.assignment, out.absolute(), secret.value, (folder.resolve(), out.resolve()), html, args.skipped,
-              args.allow_unconfined)
+    job = Job(suite.assignment, out.absolute(), secret.value, (folder.resolve(), out.resolve()), html, skipped,
+              allow_unconfined)
     sources = {s: str(p.absolute()) for s, p in todo.items()}
     graded: dict[str, tuple[Status, str]] = {}
     interrupted, stopped = False, None

@@ -1,4 +1,5 @@
-"""``dlgrade report OUT``: how a class did, from a ``grade-batch`` output folder.
+"""How a class did, from a ``grade-batch`` output folder (``dlgrade report OUT``;
+its renderings are ``grader.render.class_report``'s).
 
 Per graded function: the class's mean points, the share of submissions that
 lost points on it, and the catalogued bug recognised most often; and how many
@@ -13,15 +14,11 @@ not import says nothing about which function is hard.
 from __future__ import annotations
 
 import csv
-import json
-import sys
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.exits import EXIT_OK, EXIT_USAGE
-from grader.formats import markdown_table
-from grader.report import GRADEBOOK_BEFORE, ResultFormatError, Status, read_result, result_path
+from grader.results import GRADEBOOK_BEFORE, ResultFormatError, Status, read_result, result_path
 
 
 class ReportError(ValueError):
@@ -120,65 +117,3 @@ def _failing(functions: dict, stats: dict) -> set[str]:
             if c.score < c.max_score:
                 failing.add(c.blocked_by if c.blocked_by in stats else name)
     return failing
-
-
-def _status_line(report: ClassReport) -> str:
-    counts = ", ".join(f"{n} {status}" for status, n in sorted(report.statuses.items()))
-    mean = f"; mean score of the graded: {sum(report.percents) / len(report.percents):.1f}%" if report.percents else ""
-    return f"{report.assignment}: {report.students} submissions ({counts or 'none'}){mean}"
-
-
-def _rows(report: ClassReport) -> list[list[str]]:
-    return [[s.name, f"{s.mean:.2f} / {s.max_points:g}", f"{s.failure_rate:.0%} ({s.failed}/{len(s.points)})",
-             f"{s.top_bug[0]} ({s.top_bug[1]})" if s.top_bug else "-"] for s in report.functions]
-
-
-HEADER = ["function", "mean points", "failure rate", "most frequent catalogued bug (submissions)"]
-
-
-def to_text(report: ClassReport) -> str:
-    rows = [HEADER, *_rows(report)]
-    widths = [max(len(r[i]) for r in rows) for i in range(len(HEADER))]
-    lines = [_status_line(report), ""]
-    lines += ["  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows]
-    return "\n".join(lines + _warnings(report))
-
-
-def to_markdown(report: ClassReport) -> str:
-    return "\n".join([f"## {_status_line(report)}", "", markdown_table(HEADER, _rows(report), "lrrl"),
-                      *_warnings(report)])
-
-
-def to_json(report: ClassReport) -> str:
-    return json.dumps({
-        "assignment": report.assignment,
-        "submissions": report.students,
-        "statuses": dict(report.statuses),
-        "mean_percent": round(sum(report.percents) / len(report.percents), 2) if report.percents else None,
-        "functions": [{**{k: v for k, v in asdict(s).items() if k not in ("points", "bugs")},
-                       "graded": len(s.points), "mean": round(s.mean, 4), "failure_rate": round(s.failure_rate, 4),
-                       "bugs": dict(s.bugs.most_common())} for s in report.functions],
-        "unreadable_results": report.unreadable,
-        "development_seed": report.development,
-    }, indent=2)
-
-
-def _warnings(report: ClassReport) -> list[str]:
-    lines = []
-    if report.development:
-        lines.append(f"graded with the public development seed, so no grades: {len(report.development)} of "
-                     f"{report.students} (a grade-batch with the secret grades them again)")
-    if report.unreadable:
-        lines.append(f"left out, result file unreadable: {', '.join(report.unreadable)} (the same grade-batch "
-                     f"command grades them again)")
-    return ["", *lines] if lines else []
-
-
-def main(args) -> int:
-    try:
-        report = summarise(Path(args.output))
-    except ReportError as e:
-        print(f"dlgrade report: {e}", file=sys.stderr)
-        return EXIT_USAGE
-    print({"text": to_text, "json": to_json, "markdown": to_markdown}[args.format](report))
-    return EXIT_OK

@@ -46,9 +46,9 @@ import distributed.comm
 from grader.batch import BatchStopped, Job, describe, grade, renderings, write_student
 from grader.course import Course
 from grader.exits import EXIT_INTERNAL, EXIT_USAGE, version
-from grader.report import GradeResult, Status
+from grader.results import GradeResult, Status
 from grader.submissions import MAX_FOLDER_BYTES, MAX_FOLDER_FILES, MAX_SOURCE_BYTES, MAX_UNZIPPED_BYTES
-from grader.suites import SUITES
+from grader.suites import DEFINES_SUITE, SUITES
 
 GPU = "GPU"  # the worker resource of a GPU: one per GPU, each grading one student at a time
 # What the scheduler should be started with (the README's "More than one machine"): a task is given up once a second
@@ -152,12 +152,12 @@ def _sha256(path: Path | None) -> str:
 class Fingerprint:
     """What must be the same on the client and on a worker for the worker's
     grade to be the client's: dlgrade's version, the assignment's suite module
-    (``grader/suites/<name>.py``) and the reference solution (the CNN's
-    throughput is measured against it)."""
+    (``grader/suites/<name>.py``, with the families it is written with) and the
+    reference solution (the CNN's throughput is measured against it)."""
 
     dlgrade: str
     assignment: str
-    suite: str  # sha256 of the suite's source
+    suite: str  # sha256 of the suite's source and of its families
     solution: str  # sha256 of the reference solution, or "absent" where this machine has none
 
     @classmethod
@@ -165,7 +165,11 @@ class Fingerprint:
         spec = importlib.util.find_spec(f"grader.suites.{assignment}")
         assert spec is not None and spec.origin is not None  # an assignment of SUITES: its module is there
         module = Path(spec.origin)
-        return cls(version(), assignment, _sha256(module), _sha256(Course.locate().solution_file(SUITES[assignment])))
+        # The suite and the families it is written with (every module of the package that is no suite's).
+        families = sorted(p for p in module.parent.glob("*.py")
+                          if not p.stem.startswith("_") and not DEFINES_SUITE.search(p.read_text()))
+        suite = hashlib.sha256("".join(f"{p.name} {_sha256(p)}\n" for p in (module, *families)).encode()).hexdigest()
+        return cls(version(), assignment, suite, _sha256(Course.locate().solution_file(SUITES[assignment])))
 
     def __str__(self) -> str:
         return (f"dlgrade {self.dlgrade}, suite grader/suites/{self.assignment}.py sha256 {self.suite[:16]}, solution "

@@ -1,13 +1,64 @@
 """Compare a student's output with the reference, and say what is wrong
-without showing the expected values."""
+without showing the expected values: the one tolerance function
+(``allowed_error``) and the verdicts built on it.
+
+Numpy only, below every other module of the grader: the declarations
+(``grader.spec``) re-export ``Tolerance`` and ``Expected`` from here, and the
+property checks of the suites use ``matches``.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable, Mapping, Protocol, runtime_checkable
 
 import numpy as np
 
-from grader.spec import Expected, Property, Tolerance
+
+@runtime_checkable
+class Judged(Protocol):
+    """How a graded output is judged, whatever it is judged against (a
+    reference value, or a check such as a dropout's keep rate): the engine
+    asks every output the same question."""
+
+    def problem(self, name: str, actual: np.ndarray, outputs: Mapping[str, np.ndarray],
+                tol: "Tolerance") -> str | None:
+        """What is wrong with ``actual`` (the output ``name``; ``outputs``: all
+        the program's outputs), without revealing hidden values; None when right."""
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """``|student - expected| <= atol * scale + rtol * |expected|`` elementwise, where
+    ``scale = max(1, max|expected|)``.
+
+    Scaling ``atol`` by the output's magnitude lets a float32 implementation
+    pass on sums with cancellation (e.g. ``x.T @ dout`` with entries near 1000),
+    while catalogued bugs are off by O(1) relative error and fail by orders of
+    magnitude."""
+
+    rtol: float = 1e-4
+    atol: float = 1e-5
+
+
+@dataclass(frozen=True)
+class Expected:
+    """A reference output, with positions where any value is accepted.
+
+    ``free`` marks non-differentiable points (e.g. ReLU's gradient at exactly
+    0), where torch's convention is one valid choice among several.
+    ``departs`` is for a trajectory (axis 0: the steps): given the first step
+    at which the student's differs, what the feedback adds (Adam wrong from
+    step 1 points at the step counter, later at the state carried over)."""
+
+    value: np.ndarray
+    free: np.ndarray | None = None
+    departs: Callable[[int], str] | None = None
+
+    def problem(self, name: str, actual: np.ndarray, outputs: Mapping[str, np.ndarray],
+                tol: Tolerance) -> str | None:
+        return compare(name, actual, self, tol).message or None
+
 
 
 @dataclass(frozen=True)
@@ -16,11 +67,7 @@ class Verdict:
     message: str = ""
 
 
-def as_expected(value) -> Expected | Property:
-    return value if isinstance(value, (Expected, Property)) else Expected(np.asarray(value))
-
-
-def _allowed_error(expected: np.ndarray, tol: Tolerance) -> np.ndarray:
+def allowed_error(expected: np.ndarray, tol: Tolerance) -> np.ndarray:
     scale = max(1.0, float(np.max(np.abs(expected), initial=0.0)))
     return tol.atol * scale + tol.rtol * np.abs(expected)
 
@@ -61,7 +108,7 @@ def compare(name: str, actual: np.ndarray, expected: Expected, tol: Tolerance) -
                               + _departure(expected, nonfinite))
 
     error = np.where(checked, np.abs(got - ref), 0.0)
-    allowed = _allowed_error(ref, tol)
+    allowed = allowed_error(ref, tol)
     wrong = error > allowed
     if not wrong.any():
         return Verdict(True)
@@ -109,7 +156,7 @@ def matches(actual: np.ndarray, candidate: np.ndarray, tol: Tolerance) -> bool:
         return False
     if not np.array_equal(got[~finite], candidate[~finite], equal_nan=True):
         return False
-    return bool(np.all(np.abs(got[finite] - candidate[finite]) <= _allowed_error(candidate[finite], tol)))
+    return bool(np.all(np.abs(got[finite] - candidate[finite]) <= allowed_error(candidate[finite], tol)))
 
 
 def _patterns(got: np.ndarray, ref: np.ndarray, checked: np.ndarray, tol: Tolerance) -> list[str]:
@@ -135,7 +182,7 @@ def _patterns(got: np.ndarray, ref: np.ndarray, checked: np.ndarray, tol: Tolera
                 clues.append(f"clue: every element is {factor:.4g} times the expected value "
                              "(a missing or extra factor?)")
     if ref.ndim == 2 and ref.shape[0] == ref.shape[1] and ref.shape[0] > 1 and checked.all():
-        if np.all(np.abs(got.T - ref) <= _allowed_error(ref, tol)):
+        if np.all(np.abs(got.T - ref) <= allowed_error(ref, tol)):
             clues.append("clue: the result is the transpose of the expected one")
     return clues
 
@@ -147,7 +194,7 @@ def _index(idx) -> str:
 ERROR_MAP_SIDE = 64  # elements on the longer side of an error map at most: a picture, not a copy of the output
 
 
-def error_map(name: str, actual: np.ndarray, expected: Expected | Property, tol: Tolerance) -> dict | None:
+def error_map(name: str, actual: np.ndarray, expected: Judged, tol: Tolerance) -> dict | None:
     """Where a failed array output of 2+ dimensions is wrong, for the HTML report.
 
     The 2-D plane (over the leading axes) holding the worst element; each wrong
@@ -168,7 +215,7 @@ def error_map(name: str, actual: np.ndarray, expected: Expected | Property, tol:
     checked = np.ones(ref.shape, dtype=bool) if expected.free is None else ~expected.free
     with np.errstate(invalid="ignore"):
         error = np.where(checked, np.where(np.isfinite(got), np.abs(got - ref), np.inf), 0.0)
-        allowed = _allowed_error(ref, tol)
+        allowed = allowed_error(ref, tol)
         wrong = error > allowed
         if not wrong.any():
             return None

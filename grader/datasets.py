@@ -1,4 +1,5 @@
-"""MNIST-format data sets (MNIST, Fashion-MNIST): IDX files, gzip or raw.
+"""The suites' data sets: MNIST-format ones (MNIST, Fashion-MNIST), IDX files,
+gzip or raw, and Fisher's iris (``grader/data/iris.csv``, shipped with the grader).
 
 Where the files are looked for, in order: the ``root`` argument, the
 environment variable ``DLGRADE_DATA``, ``../shared/datasets/<name>`` beside the
@@ -9,14 +10,17 @@ torchvision's ``MNIST/raw/`` layout.
 
 from __future__ import annotations
 
+import csv
 import gzip
 import hashlib
 import os
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from grader.course import Course
+from grader.spec import float32_exact
 
 SPLITS = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
@@ -32,6 +36,8 @@ KNOWN_SHA256 = {
     },
 }
 TORCHVISION_CLASSES = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST"}
+IRIS_CSV = Path(__file__).resolve().parent / "data" / "iris.csv"
+IRIS_SPECIES = ("setosa", "versicolor", "virginica")
 # IDX type codes (the third byte of the magic number) and their dtypes, big-endian.
 IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
@@ -168,3 +174,24 @@ def synthetic_digits(n: int, rng: np.random.Generator, size: int = 28) -> tuple[
         ink = np.clip(stroke + 0.5 - distance, 0, 1) + rng.normal(0, 0.08, (size, size))
         images[i] = np.clip(ink * 255, 0, 255).astype(np.uint8)
     return images, labels.astype(np.int64)
+
+
+@lru_cache(maxsize=1)
+def iris() -> tuple[np.ndarray, np.ndarray]:
+    """Fisher's iris data, every feature standardised over the 150 flowers
+    (float32-exact), and the species as labels 0, 1, 2."""
+    with IRIS_CSV.open(newline="") as f:
+        rows = list(csv.DictReader(line for line in f if not line.startswith("#")))
+    x = np.array([[float(r[k]) for k in ("sepal_length", "sepal_width", "petal_length", "petal_width")]
+                  for r in rows])
+    y = np.array([IRIS_SPECIES.index(r["species"]) for r in rows], dtype=np.int64)
+    return float32_exact((x - x.mean(axis=0)) / x.std(axis=0)), y
+
+
+def iris_species(x: np.ndarray) -> np.ndarray:
+    """The species of each row of ``x`` (standardised features, as ``iris()``
+    gives them), looked up in the data set (rows that occur twice in iris have
+    the same species)."""
+    features, species = iris()
+    distance = np.abs(x[:, None, :] - features[None, :, :]).max(axis=2)
+    return species[np.argmin(distance, axis=1)]

@@ -1,4 +1,5 @@
-"""``dlgrade generate``: write the student folders from the solutions.
+"""The student folders, written from the solutions (``dlgrade generate``,
+``grader/commands/generate.py``).
 
 ``solutions/<NN>_<name>/`` is the single source of truth. Each block between
 ``# BEGIN SOLUTION`` and ``# END SOLUTION`` becomes a TODO that raises
@@ -20,6 +21,7 @@ from typing import Iterable
 
 from grader.course import Course
 from grader.markers import MarkerError, stub_source
+from grader.render.templates import template_environment
 from grader.spec import Suite
 from grader.student import SOURCE as HELPER_SOURCE
 
@@ -27,18 +29,11 @@ from grader.student import SOURCE as HELPER_SOURCE
 TABLE_BEGIN, TABLE_END = "<!-- BEGIN ASSIGNMENT TABLE (dlgrade generate) -->", "<!-- END ASSIGNMENT TABLE -->"
 
 
-def template_environment(course: Course):
-    import jinja2  # only instructors generate; graders need numpy and torch alone
-
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(course.root / "templates"), keep_trailing_newline=True,
-                              undefined=jinja2.StrictUndefined)
-
-
 def render(course: Course, suites: list[Suite]) -> dict[Path, str]:
     """Every generated file, by path, with its content."""
     from grader.notebooks import notebook_path, render_notebook
 
-    env = template_environment(course)
+    env = template_environment(course.root / "templates")  # the course's own, which generate rewrites from
     helper = HELPER_SOURCE.read_text()
     files = {}
     for suite in suites:
@@ -99,29 +94,3 @@ def _replace_between(text: str, begin: str, end: str, content: str, path: Path) 
         raise MarkerError(f"{path} needs the lines {begin} and {end} around the assignment table") from None
     return f"{head}{begin}\n{content}{end}{tail}"
 
-
-def main(args) -> int:
-    from grader.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE
-    from grader.suites import SUITES
-
-    course = Course.locate()
-    try:
-        files = render(course, list(SUITES.values()))
-    except (MarkerError, OSError) as e:
-        print(f"dlgrade generate: {e}", file=sys.stderr)
-        return EXIT_USAGE
-    drifted = [p for p, text in files.items() if not p.is_file() or p.read_text() != text]
-    if args.check:
-        for p in drifted:
-            print(f"out of date: {p.relative_to(course.root)}", file=sys.stderr)
-        if drifted:
-            print("run `dlgrade generate` and commit the result", file=sys.stderr)
-            return EXIT_FAILED
-        print(f"{len(files)} generated files are up to date")
-        return EXIT_OK
-    for p in drifted:
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(files[p])
-        print(f"wrote {p.relative_to(course.root)}")
-    print(f"{len(files)} generated files, {len(drifted)} changed")
-    return EXIT_OK

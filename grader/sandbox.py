@@ -44,7 +44,9 @@ import numpy as np
 
 from grader.cgroups import Cgroup
 from grader.child.confine import Confinement
+from grader.child.protocol import ErrorKind, ReplyKind, Request, child_error, encode_request
 from grader.child.wire import WireError, encode, read_message
+from grader.spec import Limits
 
 CHILD_FOLDER = Path(__file__).resolve().parent / "child"
 ZYGOTE_MAIN = CHILD_FOLDER / "zygote.py"
@@ -60,48 +62,15 @@ LIMIT_SIGNALS: dict[int, str] = {
 }
 
 
-@dataclass(frozen=True)
-class Limits:
-    """What the child may use. ``memory_bytes`` is on address space: fine for
-    numpy, too tight for CUDA (which maps the GPU's memory), so GPU suites set
-    it to None; ``resident_memory_bytes`` is the memory it may really use,
-    held by a cgroup where the grader can make one (CUDA children included)."""
-
-    cpu_seconds: int = 300
-    memory_bytes: int | None = 4 << 30
-    resident_memory_bytes: int = 6 << 30
-    file_bytes: int = 64 << 20  # any file it writes, its printed output included
-    # Size of each writable place in the view: its own folder, /tmp, /dev/shm.
-    scratch_bytes: int = 64 << 20
-    processes: int = 64  # the pids cgroup's limit, and RLIMIT_NPROC for a uid of its own
-    allow_processes: bool = False
-    # Modules the student may not import, at any depth (torch for the numpy
-    # assignments: autograd would compute the gradients they are to derive).
-    # Where the view holds they are not in it at all; the import hook that also
-    # refuses them is a deterrent, and the one layer where it does not.
-    forbidden_modules: tuple[str, ...] = ("torch", "tensorflow", "jax", "autograd", "scipy", "sklearn", "cupy",
-                                          "numba")
-    # Imported once by the zygote that forks the children, so already loaded in
-    # each: never a forbidden module, since the import hook only refuses new imports.
-    preload: tuple[str, ...] = ("numpy",)
-    # The distributions in the child's view (with what they require), besides
-    # the standard library: nothing else of site-packages is there.
-    packages: tuple[str, ...] = ("numpy",)
-    gpu: bool = False  # the view holds the NVIDIA device nodes and /sys, which CUDA reads
-
-    def __post_init__(self):
-        both = {name.partition(".")[0] for name in self.preload} & set(self.forbidden_modules)
-        if both:
-            raise ValueError(f"Limits: {', '.join(sorted(both))} cannot be both preloaded and forbidden")
-
-    def to_json(self, own_uid: bool) -> dict:
-        rlimits = {"RLIMIT_CPU": self.cpu_seconds, "RLIMIT_FSIZE": self.file_bytes, "RLIMIT_CORE": 0}
-        if self.memory_bytes is not None:
-            rlimits["RLIMIT_AS"] = self.memory_bytes
-        if own_uid:  # RLIMIT_NPROC counts every process of the uid: only a uid of the child's own
-            rlimits["RLIMIT_NPROC"] = self.processes
-        return {"rlimits": rlimits, "allow_processes": self.allow_processes,
-                "forbidden_modules": list(self.forbidden_modules)}
+def _limits_request(limits: Limits, own_uid: bool) -> dict:
+    """The limits as the child applies them to itself (``confine.restrict``)."""
+    rlimits = {"RLIMIT_CPU": limits.cpu_seconds, "RLIMIT_FSIZE": limits.file_bytes, "RLIMIT_CORE": 0}
+    if limits.memory_bytes is not None:
+        rlimits["RLIMIT_AS"] = limits.memory_bytes
+    if own_uid:  # RLIMIT_NPROC counts every process of the uid: only a uid of the child's own
+        rlimits["RLIMIT_NPROC"] = limits.processes
+    return {"rlimits": rlimits, "allow_processes": limits.allow_processes,
+            "forbidden_modules": list(limits.forbidden_modules)}
 
 
 class SandboxError(RuntimeError):
@@ -119,6 +88,10 @@ def _sandboxes_folder() -> Path:
     return base
 
 
+# The lru_caches below memoise facts of this Python installation, the same for
+# every sandbox of the process (a view's mounts, its folders' permissions): no
+# grading state lives in them. The zygotes (``_zygotes``) are a process-wide
+# resource, one per set of preloaded modules, shared by every sandbox.
 @functools.lru_cache(maxsize=None)
 def _python_readable_by_others() -> bool:
     """Whether any user can reach what the child runs on: every folder on the
@@ -250,7 +223,7 @@ class Outcome:
     """What one case produced: outputs, or an error of a known kind."""
 
     outputs: dict[str, np.ndarray] = field(default_factory=dict)
-    error: str | None = None  # missing, not_implemented, exception, exit, bad_return, import, timeout, crash, protocol
+    error: ErrorKind | None = None
     message: str = ""
     # The student function that failed first, when it is not the graded one (a backward's forward).
     blocked_by: str | None = None
@@ -317,7 +290,7 @@ class Sandbox:
             "cgroups": self._cgroup.paths if self._cgroup else [],
             "view": dict(_view(limits.packages, limits.gpu, tuple(_hideable(hide))), home_bytes=limits.scratch_bytes,
                          tmp_bytes=limits.scratch_bytes) if namespaced else None,
-            "limits": limits.to_json(own_uid=uid is not None), "env": {**_child_environment(), "HOME": home}}
+            "limits": _limits_request(limits, own_uid=uid is not None), "env": {**_child_environment(), "HOME": home}}
         # What held for this submission, for its result: the level, and whether a
         # cgroup limited its memory and processes.
         self.guarantees: dict[str, str] = {"confinement": self.confinement.value,
@@ -340,32 +313,34 @@ class Sandbox:
         shutil.rmtree(self._workdir, ignore_errors=True)
         self._log_path.unlink(missing_ok=True)
 
-    def run(self, program: dict, inputs: dict, time_limit: float) -> Outcome:
+    def run(self, request: Request, inputs: dict, time_limit: float) -> Outcome:
         if self._import_error is None and self._child is None:
             self._start()
         if self._import_error is not None:
-            return Outcome(error="import", message=self._import_error)
+            return Outcome(error=ErrorKind.IMPORT, message=self._import_error)
         scalars = {k: v for k, v in inputs.items() if not isinstance(v, np.ndarray)}
         arrays = {k: v for k, v in inputs.items() if isinstance(v, np.ndarray)}
         deadline = time.monotonic() + time_limit
         try:
-            self._send(encode({"program": program, "scalars": scalars}, arrays), deadline)
+            self._send(encode({"request": encode_request(request), "scalars": scalars}, arrays), deadline)
             meta, outputs = self._receive(deadline)
         except _Timeout:
             self._kill()
-            return Outcome(error="timeout", message=f"did not finish within the time limit of {time_limit:g} s")
+            return Outcome(error=ErrorKind.TIMEOUT, message=f"did not finish within the time limit of {time_limit:g} s")
         except (_ChildGone, BrokenPipeError):
-            return Outcome(error="crash", message=self._describe_death())
+            return Outcome(error=ErrorKind.CRASH, message=self._describe_death())
         except WireError as e:
             self._kill()
-            return Outcome(error="protocol", message=f"the process running your code sent a malformed result ({e})")
-        if meta.get("kind") == "error":
+            return Outcome(error=ErrorKind.PROTOCOL,
+                           message=f"the process running your code sent a malformed result ({e})")
+        if meta.get("kind") == ReplyKind.ERROR and (kind := child_error(meta.get("error"))) is not None:
             blocked_by = meta.get("blocked_by")
-            return Outcome(error=str(meta.get("error")), message=str(meta.get("message")),
+            return Outcome(error=kind, message=str(meta.get("message")),
                            blocked_by=blocked_by if isinstance(blocked_by, str) else None)
-        if meta.get("kind") != "outputs":
+        if meta.get("kind") != ReplyKind.OUTPUTS:
             self._kill()
-            return Outcome(error="protocol", message="the process running your code sent an unexpected message")
+            return Outcome(error=ErrorKind.PROTOCOL,
+                           message="the process running your code sent an unexpected message")
         return Outcome(outputs=outputs)
 
     # -- child lifecycle ---------------------------------------------------
@@ -396,10 +371,10 @@ class Sandbox:
         except (_ChildGone, WireError):
             self._import_error = "the submission ended the process while being imported: " + self._describe_death()
             return
-        if meta.get("kind") == "setup_error":
+        if meta.get("kind") == ReplyKind.SETUP_ERROR:
             self._kill()
             raise SandboxError(f"the sandbox could not be set up on this machine: {meta.get('message')}")
-        if meta.get("kind") != "ready":
+        if meta.get("kind") != ReplyKind.READY:
             self._kill()
             self._import_error = str(meta.get("message", "the submission could not be imported"))
 

@@ -13,7 +13,8 @@ PyTorch's OpInfo):
   torch) and the hint shown when a student's output matches it.
 
 A program is plain data (names and indices, never code), because it is sent to
-the untrusted process that runs the student's code.
+the untrusted process that runs the student's code: its classes are those of
+the boundary's protocol (``grader/child/protocol.py``).
 """
 
 from __future__ import annotations
@@ -23,164 +24,25 @@ from typing import Any, Callable, Mapping, Sequence, Union
 
 import numpy as np
 
-# A call of f"{BUILTIN}name" runs a helper of the child's own (BUILTINS in
-# grader/child/program.py: dict, rng, quadratic_gradient), not student code.
-from grader.child.program import BUILTIN  # noqa: F401 - re-exported for suites
-from grader.sandbox import Limits
+# A program's parts are the protocol's own classes: what a suite declares is
+# what crosses the boundary, with no second description of it.
+from grader.child.protocol import (  # noqa: F401 - re-exported for suites
+    BUILTIN,
+    Call,
+    Device,
+    DeviceName,
+    Gradient,
+    Input,
+    Kept,
+    Program,
+    Returned,
+    Stack,
+    Tensor,
+    call,
+)
+from grader.compare import Expected, Tolerance  # noqa: F401 - re-exported for suites
 
 Value = Union[np.ndarray, float, int, bool, str]
-
-
-@dataclass(frozen=True)
-class Input:
-    """A case input (``index`` picks one item along its first axis, e.g. step
-    ``t`` of a sequence of gradients). A plain string in a call means
-    ``Input(name)``."""
-
-    name: str
-    index: int | None = None
-
-    def to_json(self) -> dict:
-        return {"input": self.name, "index": self.index}
-
-
-@dataclass(frozen=True)
-class Returned:
-    """The value returned by call number ``call`` of a program: ``index`` picks
-    one element when it returns a tuple, then ``key`` one entry of a dict
-    (read after the whole program ran, so a state dict updated in place by a
-    later call is seen updated)."""
-
-    call: int
-    index: int | None = None
-    key: str | None = None
-
-    def to_json(self) -> dict:
-        return {"returned": {"call": self.call, "index": self.index, "key": self.key}}
-
-
-@dataclass(frozen=True)
-class Stack:
-    """An output made of several values stacked along a new first axis, e.g.
-    the parameters after each step of an optimiser."""
-
-    parts: tuple[Input | Returned, ...]
-
-    def to_json(self) -> dict:
-        return {"stack": [p.to_json() for p in self.parts]}
-
-
-@dataclass(frozen=True)
-class Tensor:
-    """A torch tensor made in the child from the array input ``name``, on the
-    program's device (the same tensor object wherever the program names it)."""
-
-    name: str
-    requires_grad: bool = False
-
-    def to_json(self) -> dict:
-        return {"tensor": self.name, "requires_grad": self.requires_grad}
-
-
-@dataclass(frozen=True)
-class Device:
-    """The device the program runs on, as a string: "cuda" where the grader
-    found a GPU, else "cpu"."""
-
-    def to_json(self) -> dict:
-        return {"device": True}
-
-
-@dataclass(frozen=True)
-class Kept:
-    """A value an earlier program of the same submission kept (see
-    ``Program.keep``): a model built by one request and trained by the next."""
-
-    name: str
-
-    def to_json(self) -> dict:
-        return {"kept": self.name}
-
-
-@dataclass(frozen=True)
-class Gradient:
-    """The gradient of ``sum(of * cotangent)`` with respect to the tensor input
-    ``wrt``, computed in the child by autograd after the program's calls."""
-
-    of: Returned
-    wrt: str
-    cotangent: str
-
-    def to_json(self) -> dict:
-        return {"gradient": {"of": self.of.to_json(), "wrt": self.wrt, "cotangent": self.cotangent}}
-
-
-Arg = Union[str, Input, Returned, Tensor, Device, Kept]
-
-
-def _arg_json(a: Arg) -> dict:
-    return Input(a).to_json() if isinstance(a, str) else a.to_json()
-
-
-@dataclass(frozen=True)
-class Call:
-    """One call of a student function (or of a child builtin).
-
-    Every array argument reaches the student as a copy of its own, and the
-    call must leave it unchanged (and the arrays inside a tuple, list or dict
-    argument): a change in place fails the case. ``modifies`` lists the
-    positions (and keywords) of the arguments the function may update in
-    place instead of (or besides) returning new ones, as documented in its
-    docstring: an optimiser's ``w`` and ``state``."""
-
-    function: str
-    args: tuple[Arg, ...] = ()
-    kwargs: tuple[tuple[str, Arg], ...] = ()
-    modifies: tuple[int | str, ...] = ()
-
-    def to_json(self) -> dict:
-        return {
-            "function": self.function,
-            "args": [_arg_json(a) for a in self.args],
-            "kwargs": {k: _arg_json(v) for k, v in self.kwargs},
-            "modifies": list(self.modifies),
-        }
-
-
-def call(function: str, *args: Arg, modifies: tuple[int | str, ...] = (), **kwargs: Arg) -> Call:
-    return Call(function, tuple(args), tuple(kwargs.items()), modifies)
-
-
-@dataclass(frozen=True)
-class Program:
-    """``keep``: values the child holds on to for the submission's later
-    programs (never sent back); ``synchronize``: wait for the GPU's queued
-    work before answering, so that the grader's clock around a request
-    measures the work, not its launch."""
-
-    calls: tuple[Call, ...]
-    outputs: Mapping[str, Input | Returned | Stack | Gradient]
-    keep: Mapping[str, Returned] = field(default_factory=dict)
-    synchronize: bool = False
-    # The student function under test; default: the last one called. A case
-    # where another student function (a backward's forward) fails says "not
-    # graded: `<forward>` failed on this input", and its points are lost: the
-    # graded function could not be shown right there (README, "For students").
-    graded: str | None = None
-
-    @property
-    def functions(self) -> tuple[str, ...]:
-        """The student functions it calls (builtins excluded)."""
-        return tuple(dict.fromkeys(c.function for c in self.calls if not c.function.startswith(BUILTIN)))
-
-    def to_json(self) -> dict:
-        return {
-            "calls": [c.to_json() for c in self.calls],
-            "outputs": {name: r.to_json() for name, r in self.outputs.items()},
-            "keep": {name: r.to_json() for name, r in self.keep.items()},
-            "synchronize": self.synchronize,
-            "graded": self.graded,
-        }
 
 
 def forward_program(layer: str, *args: str, output: str = "out") -> Program:
@@ -205,35 +67,6 @@ def backward_program(layer: str, *args: str, grads: Sequence[str] = ("dx",)) -> 
 def returns_pair_program(function: str, *args: str, names: tuple[str, str]) -> Program:
     """``function(*args) -> (a, b)``, e.g. a loss and its gradient."""
     return Program((call(function, *args),), {names[0]: Returned(0, 0), names[1]: Returned(0, 1)})
-
-
-@dataclass(frozen=True)
-class Tolerance:
-    """``|student - expected| <= atol * scale + rtol * |expected|`` elementwise, where
-    ``scale = max(1, max|expected|)``.
-
-    Scaling ``atol`` by the output's magnitude lets a float32 implementation
-    pass on sums with cancellation (e.g. ``x.T @ dout`` with entries near 1000),
-    while catalogued bugs are off by O(1) relative error and fail by orders of
-    magnitude."""
-
-    rtol: float = 1e-4
-    atol: float = 1e-5
-
-
-@dataclass(frozen=True)
-class Expected:
-    """A reference output, with positions where any value is accepted.
-
-    ``free`` marks non-differentiable points (e.g. ReLU's gradient at exactly
-    0), where torch's convention is one valid choice among several.
-    ``departs`` is for a trajectory (axis 0: the steps): given the first step
-    at which the student's differs, what the feedback adds (Adam wrong from
-    step 1 points at the step counter, later at the state carried over)."""
-
-    value: np.ndarray
-    free: np.ndarray | None = None
-    departs: Callable[[int], str] | None = None
 
 
 class Blocked(str):
@@ -262,6 +95,10 @@ class Property:
 
     check: Callable[..., str | None]
     given: tuple[str, ...] = ()
+
+    def problem(self, name: str, actual: np.ndarray, outputs: Mapping[str, np.ndarray],
+                tol: Tolerance) -> str | None:
+        return self.check(actual, *(outputs.get(g) for g in self.given))
 
 
 @dataclass(frozen=True)
@@ -345,11 +182,49 @@ class GradedFunction:
     # where convolution is the thing to implement): found by a scan of the
     # submission's source and, for torch functions, refused at run time.
     forbidden: tuple[str, ...] = ()
+    # What its cases' points add up to, declared, so that listing a suite runs
+    # none of its generators (tests/test_suites.py holds every seed's cases to it).
+    points: float = field(kw_only=True)
 
     @property
     def max_points(self) -> float:
-        """The same for every seed (a test holds suites to it)."""
-        return sum(c.points for c in self.cases(np.random.default_rng(0))) + (self.speed.points if self.speed else 0)
+        """The cases' points, then the speed points."""
+        return float(self.points) + (self.speed.points if self.speed else 0)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What the child may use. ``memory_bytes`` is on address space: fine for
+    numpy, too tight for CUDA (which maps the GPU's memory), so GPU suites set
+    it to None; ``resident_memory_bytes`` is the memory it may really use,
+    held by a cgroup where the grader can make one (CUDA children included)."""
+
+    cpu_seconds: int = 300
+    memory_bytes: int | None = 4 << 30
+    resident_memory_bytes: int = 6 << 30
+    file_bytes: int = 64 << 20  # any file it writes, its printed output included
+    # Size of each writable place in the view: its own folder, /tmp, /dev/shm.
+    scratch_bytes: int = 64 << 20
+    processes: int = 64  # the pids cgroup's limit, and RLIMIT_NPROC for a uid of its own
+    allow_processes: bool = False
+    # Modules the student may not import, at any depth (torch for the numpy
+    # assignments: autograd would compute the gradients they are to derive).
+    # Where the view holds they are not in it at all; the import hook that also
+    # refuses them is a deterrent, and the one layer where it does not.
+    forbidden_modules: tuple[str, ...] = ("torch", "tensorflow", "jax", "autograd", "scipy", "sklearn", "cupy",
+                                          "numba")
+    # Imported once by the zygote that forks the children, so already loaded in
+    # each: never a forbidden module, since the import hook only refuses new imports.
+    preload: tuple[str, ...] = ("numpy",)
+    # The distributions in the child's view (with what they require), besides
+    # the standard library: nothing else of site-packages is there.
+    packages: tuple[str, ...] = ("numpy",)
+    gpu: bool = False  # the view holds the NVIDIA device nodes and /sys, which CUDA reads
+
+    def __post_init__(self):
+        both = {name.partition(".")[0] for name in self.preload} & set(self.forbidden_modules)
+        if both:
+            raise ValueError(f"Limits: {', '.join(sorted(both))} cannot be both preloaded and forbidden")
 
 
 @dataclass(frozen=True)
@@ -397,7 +272,7 @@ class Mode:
     """How a training task runs on one kind of machine: how much data, how
     long training may take, and the accuracy thresholds."""
 
-    device: str  # "cuda" or "cpu"
+    device: DeviceName
     train_size: int | None  # None: the whole training split
     test_size: int | None
     time_limit: float  # seconds for one training run; past it, training is stopped
@@ -413,7 +288,9 @@ class Training:
     ``predict(model, test_images, device)``; the test labels stay in the grader.
 
     ``data(mode, rng) -> (train_images, train_labels, test_images, test_labels,
-    description)`` with uint8 images (N, H, W). Points: ``accuracy`` (partial
+    description)`` with uint8 images, (N, H, W) grey or (N, H, W, C) in
+    colour, which the student's functions get as float tensors (N, C, H, W)
+    in [0, 1]; everything the child needs of the task comes from here. Points: ``accuracy`` (partial
     between the mode's thresholds), ``on_gpu`` (every parameter and buffer on
     CUDA after training), ``time`` (training within the mode's budget),
     ``throughput`` (training images per second over one epoch, at least
@@ -424,6 +301,7 @@ class Training:
     data: Callable[[Mode, np.random.Generator], tuple]
     gpu: Mode
     cpu: Mode
+    classes: int = 10  # labels are 0 .. classes - 1
     build: str = "build_model"
     train: str = "train"
     predict: str = "predict"

@@ -11,30 +11,50 @@ boundary: it is kept in the child between requests.
 
 from __future__ import annotations
 
+import enum
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from grader.report import CaseResult, FunctionResult
+from grader.child.protocol import Request
+from grader.results import CaseResult, FunctionResult
 from grader.spec import BUILTIN, Device, Input, Kept, Mode, Program, Returned, Training, call
+
+
+class TrainingCase(str, enum.Enum):
+    """The cases of every training task's result, in the order reported (the
+    otter export names its test cases after them)."""
+
+    ACCURACY = "test accuracy"
+    ON_GPU = "model on the GPU"
+    TIME = "training time"
+    THROUGHPUT = "throughput"
+
+
+def training_cases(task: Training) -> list[tuple[str, float]]:
+    """(case name, points) of a training task's result, in its order."""
+    points = {TrainingCase.ACCURACY: task.accuracy_points, TrainingCase.ON_GPU: task.on_gpu_points,
+              TrainingCase.TIME: task.time_points, TrainingCase.THROUGHPUT: task.throughput_points}
+    return [(case.value, points[case]) for case in TrainingCase]
+
 
 SETUP_TIME_LIMIT = 120.0  # seconds for each step that is not timed (data, warm-up, building, predicting)
 
 
-def _step(*calls, outputs=None, keep=None, synchronize=False) -> dict:
-    return Program(tuple(calls), outputs or {}, keep or {}, synchronize).to_json()
+def _step(*calls, outputs=None, keep=None, synchronize=False) -> Program:
+    return Program(tuple(calls), outputs or {}, keep or {}, synchronize)
 
 
 _SEED = call(f"{BUILTIN}seed_everything", "seed")
 
 
-def _programs(task: Training) -> dict[str, dict]:
+def step_programs(task: Training) -> dict[str, Program]:
     return {
         "data": _step(call(f"{BUILTIN}images", "train_images"), call(f"{BUILTIN}labels", "train_labels"),
                       call(f"{BUILTIN}images", "test_images"),
                       keep={"train_images": Returned(0), "train_labels": Returned(1), "test_images": Returned(2)}),
-        "warm_up": _step(call(f"{BUILTIN}warm_up", Device())),
+        "warm_up": _step(call(f"{BUILTIN}warm_up", Device(), Kept("train_images"), "classes")),
         # Every step that runs the student's random code starts from the case's seed (random, numpy, torch on
         # the CPU and CUDA): a regrade of the same submission trains the same model to the same score.
         "build": _step(_SEED, call(task.build), keep={"model": Returned(1)}),
@@ -56,29 +76,35 @@ class _Run:
     error: str | None = None
 
 
-def _request(box, program: dict, inputs: dict, device: str, time_limit: float):
-    program = dict(program, device=device)
+def _request(box, program: Program, inputs: dict, mode: Mode, time_limit: float):
     started = time.perf_counter()
-    outcome = box.run(program, inputs, time_limit)
+    outcome = box.run(Request(program, mode.device), inputs, time_limit)
     return outcome, time.perf_counter() - started
 
 
 def _prepare(box, task: Training, data: dict, mode: Mode) -> str | None:
     """Data in, GPU warmed up, model built: the error that stopped it, if any."""
     for step in ("data", "warm_up", "build"):
-        inputs = data if step == "data" else {"seed": data["seed"]}
-        outcome, _ = _request(box, _programs(task)[step], inputs, mode.device, SETUP_TIME_LIMIT)
+        inputs = data if step == "data" else {"seed": data["seed"], "classes": task.classes}
+        outcome, _ = _request(box, step_programs(task)[step], inputs, mode, SETUP_TIME_LIMIT)
         if not outcome.ok:
             return outcome.message
     return None
 
 
-_REFERENCE_THROUGHPUT: dict[tuple, float] = {}
+@dataclass
+class ReferenceThroughput:
+    """The reference solution's training throughput (images per second), by
+    mode and training-set size: measured once and kept by whoever grades more
+    than one submission in this process (a batch worker), since every
+    submission of an assignment is compared with the same figure."""
+
+    measured: dict[tuple[Mode, int], float] = field(default_factory=dict)
 
 
 def _one_epoch(box, task: Training, n: int, mode: Mode, seed: int) -> float | str:
     """Training images per second over one epoch (built fresh, then trained), or the error."""
-    outcome, seconds = _request(box, _programs(task)["one_epoch"], {"epochs": 1, "seed": seed}, mode.device,
+    outcome, seconds = _request(box, step_programs(task)["one_epoch"], {"epochs": 1, "seed": seed}, mode,
                                 mode.time_limit)
     return n / seconds if outcome.ok else outcome.message
 
@@ -94,11 +120,12 @@ def shuffled(data: tuple, rng: np.random.Generator) -> tuple:
     return train_x[train], train_y[train], test_x[test], test_y[test], description
 
 
-def grade_training(task: Training, mode: Mode, data: tuple, student, reference,
-                   seed: int = 0) -> tuple[FunctionResult, list[dict]]:
+def grade_training(task: Training, mode: Mode, data: tuple, student, reference, seed: int = 0,
+                   throughput: ReferenceThroughput | None = None) -> tuple[FunctionResult, list[dict]]:
     """``data``: (train images, train labels, test images, test labels, what they are).
     ``seed``: what the student's random number generators start from before building and training.
     ``reference``: a lazily started sandbox of the reference solution (falsy when there is none).
+    ``throughput``: the reference's throughput measured so far (a new one when not given).
     Returns the result and Gradescope leaderboard entries."""
     train_x, train_y, test_x, test_y, description = data
     inputs = {"train_images": train_x, "train_labels": train_y, "test_images": test_x, "seed": seed}
@@ -110,7 +137,7 @@ def grade_training(task: Training, mode: Mode, data: tuple, student, reference,
                      "checks are skipped")
     run = _Run(error=_prepare(student, task, inputs, mode))
     if run.error is None:
-        outcome, run.seconds = _request(student, _programs(task)["train"], {"seed": seed}, mode.device,
+        outcome, run.seconds = _request(student, step_programs(task)["train"], {"seed": seed}, mode,
                                         mode.time_limit)
         if outcome.ok:
             run.losses = outcome.outputs["losses"]
@@ -118,7 +145,7 @@ def grade_training(task: Training, mode: Mode, data: tuple, student, reference,
             run.error, run.seconds = outcome.message, None
     predicted = None
     if run.error is None:
-        outcome, _ = _request(student, _programs(task)["predict"], {}, mode.device, SETUP_TIME_LIMIT)
+        outcome, _ = _request(student, step_programs(task)["predict"], {}, mode, SETUP_TIME_LIMIT)
         if outcome.ok:
             predicted = outcome.outputs
         else:
@@ -128,14 +155,17 @@ def grade_training(task: Training, mode: Mode, data: tuple, student, reference,
     placement = predicted["placement"] if predicted else None
     cases.append(_gpu_case(task, mode, placement, run))
     cases.append(_time_case(task, mode, run))
-    throughput = None
+    measured = None
     if not gpu:
-        cases.append(_skipped("throughput", task.throughput_points, "GPU-only check: no CUDA GPU here"))
+        cases.append(_skipped(TrainingCase.THROUGHPUT.value, task.throughput_points,
+                              "GPU-only check: no CUDA GPU here"))
     elif run.error is not None:
-        cases.append(CaseResult("throughput", 0.0, task.throughput_points, ["not measured: training failed"]))
+        cases.append(CaseResult(TrainingCase.THROUGHPUT.value, 0.0, task.throughput_points,
+                                ["not measured: training failed"]))
     else:
-        throughput = _one_epoch(student, task, len(train_x), mode, seed)
-        case, note = _throughput_case(task, mode, throughput, reference, len(train_x), inputs)
+        measured = _one_epoch(student, task, len(train_x), mode, seed)
+        case, note = _throughput_case(task, mode, measured, reference, throughput or ReferenceThroughput(),
+                                      len(train_x), inputs)
         cases.append(case)
         notes.append(note)
     accuracy = cases[0].details.get("accuracy")
@@ -146,8 +176,8 @@ def grade_training(task: Training, mode: Mode, data: tuple, student, reference,
     if run.seconds is not None and accuracy is not None:
         leaderboard = [{"name": "Test accuracy (%)", "value": round(100 * accuracy, 2)},
                        {"name": "Training time (s)", "value": round(run.seconds, 3), "order": "asc"}]
-        if isinstance(throughput, float):
-            leaderboard.append({"name": "Images/s (one epoch)", "value": round(throughput)})
+        if isinstance(measured, float):
+            leaderboard.append({"name": "Images/s (one epoch)", "value": round(measured)})
     return FunctionResult(task.name, cases, notes), leaderboard
 
 
@@ -156,7 +186,7 @@ def _skipped(name: str, points: float, reason: str) -> CaseResult:
 
 
 def _accuracy_case(task: Training, mode: Mode, predicted: dict | None, labels: np.ndarray, run: _Run) -> CaseResult:
-    name = "test accuracy"
+    name = TrainingCase.ACCURACY.value
     points = task.accuracy_points
     if predicted is None:
         return CaseResult(name, 0.0, points, [run.error or "no predictions"])
@@ -165,15 +195,14 @@ def _accuracy_case(task: Training, mode: Mode, predicted: dict | None, labels: n
         return CaseResult(name, 0.0, points, [f"{task.predict} returned shape {p.shape}; one class per image, "
                                               f"shape {labels.shape}, is expected"])
     if p.dtype.kind == "f" and not np.all(np.isfinite(p) & (p == np.round(p))):
-        return CaseResult(name, 0.0, points, [f"{task.predict} returned non-integer values: classes 0..9 are "
-                                              f"expected (take the argmax of the scores)"])
+        return CaseResult(name, 0.0, points, [f"{task.predict} returned non-integer values: classes "
+                                              f"0..{task.classes - 1} are expected (take the argmax of the scores)"])
     p = p.astype(np.int64)
     accuracy = float(np.mean(p == labels))
     share = np.clip((accuracy - mode.zero_accuracy) / (mode.full_accuracy - mode.zero_accuracy), 0.0, 1.0)
     score = round(points * float(share), 4)
-    classes = 10  # digits
-    valid = (p >= 0) & (p < classes)
-    confusion = np.zeros((classes, classes), dtype=np.int64)
+    valid = (p >= 0) & (p < task.classes)
+    confusion = np.zeros((task.classes, task.classes), dtype=np.int64)
     np.add.at(confusion, (labels[valid], p[valid]), 1)
     details = {"accuracy": accuracy, "confusion_matrix": confusion}
     if run.losses is not None and len(run.losses):
@@ -185,7 +214,7 @@ def _accuracy_case(task: Training, mode: Mode, predicted: dict | None, labels: n
 
 
 def _gpu_case(task: Training, mode: Mode, placement: np.ndarray | None, run: _Run) -> CaseResult:
-    name = "model on the GPU"
+    name = TrainingCase.ON_GPU.value
     if mode.device != "cuda":
         return _skipped(name, task.on_gpu_points, "GPU-only check: no CUDA GPU here")
     if placement is None:
@@ -201,18 +230,19 @@ def _gpu_case(task: Training, mode: Mode, placement: np.ndarray | None, run: _Ru
 
 
 def _time_case(task: Training, mode: Mode, run: _Run) -> CaseResult:
-    name = f"training within {mode.time_budget:g} s"
+    name = TrainingCase.TIME.value
     if run.seconds is None:
-        return CaseResult(name, 0.0, task.time_points, ["not timed: training did not finish"])
+        return CaseResult(name, 0.0, task.time_points, [f"not timed: training did not finish (budget "
+                                                        f"{mode.time_budget:g} s)"])
     if run.seconds > mode.time_budget:
         return CaseResult(name, 0.0, task.time_points, [f"training took {run.seconds:.1f} s, over the budget of "
                                                         f"{mode.time_budget:g} s"])
     return CaseResult(name, task.time_points, task.time_points)
 
 
-def _throughput_case(task: Training, mode: Mode, throughput: float | str, reference, n: int,
-                     inputs: dict) -> tuple[CaseResult, str]:
-    name = "throughput"
+def _throughput_case(task: Training, mode: Mode, throughput: float | str, reference,
+                     reference_throughput: ReferenceThroughput, n: int, inputs: dict) -> tuple[CaseResult, str]:
+    name = TrainingCase.THROUGHPUT.value
     points = task.throughput_points
     if isinstance(throughput, str):
         return CaseResult(name, 0.0, points, [f"while measuring one epoch: {throughput}"]), "throughput: not measured"
@@ -222,7 +252,7 @@ def _throughput_case(task: Training, mode: Mode, throughput: float | str, refere
         note = f"throughput {throughput:,.0f} images/s over one epoch (no reference solution here to compare with)"
         return CaseResult(name, 0.0, points, skipped="no reference solution here to compare the throughput with"), note
     key = (mode, n)
-    if key not in _REFERENCE_THROUGHPUT:
+    if key not in reference_throughput.measured:
         box = reference.get()
         error = _prepare(box, task, inputs, mode)
         # The student's epoch runs after their training, in a warm process: so does the reference's.
@@ -230,8 +260,8 @@ def _throughput_case(task: Training, mode: Mode, throughput: float | str, refere
         measured = measured if isinstance(measured, str) else _one_epoch(box, task, n, mode, inputs["seed"])
         if isinstance(measured, str):
             return CaseResult(name, points, points), f"throughput: the reference solution failed ({measured})"
-        _REFERENCE_THROUGHPUT[key] = measured
-    ratio = throughput / _REFERENCE_THROUGHPUT[key]
+        reference_throughput.measured[key] = measured
+    ratio = throughput / reference_throughput.measured[key]
     note = (f"throughput {throughput:,.0f} images/s over one epoch, {ratio:.2f}x the reference solution's "
             f"(full points from {task.min_throughput_ratio:g}x)")
     if ratio >= task.min_throughput_ratio:

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from grader.course import Course, Secret
-from grader.grade import grade_submission
+from grader.engine import grade_submission
+from grader.render.text import feedback, to_text
 from grader.sandbox import Sandbox
 from tests.toy import SUITE, make_course
 
@@ -51,7 +52,7 @@ def attack(tmp_path, course, body, monkeypatch=None):
 def test_attack_fails_only_its_function(tmp_path, course, body, message):
     scale = attack(tmp_path, course, body)
     assert scale.score == 0
-    assert message in scale.output()
+    assert message in feedback(scale)
 
 
 def test_secrets_are_not_in_the_environment(tmp_path, course, monkeypatch):
@@ -60,7 +61,7 @@ def test_secrets_are_not_in_the_environment(tmp_path, course, monkeypatch):
                                      "    assert set(os.environ) <= {'PATH', 'HOME', 'LANG', "
                                      "'OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS', "
                                      "'OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE', 'LC_CTYPE'}, sorted(os.environ)")
-    assert scale.score == scale.max_score, scale.output()
+    assert scale.score == scale.max_score, feedback(scale)
 
 
 def test_child_never_runs_as_root(tmp_path, course):
@@ -68,7 +69,7 @@ def test_child_never_runs_as_root(tmp_path, course):
     in where the child's own uid can read it."""
     scale = attack(tmp_path, course, "    assert os.geteuid() != 0, 'still root'\n"
                                      "    open(os.path.join(os.getcwd(), 'scratch'), 'w').write('ok')")
-    assert scale.score == scale.max_score, scale.output()
+    assert scale.score == scale.max_score, feedback(scale)
 
 
 def test_solutions_suites_and_other_sandboxes_are_out_of_reach(tmp_path, course):
@@ -91,7 +92,7 @@ def test_solutions_suites_and_other_sandboxes_are_out_of_reach(tmp_path, course)
         result = grade_submission(SUITE, path, Secret("attacks"), course)
     finally:
         other.close()
-    assert result.score == result.max_score, result.to_text()
+    assert result.score == result.max_score, to_text(result)
 
 
 @pytest.mark.parametrize(
@@ -102,7 +103,7 @@ def test_solutions_suites_and_other_sandboxes_are_out_of_reach(tmp_path, course)
 )
 def test_forbidden_modules_are_refused_however_imported(tmp_path, course, body):
     scale = attack(tmp_path, course, body)
-    assert scale.score == 0 and "may not be used in this assignment" in scale.output()
+    assert scale.score == 0 and "may not be used in this assignment" in feedback(scale)
 
 
 def test_forbidden_import_at_module_level_fails_every_function(tmp_path, course):
@@ -110,7 +111,7 @@ def test_forbidden_import_at_module_level_fails_every_function(tmp_path, course)
     path.write_text("import torch\n\ndef scale_forward(x):\n    return 2 * x, None\n\n" + SHIFT_OK)
     result = grade_submission(SUITE, path, Secret("attacks"), course)
     assert result.score == 0
-    assert "torch may not be used in this assignment" in result.functions[0].output()
+    assert "torch may not be used in this assignment" in feedback(result.functions[0])
 
 
 def test_huge_returned_array_is_refused_not_loaded(tmp_path, course):
@@ -118,7 +119,7 @@ def test_huge_returned_array_is_refused_not_loaded(tmp_path, course):
     path.write_text("import numpy as np\n\ndef scale_forward(x):\n    return np.zeros(40_000_000), None\n\n" + SHIFT_OK)
     result = grade_submission(SUITE, path, Secret("attacks"), course)
     scale, shift = result.functions
-    assert scale.score == 0 and "take 305 MiB, more than 256 MiB" in scale.output()
+    assert scale.score == 0 and "take 305 MiB, more than 256 MiB" in feedback(scale)
     assert shift.score == shift.max_score
 
 
@@ -127,7 +128,7 @@ def test_a_sandbox_holds_only_its_own_submission(tmp_path, course):
     copied into another's sandbox."""
     (tmp_path / "other_student.py").write_text("SECRET = 'answers'\n")
     scale = attack(tmp_path, course, "    assert sorted(os.listdir('.')) == ['toy.py'], os.listdir('.')")
-    assert scale.score == scale.max_score, scale.output()
+    assert scale.score == scale.max_score, feedback(scale)
 
 
 def test_a_folder_submission_brings_its_helper_modules(tmp_path, course):
@@ -137,7 +138,7 @@ def test_a_folder_submission_brings_its_helper_modules(tmp_path, course):
     (folder / "toy.py").write_text("from helpers import double\n\ndef scale_forward(x):\n    return double(x), None\n\n"
                                    + SHIFT_OK)
     result = grade_submission(SUITE, folder, Secret("attacks"), course)
-    assert result.score == result.max_score, result.to_text()
+    assert result.score == result.max_score, to_text(result)
 
 
 def test_monkeypatching_numpy_changes_nothing_in_the_grader(tmp_path, course):
@@ -145,7 +146,7 @@ def test_monkeypatching_numpy_changes_nothing_in_the_grader(tmp_path, course):
                                      "    np.testing.assert_allclose = lambda *a, **k: None\n"
                                      "    np.array_equal = np.isclose = lambda *a, **k: True\n"
                                      "    return 3 * x, None")
-    assert scale.score == 0 and "1.5 times the expected value" in scale.output()
+    assert scale.score == 0 and "1.5 times the expected value" in feedback(scale)
 
 
 def test_the_child_holds_no_grader_state_to_inspect(tmp_path, course):
@@ -154,7 +155,7 @@ def test_the_child_holds_no_grader_state_to_inspect(tmp_path, course):
                    "    loaded = [m for m in sys.modules if m == 'grader' or m.startswith(('grader.', 'torch'))]\n"
                    "    assert not loaded, loaded\n"
                    "    assert not [o for o in gc.get_objects() if type(o).__module__.startswith('grader')]")
-    assert scale.score == scale.max_score, scale.output()
+    assert scale.score == scale.max_score, feedback(scale)
 
 
 def test_a_stray_results_file_is_ignored(tmp_path, course):

@@ -19,7 +19,7 @@ import jsonschema
 import pytest
 
 from grader.course import Course
-from grader.report import GradeResult, Status, read_result
+from grader.results import GradeResult, Status, read_result
 
 COURSE = Course.locate()
 RESULT_SCHEMA = json.loads((COURSE.root / "grader" / "schemas" / "result.schema.json").read_text())

@@ -347,21 +347,21 @@ def batch_args(*args: str):
 
 
 def test_a_missing_scheduler_file_or_extra_is_one_line_and_exit_2(tmp_path, seed_file, monkeypatch, capsys):
-    from grader import batch
+    from grader.commands import grade_batch
 
     folder = tmp_path / "class"
     folder.mkdir()
     shutil.copy(SOLUTION, folder / "alice.py")
     monkeypatch.setenv("DLGRADE_SEED_FILE", str(seed_file))
     common = (str(folder), "-a", "losses", "-o", str(tmp_path / "out"))
-    assert batch.main(batch_args(*common, "--scheduler-file", str(tmp_path / "none.json"))) == 2
+    assert grade_batch.run(batch_args(*common, "--scheduler-file", str(tmp_path / "none.json"))) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and f"--scheduler-file {tmp_path / 'none.json'}: No such file or directory" in err
     (tmp_path / "broken.json").write_text("{")
-    assert batch.main(batch_args(*common, "--scheduler-file", str(tmp_path / "broken.json"))) == 2
+    assert grade_batch.run(batch_args(*common, "--scheduler-file", str(tmp_path / "broken.json"))) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "not a Dask scheduler file" in err
-    assert batch.main(batch_args(*common, "--scheduler", "tcp://no:such:address")) == 2
+    assert grade_batch.run(batch_args(*common, "--scheduler", "tcp://no:such:address")) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "cannot use the Dask scheduler at tcp://no:such:address: ValueError" in err
     # Without the extra: the import of distributed fails, as where dlgrade[cluster] was never installed. Said
@@ -369,7 +369,7 @@ def test_a_missing_scheduler_file_or_extra_is_one_line_and_exit_2(tmp_path, seed
     monkeypatch.setitem(sys.modules, "distributed", None)
     monkeypatch.delitem(sys.modules, "grader.cluster")
     common = (str(folder), "-a", "losses", "-o", str(tmp_path / "elsewhere"))
-    assert batch.main(batch_args(*common, "--scheduler", "tcp://127.0.0.1:8786")) == 2
+    assert grade_batch.run(batch_args(*common, "--scheduler", "tcp://127.0.0.1:8786")) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "pip install 'dlgrade[cluster]'" in err
     assert not (tmp_path / "elsewhere").exists()

@@ -14,8 +14,10 @@ import pytest
 
 from grader import datasets
 from grader.course import Course, Secret
+from grader.engine import grade_submission
 from grader.forbidden import scan
-from grader.grade import grade_submission
+from grader.render.gradescope import to_gradescope
+from grader.render.text import feedback, to_text
 from grader.suites import SUITES
 from grader.suites.cnn import CONV2D_FORBIDDEN, _digits
 
@@ -39,19 +41,19 @@ def cpu_solution():
 
 def test_cpu_mode_grades_the_solution_and_labels_skipped_checks(cpu_solution):
     result = cpu_solution
-    assert result.status == "graded" and result.score == result.max_score > 0, result.to_text()
+    assert result.status == "graded" and result.score == result.max_score > 0, to_text(result)
     classifier = cases(result, "classifier")
     for name in ("model on the GPU", "throughput"):
         case = classifier[name]
         assert case.skipped and not case.passed and case.max_score == 0  # excluded, never passed
-        assert "skipped: GPU-only check: no CUDA GPU here" in result.to_text()
+        assert "skipped: GPU-only check: no CUDA GPU here" in to_text(result)
     assert classifier["test accuracy"].passed and classifier["test accuracy"].details["accuracy"] >= 0.8
-    assert "CPU mode" in result.to_text()
+    assert "CPU mode" in to_text(result)
     speed = [c for c in cases(result, "conv2d").values() if c.speed]
     assert speed and speed[0].skipped
     board = {entry["name"]: entry for entry in result.leaderboard}
     assert board["Training time (s)"]["order"] == "asc" and board["Test accuracy (%)"]["value"] >= 80
-    assert result.to_gradescope()["leaderboard"] == result.leaderboard
+    assert to_gradescope(result)["leaderboard"] == result.leaderboard
 
 
 def test_skipped_checks_can_count_as_lost(monkeypatch):
@@ -85,13 +87,13 @@ def test_a_loop_conv2d_passes_every_correctness_case_within_a_tenth_of_the_limit
     tight = dataclasses.replace(CONV_ONLY, case_time_limit=SUITE.case_time_limit / 10)
     result = grade_submission(tight, EXAMPLES / "slow_correct.py", SECRET, COURSE)
     correctness = [c for c in cases(result, "conv2d").values() if not c.speed]
-    assert len(correctness) == len(CONV2D_SHAPES) and all(c.passed for c in correctness), result.to_text()
+    assert len(correctness) == len(CONV2D_SHAPES) and all(c.passed for c in correctness), to_text(result)
 
 
 REGRADE = """
 import dataclasses, sys
 from grader.course import Course, Secret
-from grader.grade import grade_submission
+from grader.engine import grade_submission
 from grader.suites import SUITES
 suite = SUITES["cnn"]
 # A third of CPU mode's images: as random a training run, at a third of the cost.
@@ -167,8 +169,8 @@ def test_forbidden_convolution_scores_zero_statically_and_at_run_time(tmp_path, 
                            (dynamic, "called torch.")):
         result = grade_submission(CONV_ONLY, path, SECRET, COURSE)
         conv = result.functions[0]
-        assert conv.score == 0, result.to_text()
-        assert expected in conv.output(), conv.output()
+        assert conv.score == 0, to_text(result)
+        assert expected in feedback(conv), feedback(conv)
 
 
 # --------------------------------------------------------------------------- data
@@ -210,7 +212,7 @@ def gpu_results():
 @pytest.mark.gpu
 def test_gpu_mode_gives_the_solution_every_point(gpu_results):
     result = gpu_results["solution"]
-    assert result.score == result.max_score == SUITE.max_points, result.to_text()
+    assert result.score == result.max_score == SUITE.max_points, to_text(result)
     assert not any(c.skipped for f in result.functions for c in f.cases)
     assert cases(result, "classifier")["test accuracy"].details["accuracy"] >= 0.985
     assert {e["name"] for e in result.leaderboard} >= {"Training time (s)", "Images/s (one epoch)"}

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from grader.course import Course, Secret
-from grader.grade import grade_submission
+from grader.engine import grade_submission
+from grader.render.text import to_text
 from grader.suites import SUITES
 
 COURSE = Course.locate()
@@ -66,4 +67,4 @@ def test_injected_bug_loses_points_on_its_function(tmp_path, path):
     assert code.count(old) == 1, f"{old!r} must occur once in {path.name}"
     graded = {f.name for f in suite.functions if function in f.program.functions}
     result = _grade(tmp_path, suite, code.replace(old, new), graded)
-    assert any(f.score < f.max_score for f in result.functions), result.to_text()
+    assert any(f.score < f.max_score for f in result.functions), to_text(result)

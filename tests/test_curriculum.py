@@ -10,7 +10,9 @@ import re
 import pytest
 
 from grader.course import Course, Secret
-from grader.grade import grade_submission
+from grader.engine import grade_submission
+from grader.render.gradescope import to_gradescope
+from grader.render.text import feedback, to_text
 from grader.suites import SUITES
 from tests.mutants import affected_functions, mutated_source, mutations
 
@@ -32,7 +34,7 @@ def by_name(result):
 @pytest.mark.parametrize("suite", SUITES.values(), ids=list(SUITES))
 def test_solution_gets_full_marks(suite):
     result = grade(suite, COURSE.solution_dir(suite))
-    assert result.score == result.max_score > 0, result.to_text()
+    assert result.score == result.max_score > 0, to_text(result)
 
 
 @pytest.mark.parametrize("suite", SUITES.values(), ids=list(SUITES))
@@ -40,7 +42,7 @@ def test_stub_gets_zero_saying_not_implemented(suite):
     result = grade(suite, COURSE.assignment_dir(suite) / f"{suite.module}.py")
     assert result.score == 0
     for f in result.functions:
-        assert "not implemented yet" in f.output()
+        assert "not implemented yet" in feedback(f)
 
 
 @pytest.mark.parametrize("suite, path", VARIANTS, ids=[f"{s.assignment}-{p.stem}" for s, p in VARIANTS])
@@ -50,7 +52,7 @@ def test_correct_variant_gets_full_marks(suite, path):
     result = grade(suite, path)
     lost = [f"{f.name}: {c.name}" for f in result.functions for c in f.cases
             if not c.passed and not c.skipped and not (c.speed and path.stem == "correct_loops")]
-    assert not lost, result.to_text()
+    assert not lost, to_text(result)
 
 
 @pytest.mark.parametrize("suite", SUITES.values(), ids=list(SUITES))
@@ -61,7 +63,7 @@ def test_buggy_example_names_its_bugs(suite):
     assert len(declared) >= min(3, sum(1 for f in suite.functions if f.bugs))
     result = grade(suite, path)
     assert result.score < result.max_score
-    assert declared <= set(result.bugs), result.to_text()
+    assert declared <= set(result.bugs), to_text(result)
 
 
 @pytest.mark.parametrize("suite, fn, bug", BUGS, ids=[f"{s.assignment}-{b.name}" for s, f, b in BUGS])
@@ -78,8 +80,8 @@ def test_injected_bug_loses_points_on_its_function_and_names_itself(tmp_path, su
     functions = by_name(grade(suite, path))
     hit = functions[fn.name]
     assert hit.score < hit.max_score, f"{bug.name} was not caught"
-    assert any(bug.name in c.bugs for c in hit.cases), hit.output()
-    assert f"[{bug.name}]" in hit.output()
+    assert any(bug.name in c.bugs for c in hit.cases), feedback(hit)
+    assert f"[{bug.name}]" in feedback(hit)
     for other in suite.functions:
         if not affected & set(other.program.functions):
             assert functions[other.name].score == functions[other.name].max_score, other.name
@@ -96,7 +98,7 @@ def test_every_catalogued_bug_has_its_edits_beside_the_solution(suite):
 def test_same_seed_gives_identical_results():
     suite = SUITES["neuron"]
     path = EXAMPLES / "neuron" / "buggy.py"
-    first, second = grade(suite, path).to_gradescope(), grade(suite, path).to_gradescope()
+    first, second = to_gradescope(grade(suite, path)), to_gradescope(grade(suite, path))
     first.pop("execution_time"), second.pop("execution_time")
     assert first == second
 

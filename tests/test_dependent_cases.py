@@ -15,7 +15,8 @@ import sys
 
 from grader.class_report import summarise
 from grader.course import Course, Secret
-from grader.grade import grade_submission
+from grader.engine import grade_submission
+from grader.render.text import feedback
 from grader.suites import SUITES
 
 COURSE = Course.locate()
@@ -92,9 +93,9 @@ def test_an_optimiser_trajectory_says_where_it_first_departs(tmp_path):
     solution = _solution("optim")
     assert solution.count(ADAM_T) == 1
     from_zero = _grade(tmp_path, "optim", solution.replace(ADAM_T, 't = state.get("t", -1) + 1'), ("adam_step",))
-    assert "step 1 already differs: check the step counter" in from_zero["adam_step"].output()
+    assert "step 1 already differs: check the step counter" in feedback(from_zero["adam_step"])
     frozen = _grade(tmp_path, "optim", solution.replace(ADAM_T, "t = 1"), ("adam_step",))
-    output = frozen["adam_step"].output()
+    output = feedback(frozen["adam_step"])
     assert "step 1 already differs" not in output
     assert "first departs at step 2: check what a step carries over to the next one in state (m, v and the step " \
            "count" in output, output
@@ -107,7 +108,7 @@ def test_a_softmax_shifted_by_the_global_maximum_fails_on_rows_far_apart(tmp_pat
     softmax = _grade(tmp_path, "neuron", solution.replace(row_max, "shifted = x - np.max(x)"),
                      ("softmax_forward",))["softmax_forward"]
     lost = {c.name for c in softmax.cases if not c.passed}
-    assert lost == {"rows whose maxima differ by ~1000 (N=4, C=5)"}, softmax.output()
+    assert lost == {"rows whose maxima differ by ~1000 (N=4, C=5)"}, feedback(softmax)
     assert "softmax-global-max-shift" in softmax.bugs
 
 

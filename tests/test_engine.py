@@ -7,7 +7,8 @@ import textwrap
 import pytest
 
 from grader.course import Course, Secret
-from grader.grade import grade_submission, submission_cases, submission_digest
+from grader.engine import grade_submission, submission_cases, submission_digest
+from grader.render.text import feedback
 from grader.spec import Case
 from tests.toy import SUITE, make_course
 
@@ -59,33 +60,33 @@ def test_solution_scores_full(tmp_path, course):
 def test_one_broken_function_fails_alone(tmp_path, course, body, expected_message):
     functions, _ = grade(tmp_path, course, f"import numpy as np\n\ndef scale_forward(x):\n    {body}\n\n{SHIFT_OK}")
     assert functions["scale_forward"].score == 0
-    assert expected_message in functions["scale_forward"].output()
+    assert expected_message in feedback(functions["scale_forward"])
     assert functions["shift_forward"].score == functions["shift_forward"].max_score
 
 
 def test_import_failure_fails_every_case_with_one_message(tmp_path, course):
     functions, result = grade(tmp_path, course, "import os\nos._exit(3)\n")
     assert result.score == 0
-    assert "while being imported" in functions["scale_forward"].output()
+    assert "while being imported" in feedback(functions["scale_forward"])
     functions, result = grade(tmp_path, course, "def scale_forward(x)\n    return x\n")
-    assert "syntax error at line 1" in functions["shift_forward"].output()
+    assert "syntax error at line 1" in feedback(functions["shift_forward"])
 
 
 def test_missing_file_is_a_recorded_result(tmp_path, course):
     result = grade_submission(SUITE, tmp_path / "nowhere", Secret("test"), course)
-    assert result.score == 0 and "no such file" in result.functions[0].output()
+    assert result.score == 0 and "no such file" in feedback(result.functions[0])
 
 
 def test_catalogued_bug_is_recognised(tmp_path, course):
     functions, result = grade(tmp_path, course, f"def scale_forward(x):\n    return x * 3.0, None\n\n{SHIFT_OK}")
     assert functions["scale_forward"].score == 0
-    assert "you multiply by three [tripled]" in functions["scale_forward"].output()
+    assert "you multiply by three [tripled]" in feedback(functions["scale_forward"])
     assert result.bugs == ["tripled"]
 
 
 def test_feedback_never_contains_expected_values(tmp_path, course):
     functions, _ = grade(tmp_path, course, f"def scale_forward(x):\n    return x * 0, None\n\n{SHIFT_OK}")
-    text = functions["scale_forward"].output()
+    text = feedback(functions["scale_forward"])
     assert "wrong at 12 of 12 elements" in text
     assert "0 times the expected value" in text
     # The expected output is 2x: no element of it may appear in the feedback.
@@ -152,7 +153,7 @@ def test_submission_time_budget_stops_the_rest(tmp_path, course):
     path = tmp_path / "toy.py"
     path.write_text("def scale_forward(x):\n    while True: pass\n\n" + SHIFT_OK)
     result = grade_submission(suite, path, Secret("test"), course)
-    assert "used up its time budget of 1.5 s" in result.functions[1].output()
+    assert "used up its time budget of 1.5 s" in feedback(result.functions[1])
 
 
 def test_grading_leaks_no_file_descriptors(tmp_path, course):

@@ -18,8 +18,9 @@ import jsonschema
 import pytest
 
 from grader.course import Course, Secret
-from grader.grade import grade_submission
-from grader.report import CaseResult, FunctionResult, GradeResult
+from grader.engine import grade_submission
+from grader.render.gradescope import to_gradescope
+from grader.results import CaseResult, FunctionResult, GradeResult
 from grader.suites import get_suite
 
 COURSE = Course.locate()
@@ -151,10 +152,10 @@ def test_to_gradescope_moves_case_feedback_to_a_later_test_and_passes_the_leader
     failed = CaseResult("hidden edge case", 0.0, 1.0, ["out is wrong at 3 of 4 elements"])
     result = GradeResult("losses", "x.py", [FunctionResult("mse_loss", [CaseResult("ok", 1.0, 1.0), failed]),
                                             FunctionResult("bce_with_logits", [CaseResult("ok", 2.0, 2.0)])])
-    now = result.to_gradescope()
+    now = to_gradescope(result)
     assert [t["visibility"] for t in now["tests"]] == ["visible", "visible"] and "leaderboard" not in now
     assert "hidden edge case" in now["tests"][0]["output"]
-    later = result.to_gradescope("after_due_date")
+    later = to_gradescope(result, "after_due_date")
     jsonschema.validate(later, SCHEMA)
     assert [(t["name"], t["visibility"]) for t in later["tests"]] == [
         ("losses: mse_loss", "visible"), ("losses: mse_loss, feedback per case", "after_due_date"),
@@ -162,8 +163,8 @@ def test_to_gradescope_moves_case_feedback_to_a_later_test_and_passes_the_leader
     assert "hidden edge case" not in later["tests"][0]["output"] and "1 of 2 cases" in later["tests"][0]["output"]
     assert "hidden edge case" in later["tests"][1]["output"] and later["score"] == now["score"] == 3
     result.leaderboard = [{"name": "accuracy", "value": 0.98, "order": "desc"}]
-    jsonschema.validate(result.to_gradescope(), SCHEMA)
-    assert result.to_gradescope()["leaderboard"] == result.leaderboard
+    jsonschema.validate(to_gradescope(result), SCHEMA)
+    assert to_gradescope(result)["leaderboard"] == result.leaderboard
 
 
 # --------------------------------------------------------------------------- otter-grader

@@ -21,19 +21,15 @@ import pytest
 
 from grader.compare import error_map
 from grader.course import Course, Secret
-from grader.formats import (
-    FIGURES,
-    FIGURES_PER_FUNCTION,
-    MAX_CURVE_POINTS,
-    code_block,
-    render,
-    to_html,
-    to_junit,
-    to_markdown,
-    unavailable,
-)
-from grader.grade import grade_submission, submission_cases, submission_digest
-from grader.report import CaseResult, FunctionResult, GradeResult
+from grader.engine import grade_submission, submission_cases, submission_digest
+from grader.render import render, unavailable
+from grader.render.figures import FIGURES, FIGURES_PER_FUNCTION, MAX_CURVE_POINTS
+from grader.render.gradescope import to_gradescope
+from grader.render.html import to_html
+from grader.render.junit import to_junit
+from grader.render.markdown import code_block, to_markdown
+from grader.render.text import to_text
+from grader.results import CaseResult, FunctionResult, GradeResult
 from grader.spec import Expected, Tolerance
 from tests.toy import SUITE, make_course
 
@@ -138,8 +134,8 @@ def test_error_map_is_attached_to_failed_array_outputs_only(graded):
     assert [m["shape"] for m in maps] == [(3, 4), (1, 4)] and all(m["output"] == "out" for m in maps)
     assert all(not c.details for c in shift.cases)  # an exception: nothing to draw
     # Not in the Gradescope JSON, the text or the markdown; the per-test bugs are.
-    data = graded["tripled"].to_gradescope()
-    assert "error_maps" not in json.dumps(data) and "map" not in graded["tripled"].to_text()
+    data = to_gradescope(graded["tripled"])
+    assert "error_maps" not in json.dumps(data) and "map" not in to_text(graded["tripled"])
     assert data["tests"][0]["extra_data"] == {"bugs": ["tripled"]}
     assert data["tests"][1]["extra_data"] == {"bugs": []}
 
@@ -187,7 +183,7 @@ def test_neither_the_page_nor_the_text_holds_an_expected_value(graded):
     powers of ten, so no expected value reaches the text report or the page,
     at any usual precision."""
     page = PNG.sub("", to_html(graded["zeros"]))
-    feedback = graded["zeros"].to_text()
+    feedback = to_text(graded["zeros"])
     assert "max abs error ~1e" in feedback
     values = np.concatenate([v.ravel() for v in expected_values(graded["zeros"])])
     assert values.size == 2 * (12 + 4)  # both functions' cases: what this submission was graded on

@@ -11,7 +11,7 @@ import shutil
 
 import pytest
 
-from grader import generate
+from grader.commands import generate
 from grader.course import Course
 from grader.generate import packages_imported, render
 from grader.markers import MarkerError, solution_blocks, stub_source
@@ -93,7 +93,7 @@ def test_generate_check_reports_a_changed_helper(tmp_path, monkeypatch, capsys):
     copy = tmp_path / "assignments" / "02_losses" / HELPER_SOURCE.name
     copy.write_text(copy.read_text().replace("TOLERANCE = {", "TOLERANCE = {  # looser?"))
     monkeypatch.setenv("DLGRADE_COURSE", str(tmp_path))
-    assert generate.main(argparse.Namespace(check=True)) != 0
+    assert generate.run(argparse.Namespace(check=True)) != 0
     assert capsys.readouterr().err.splitlines()[0] == f"out of date: assignments/02_losses/{HELPER_SOURCE.name}"
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from grader.course import Course
-from grader.report import read_result
+from grader.results import read_result
 from tests.processes import alive, descendants
 
 COURSE = Course.locate()

@@ -29,7 +29,8 @@ from grader import sandbox as sandbox_module
 from grader.child.confine import Confinement
 from grader.child.zygote import sweep
 from grader.course import Course
-from grader.sandbox import Limits, Sandbox, UnconfinedError
+from grader.sandbox import Sandbox, UnconfinedError
+from grader.spec import Limits
 from tests.processes import processes_of
 from tests.test_zygote import PROGRAM, ROOT, run_once, submission
 
@@ -111,7 +112,8 @@ KILL_EVERYTHING = """
 import ctypes, os, signal, sys
 from pathlib import Path
 import numpy as np
-from grader.sandbox import Limits, Sandbox
+from grader.sandbox import Sandbox
+from grader.spec import Limits
 from tests.test_zygote import PROGRAM, submission
 
 folder = Path(sys.argv[1])
@@ -416,7 +418,7 @@ RELATIVE_PATH_GRADE = """
 import dataclasses, sys
 sys.path.insert(0, ".")  # a relative entry, as a script run from the course folder may add
 from grader.course import Course, Secret
-from grader.grade import grade_submission
+from grader.engine import grade_submission
 from grader.suites import SUITES
 suite = SUITES["neuron"]
 suite = dataclasses.replace(suite, functions=suite.functions[:1])

@@ -22,19 +22,19 @@ nbclient = pytest.importorskip("nbclient", reason="the notebook tests need nbcli
 pytest.importorskip("ipykernel", reason="the notebook tests need ipykernel (pip install -e .[dev])")
 pytest.importorskip("matplotlib", reason="the notebook pictures need matplotlib (pip install -e .[dev])")
 
-from grader import generate  # noqa: E402
+from grader.commands import generate  # noqa: E402
 from grader.course import Course, Secret  # noqa: E402
-from grader.generate import template_environment  # noqa: E402
-from grader.grade import grade_submission  # noqa: E402
+from grader.engine import grade_submission  # noqa: E402
 from grader.markers import solution_blocks, stub_source  # noqa: E402
 from grader.notebooks import NarrativeError, notebook_path, parse_narrative, render_notebook  # noqa: E402
+from grader.render.templates import template_environment  # noqa: E402
 from grader.student import SOURCE as HELPER_SOURCE  # noqa: E402
 from grader.student.dlgrade_student import function_of, run_checks  # noqa: E402
 from grader.suites import SUITES  # noqa: E402
 from tests.test_generate import solution_only_lines  # noqa: E402
 
 COURSE = Course.locate()
-ENV = template_environment(COURSE)
+ENV = template_environment(COURSE.root / "templates")
 KERNEL = "dlgrade-tests"
 # The numpy assignments grade in seconds; 07_cnn's hidden suite trains on MNIST.
 QUICK_TO_GRADE = [s for s in SUITES.values() if "torch" in s.limits.forbidden_modules]
@@ -110,7 +110,7 @@ def test_rendering_is_deterministic_and_generate_check_reports_a_drifted_noteboo
     copy = notebook_path(Course(tmp_path), suite)
     copy.write_text(copy.read_text().replace("%check neuron.relu_forward", "%check neuron.relu_backward"))
     monkeypatch.setenv("DLGRADE_COURSE", str(tmp_path))
-    assert generate.main(argparse.Namespace(check=True)) != 0
+    assert generate.run(argparse.Namespace(check=True)) != 0
     assert "out of date: assignments/01_neuron/neuron.ipynb" in capsys.readouterr().err
 
 

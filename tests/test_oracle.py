@@ -13,9 +13,12 @@ import numpy as np
 import pytest
 
 from grader.child.program import StudentError, run_program, torch_support
+from grader.child.protocol import ErrorKind, Request
 from grader.compare import compare
 from grader.course import Course, Secret
-from grader.grade import MESSAGE_CHARS, OUTPUT_CHARS, bounded, grade_submission, submission_cases, submission_digest
+from grader.engine import MESSAGE_CHARS, OUTPUT_CHARS, bounded, grade_submission, submission_cases, submission_digest
+from grader.render.gradescope import to_gradescope
+from grader.render.text import feedback, to_text
 from grader.spec import Expected, Tolerance
 from grader.suites import SUITES
 from grader.training import shuffled
@@ -77,8 +80,8 @@ def test_two_submissions_get_different_inputs_and_a_regrade_the_same(tmp_path, c
     buggy = write(tmp_path / "c", "toy.py", SOLUTION.replace("out = 2 * x", "out = 3 * x").replace("x + 1", "x - 1"))
     results = [grade_submission(SUITE, buggy, SECRET, course) for _ in range(2)]
     assert results[0].score == 0 and results[0].bugs == ["tripled"]
-    assert results[0].to_text() == results[1].to_text()
-    reports = [r.to_gradescope() for r in results]
+    assert to_text(results[0]) == to_text(results[1])
+    reports = [to_gradescope(r) for r in results]
     for report in reports:
         report.pop("execution_time")
     assert reports[0] == reports[1]
@@ -100,10 +103,10 @@ def test_answers_computed_for_another_submission_score_nothing(tmp_path, course)
     exec(replay.read_text(), module.__dict__)
     for fn in SUITE.functions:  # the payload works where the inputs are A's ...
         for case in inputs_of(SUITE, a)[fn.name]:
-            out = run_program(module, fn.program.to_json(), dict(case))["out"]
+            out = run_program(module, Request(fn.program), dict(case))["out"]
             assert compare("out", out, Expected(fn.reference(case)["out"]), Tolerance()).ok
     result = grade_submission(SUITE, replay, SECRET, course)  # ... and is graded on its own
-    assert result.max_score == 4 and result.score == 0, result.to_text()
+    assert result.max_score == 4 and result.score == 0, to_text(result)
     assert all("is wrong at" in c.messages[0] for f in result.functions for c in f.cases)
 
 
@@ -125,8 +128,8 @@ def test_a_stub_and_an_invalid_submission_are_graded_as_before(tmp_path, course)
     stub = write(tmp_path / "stub", "toy.py", "def scale_forward(x):\n    raise NotImplementedError\n")
     result = grade_submission(SUITE, stub, SECRET, course)
     assert result.status == "graded" and result.score == 0
-    assert "not implemented yet" in by_function(result)["scale_forward"].output()
-    assert "has no function named shift_forward" in by_function(result)["shift_forward"].output()
+    assert "not implemented yet" in feedback(by_function(result)["scale_forward"])
+    assert "has no function named shift_forward" in feedback(by_function(result)["shift_forward"])
     empty = write(tmp_path / "empty", "toy.py", "")
     assert grade_submission(SUITE, empty, SECRET, course).status == "invalid"
 
@@ -157,7 +160,7 @@ def test_a_zero_loss_cannot_read_the_expected_loss(tmp_path):
     path = write(tmp_path, "losses.py", source + "\n\ndef mse_loss(pred, target):\n"
                  "    return 0.0, np.zeros_like(pred)\n")
     mse = by_function(grade_submission(suite, path, SECRET, COURSE))["mse_loss"]
-    text = mse.output()
+    text = feedback(mse)
     fn = suite.function("mse_loss")
     cases = submission_cases(suite, fn, SECRET, submission_digest(path))
     losses = [float(fn.reference(c.inputs)["loss"]) for c in cases]
@@ -329,7 +332,7 @@ def test_popping_torchs_modes_is_caught_by_the_autograd_graph(tmp_path, monkeypa
     module = ModuleType("unguarded")
     exec(path.read_text(), module.__dict__)
     fn = suite.functions[0]
-    program = dict(fn.program.to_json(), device="cpu", forbidden=list(fn.forbidden))
+    program = Request(fn.program, "cpu", fn.forbidden)
     case = fn.cases(SECRET.rng("cnn"))[0]
     with monkeypatch.context() as unchecked:  # the modes alone let it through ...
         unchecked.setattr(torch_support(), "forbidden_node", lambda value, names: None)
@@ -337,10 +340,10 @@ def test_popping_torchs_modes_is_caught_by_the_autograd_graph(tmp_path, monkeypa
                        Expected(fn.reference(case.inputs)["out"]), fn.tolerance).ok
     with pytest.raises(StudentError, match="ConvolutionBackward0") as refused:  # ... the graph does not
         run_program(module, program, dict(case.inputs))
-    assert refused.value.kind == "forbidden"
+    assert refused.value.kind is ErrorKind.FORBIDDEN
     conv = by_function(grade_submission(suite, path, SECRET, COURSE))["conv2d"]
     assert conv.score == 0
-    assert "conv2d returned a result computed by ConvolutionBackward0" in conv.output(), conv.output()
+    assert "conv2d returned a result computed by ConvolutionBackward0" in feedback(conv), feedback(conv)
 
 
 def test_the_child_timed_speed_check_sees_memoising_garbage_and_a_forbidden_call(tmp_path, monkeypatch, cnn_conv):

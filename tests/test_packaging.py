@@ -69,8 +69,9 @@ def test_html_feedback_and_exports_work_from_any_folder_after_install(installed,
         return subprocess.run([sys.executable, "-m", "grader", *args], capture_output=True, text=True, cwd=elsewhere,
                               env=env)
 
-    where = subprocess.run([sys.executable, "-c", "import grader, grader.formats as f; print(grader.__file__); "
-                            "print(f.template_folder())"], capture_output=True, text=True, cwd=elsewhere, env=env)
+    where = subprocess.run([sys.executable, "-c", "import grader, grader.render.templates as t; "
+                            "print(grader.__file__); print(t.template_folder())"],
+                           capture_output=True, text=True, cwd=elsewhere, env=env)
     module, templates = where.stdout.split()
     assert Path(module).is_relative_to(site) and Path(templates) == site / "grader" / "templates"
     shutil.copy(SOLUTION, elsewhere / "losses.py")

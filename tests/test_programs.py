@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from grader.course import Course, Secret
-from grader.grade import grade_submission
+from grader.engine import grade_submission
+from grader.render.text import feedback
 from grader.spec import (
     Case,
     GradedFunction,
@@ -96,11 +97,11 @@ BASELINE_SECONDS = 0.02
 SUITE = Suite(
     assignment="programs", folder="00_programs", module="programs", title="Programs",
     functions=(
-        GradedFunction("descend", _trajectory(), _descend_cases, _descend_reference),
+        GradedFunction("descend", _trajectory(), _descend_cases, _descend_reference, points=1),
         GradedFunction("classify", Program((call("classify", "x"),), {"labels": Returned(0)}), _classify_cases,
-                       _classify_reference),
+                       _classify_reference, points=1),
         GradedFunction("double_forward", forward_program("double", "x"), _double_cases,
-                       lambda i: {"out": 2 * i["x"]},
+                       lambda i: {"out": 2 * i["x"]}, points=1,
                        # A baseline of known cost stands in for torch's implementation of the operation.
                        speed=Speed(points=1, max_ratio=5, repeats=3, torch=lambda i: time.sleep(BASELINE_SECONDS))),
     ),
@@ -125,9 +126,9 @@ def grade(tmp_path, course, source):
 
 def test_solution_gets_every_point_including_speed(tmp_path, course):
     functions = grade(tmp_path, course, SOLUTION)
-    assert all(f.score == f.max_score for f in functions.values()), [f.output() for f in functions.values()]
+    assert all(f.score == f.max_score for f in functions.values()), [feedback(f) for f in functions.values()]
     assert functions["double_forward"].max_score == 2
-    assert "x torch's time" in functions["double_forward"].output()
+    assert "x torch's time" in feedback(functions["double_forward"])
 
 
 @pytest.mark.parametrize("step", [
@@ -142,7 +143,7 @@ def test_updating_w_in_place_is_correct(tmp_path, course, step):
     in_place = SOLUTION.replace("    return w - lr * g, state", step)
     assert in_place != SOLUTION
     descend = grade(tmp_path, course, in_place)["descend"]
-    assert descend.score == descend.max_score, descend.output()
+    assert descend.score == descend.max_score, feedback(descend)
 
 
 def test_changing_an_argument_not_declared_modifiable_fails_the_case(tmp_path, course):
@@ -151,10 +152,10 @@ def test_changing_an_argument_not_declared_modifiable_fails_the_case(tmp_path, c
     zeroing = SOLUTION.replace("    return w - lr * g, state", "    w = w - lr * g\n    g[:] = 0\n    return w, state")
     descend = grade(tmp_path, course, zeroing)["descend"]
     assert descend.score == 0
-    assert "descend modifies its argument `g` in place" in descend.output()
+    assert "descend modifies its argument `g` in place" in feedback(descend)
     doubling = SOLUTION.replace("    return 2 * x, None", "    x *= 2\n    return x, None")
     double = grade(tmp_path, course, doubling)["double_forward"]
-    assert double.score == 0 and "double_forward modifies its argument `x` in place" in double.output()
+    assert double.score == 0 and "double_forward modifies its argument `x` in place" in feedback(double)
 
 
 def test_a_failing_dependency_is_named_as_such():
@@ -163,6 +164,7 @@ def test_a_failing_dependency_is_named_as_such():
     from types import SimpleNamespace
 
     from grader.child import program as child_program
+    from grader.child.protocol import Request
     from grader.spec import backward_program
 
     def broken_forward(x):
@@ -170,7 +172,7 @@ def test_a_failing_dependency_is_named_as_such():
 
     module = SimpleNamespace(layer_forward=broken_forward, layer_backward=lambda dout, cache: dout)
     with pytest.raises(child_program.StudentError) as raised:
-        child_program.run_program(module, backward_program("layer", "x").to_json(),
+        child_program.run_program(module, Request(backward_program("layer", "x")),
                                   {"x": np.ones(3), "dout": np.ones(3)})
     assert raised.value.message.startswith("not graded: `layer_forward` failed on this input: layer_forward raised "
                                            "ValueError: shapes do not align")
@@ -179,27 +181,27 @@ def test_a_failing_dependency_is_named_as_such():
 def test_state_must_be_threaded_and_kept(tmp_path, course):
     forgetful = SOLUTION.replace('state["steps"] = state.get("steps", 0) + 1', "state = {}")
     functions = grade(tmp_path, course, forgetful)
-    assert "its state has no entry 'steps'" in functions["descend"].output()
+    assert "its state has no entry 'steps'" in feedback(functions["descend"])
     wrong_sign = SOLUTION.replace("return w - lr * g, state", "return w + lr * g, state")
-    assert "trajectory is wrong" in grade(tmp_path, course, wrong_sign)["descend"].output()
+    assert "trajectory is wrong" in feedback(grade(tmp_path, course, wrong_sign)["descend"])
 
 
 def test_property_judges_without_revealing_labels(tmp_path, course):
     functions = grade(tmp_path, course, SOLUTION.replace("> 0).astype", "< 0).astype"))
     assert functions["classify"].score == 0
-    assert "is below 90%" in functions["classify"].output()
+    assert "is below 90%" in feedback(functions["classify"])
 
 
 def test_slow_correct_function_loses_only_speed_points(tmp_path, course):
     slow = SOLUTION.replace("    return 2 * x, None", "    import time\n    time.sleep(0.2)\n    return 2 * x, None")
     double = grade(tmp_path, course, slow)["double_forward"]
     assert double.score == double.max_score - 1
-    assert "slower than torch (limit 5x)" in double.output()
+    assert "slower than torch (limit 5x)" in feedback(double)
 
 
 def test_wrong_function_gets_no_speed_points(tmp_path, course):
     double = grade(tmp_path, course, SOLUTION.replace("return 2 * x, None", "return 0 * x, None"))["double_forward"]
-    assert double.score == 0 and "speed is graded once every case passes" in double.output()
+    assert double.score == 0 and "speed is graded once every case passes" in feedback(double)
 
 
 def test_outputs_over_the_wire_limit_are_refused_each_and_together(monkeypatch):
@@ -208,10 +210,11 @@ def test_outputs_over_the_wire_limit_are_refused_each_and_together(monkeypatch):
     from types import SimpleNamespace
 
     from grader.child import program as child_program
+    from grader.child.protocol import Request
 
     monkeypatch.setattr(child_program, "MAX_MESSAGE_BYTES", 1000)
     module = SimpleNamespace(pair=lambda n: (np.zeros(n), np.zeros(n)))
-    both = Program((call("pair", "n"),), {"a": Returned(0, 0), "b": Returned(0, 1)}).to_json()
+    both = Request(Program((call("pair", "n"),), {"a": Returned(0, 0), "b": Returned(0, 1)}))
     assert set(child_program.run_program(module, both, {"n": 60})) == {"a", "b"}  # 2 x 480 bytes
     for n in (70, 200):  # 2 x 560 bytes together; 1600 bytes alone
         with pytest.raises(child_program.StudentError, match="more than 0 MiB"):

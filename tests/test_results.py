@@ -16,8 +16,10 @@ import pytest
 
 from grader.batch import write_gradebook
 from grader.course import Course, Secret
-from grader.grade import grade_submission
-from grader.report import (
+from grader.engine import grade_submission
+from grader.render.gradescope import to_gradescope
+from grader.render.text import to_text
+from grader.results import (
     RESULT_FORMAT,
     CaseResult,
     FunctionResult,
@@ -70,7 +72,7 @@ def test_the_native_file_round_trips_and_follows_its_schema(graded):
     assert again.functions[0].cases[0].hints == graded.functions[0].cases[0].hints
     assert again.functions[-1].cases[-1].skipped == "GPU-only check: no CUDA GPU here"
     # Every rendering is made from it alike: the reread result renders as the one in memory (figures aside).
-    assert again.to_gradescope() == graded.to_gradescope() and again.to_text() == graded.to_text()
+    assert to_gradescope(again) == to_gradescope(graded) and to_text(again) == to_text(graded)
     assert "error_maps" not in json.dumps(data)  # figure data stays in memory, for the HTML page only
 
 
@@ -128,5 +130,5 @@ def test_grade_writes_the_native_result_beside_its_renderings(tmp_path):
     assert run.returncode == 0, run.stderr
     result = read_result(tmp_path / "result.json")
     jsonschema.validate(json.loads((tmp_path / "result.json").read_text()), SCHEMA)
-    assert json.loads((tmp_path / "results.json").read_text()) == json.loads(json.dumps(result.to_gradescope()))
+    assert json.loads((tmp_path / "results.json").read_text()) == json.loads(json.dumps(to_gradescope(result)))
     assert result.bugs and 0 < result.score < result.max_score

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from grader.course import Course, Secret
-from grader.grade import grade_submission
+from grader.engine import grade_submission
+from grader.render.text import to_text
 from grader.suites import SUITES
 
 COURSE = Course.locate()
@@ -103,6 +104,6 @@ def test_the_same_grade_and_hints_with_and_without_the_solutions(tmp_path, assig
     assert with_solutions.score < with_solutions.max_score or any(c.speed for f in without.functions
                                                                    for c in f.cases)
     if example == "buggy.py":
-        assert without.bugs, without.to_text()
+        assert without.bugs, to_text(without)
     else:
-        assert any(c.speed and c.score == 0 for f in without.functions for c in f.cases), without.to_text()
+        assert any(c.speed and c.score == 0 for f in without.functions for c in f.cases), to_text(without)

@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 
 from grader.course import Course, Secret
-from grader.grade import grade_submission
+from grader.engine import grade_submission
+from grader.render.gradescope import to_gradescope
+from grader.render.text import to_text
 from grader.submissions import (
     MAX_FOLDER_BYTES,
     MAX_FOLDER_FILES,
@@ -69,7 +71,7 @@ def test_a_symlink_to_the_solution_is_not_graded_as_the_submission(tmp_path, cou
     for path, shown in ((as_module, "alice/toy.py"), (as_helper, "bob/helper.py"), (as_file, "carol.py"),
                         (as_folder, "dave")):
         result = grade_submission(SUITE, path, Secret("files"), course)
-        assert result.status == "invalid" and result.score == 0, result.to_text()
+        assert result.status == "invalid" and result.score == 0, to_text(result)
         assert result.message == f"{shown} is a symbolic link: only regular files are taken"
 
 
@@ -184,7 +186,7 @@ def test_a_module_that_does_not_compile_is_invalid_with_file_and_line(tmp_path, 
     result = grade_submission(SUITE, source, Secret("files"), course)
     assert result.status == "invalid" and result.score == 0
     assert result.message.startswith(message), result.message
-    assert "toy.py" in result.to_text() and result.message in result.to_gradescope()["extra_data"]["message"]
+    assert "toy.py" in to_text(result) and result.message in to_gradescope(result)["extra_data"]["message"]
 
 
 def test_the_sandbox_gets_the_checked_copies_only(tmp_path, scratch):

@@ -17,11 +17,13 @@ import numpy as np
 import pytest
 
 from grader import sandbox as sandbox_module
-from grader.sandbox import Limits, Sandbox
+from grader.child.protocol import Request
+from grader.sandbox import Sandbox
+from grader.spec import Limits
 from tests.processes import alive, processes_of
 from tests.toy import SUITE
 
-PROGRAM = SUITE.functions[0].program.to_json()  # out, _ = scale_forward(x)
+PROGRAM = Request(SUITE.functions[0].program)  # out, _ = scale_forward(x)
 TORCH_LIMITS = Limits(preload=("numpy", "torch"), packages=("numpy", "torch"), forbidden_modules=("tensorflow", "jax"))
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -203,10 +205,12 @@ import os, sys, time
 from pathlib import Path
 import numpy as np
 from grader import sandbox as sandbox_module
-from grader.sandbox import Limits, Sandbox
+from grader.child.protocol import Request
+from grader.sandbox import Sandbox
+from grader.spec import Limits
 from tests.toy import SUITE
 
-program = SUITE.functions[0].program.to_json()
+program = Request(SUITE.functions[0].program)
 module = Path(sys.argv[1])
 module.write_text("def scale_forward(x):\\n    while x[0] < 0: pass\\n    return 2 * x, None\\n")
 

@@ -37,9 +37,10 @@ SUITE = Suite(
     module="toy",
     title="Toy",
     functions=(
-        GradedFunction("scale_forward", forward_program("scale", "x"), _cases, lambda i: {"out": 2 * i["x"]},
+        GradedFunction("scale_forward", forward_program("scale", "x"), _cases, lambda i: {"out": 2 * i["x"]}, points=2,
                        bugs=(Bug("tripled", "you multiply by three", lambda i: {"out": 3 * i["x"]}),)),
-        GradedFunction("shift_forward", forward_program("shift", "x"), _cases, lambda i: {"out": i["x"] + 1}),
+        GradedFunction("shift_forward", forward_program("shift", "x"), _cases, lambda i: {"out": i["x"] + 1},
+                       points=2),
     ),
     case_time_limit=2.0,
 )

@@ -16,6 +16,7 @@ import sys
 
 from confine import isolate, restrict
 from program import StudentError, describe_exception, run_program
+from protocol import ErrorKind, ProtocolError, ReplyKind, decode_request
 from wire import encode, read_message
 
 
@@ -26,7 +27,7 @@ def serve(request_fd: int, result_fd: int, request: dict) -> None:
         os.chdir(home)
         guarantees = restrict(request)
     except OSError as e:  # the grader's side of things failed, not the submission: said as such
-        os.write(result_fd, encode({"kind": "setup_error", "message": f"{type(e).__name__}: {e}"}))
+        os.write(result_fd, encode({"kind": ReplyKind.SETUP_ERROR, "message": f"{type(e).__name__}: {e}"}))
         return
     # Our own references to the pipes: student code that closes fd 0-2 or
     # rebinds sys.stdout cannot touch them.
@@ -37,9 +38,9 @@ def serve(request_fd: int, result_fd: int, request: dict) -> None:
     try:
         module = import_submission(module_file)
     except BaseException as e:  # noqa: BLE001 - SystemExit and KeyboardInterrupt at import are reported too
-        results.write(encode({"kind": "import_error", "message": describe_import_error(e, module_file)}))
+        results.write(encode({"kind": ReplyKind.IMPORT_ERROR, "message": describe_import_error(e, module_file)}))
         return
-    results.write(encode({"kind": "ready", **guarantees}))
+    results.write(encode({"kind": ReplyKind.READY, **guarantees}))
 
     def read_exactly(n: int) -> bytes:
         chunks = []
@@ -51,19 +52,27 @@ def serve(request_fd: int, result_fd: int, request: dict) -> None:
             n -= len(chunk)
         return b"".join(chunks)
 
+    kept: dict[str, object] = {}  # what programs asked to keep (Program.keep), for the submission's later ones
     while True:
         try:
             meta, arrays = read_message(read_exactly)
         except EOFError:
             return
-        inputs = {**meta["scalars"], **arrays}
         try:
-            outputs = run_program(module, meta["program"], inputs, module_file)
+            request = decode_request(meta.get("request"))
+            scalars = meta.get("scalars")
+            if not isinstance(scalars, dict):
+                raise ProtocolError("the scalars are not an object")
+            outputs = run_program(module, request, {**scalars, **arrays}, module_file, kept)
+        except ProtocolError as e:  # the grader's own message is wrong: said as such, never blamed on the student
+            results.write(encode({"kind": ReplyKind.ERROR, "error": ErrorKind.PROTOCOL,
+                                  "message": f"the grader sent a malformed request ({e})", "blocked_by": None}))
+            continue
         except StudentError as e:
-            results.write(encode({"kind": "error", "error": e.kind, "message": e.message,
+            results.write(encode({"kind": ReplyKind.ERROR, "error": e.kind, "message": e.message,
                                   "blocked_by": e.blocked_by}))
             continue
-        results.write(encode({"kind": "outputs"}, outputs))  # run_program kept them within the wire's limit
+        results.write(encode({"kind": ReplyKind.OUTPUTS}, outputs))  # run_program kept them within the wire's limit
 
 
 def import_submission(module_file: str):

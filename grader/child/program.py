@@ -1,4 +1,4 @@
-"""Run a case's program (see ``grader.spec.Program``) against a module.
+"""Run a request's program (``protocol.Request``) against a module.
 
 The untrusted process runs it against the student's module; the grader runs
 the same code against edited solutions to recognise catalogued bugs. Depends
@@ -22,15 +22,42 @@ import numpy as np
 
 try:  # as grader.child.program, in the grader
     from . import timing
+    from .protocol import (
+        BUILTIN,
+        Call,
+        Device,
+        ErrorKind,
+        Gradient,
+        Input,
+        Kept,
+        Output,
+        Request,
+        Returned,
+        Stack,
+        Tensor,
+    )
     from .wire import MAX_MESSAGE_BYTES
 except ImportError:  # as the child's own top-level module
     # The same modules by their top-level names, which mypy (checking the package) cannot tell.
     import timing  # type: ignore[no-redef]
+    from protocol import (  # type: ignore[no-redef]
+        BUILTIN,
+        Call,
+        Device,
+        ErrorKind,
+        Gradient,
+        Input,
+        Kept,
+        Output,
+        Request,
+        Returned,
+        Stack,
+        Tensor,
+    )
     from wire import MAX_MESSAGE_BYTES  # type: ignore[no-redef]
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-BUILTIN = "builtin:"
 # Helpers a program may call besides student functions: they build arguments
 # that cannot cross the boundary as plain arrays (a dict of state, a random
 # generator) or play a known part (the gradient of a known function).
@@ -40,10 +67,6 @@ BUILTINS = {
     # gradient of 0.5 * w.A.w - b.w
     "quadratic_gradient": lambda w, a, b: a @ w - b,
 }
-
-
-# Values programs asked to keep (Program.keep), for the submission's later programs.
-KEPT: dict[str, object] = {}
 
 
 def torch_support() -> ModuleType:
@@ -60,62 +83,62 @@ def torch_support() -> ModuleType:
 
 
 class StudentError(Exception):
-    """A case could not be completed because of the student's code.
+    """A case could not be completed because of the student's code (``kind``:
+    one of the ErrorKinds raised in the child)."""
 
-    ``kind`` is one of: missing, not_implemented, exception, exit, bad_return,
-    forbidden, modifies (an argument changed in place)."""
-
-    def __init__(self, kind: str, message: str, blocked_by: str | None = None):
+    def __init__(self, kind: ErrorKind, message: str, blocked_by: str | None = None):
         super().__init__(message)
         self.blocked_by = blocked_by  # the student function (not the graded one) that failed first
         self.kind = kind
         self.message = message
 
 
-def run_program(module: ModuleType, program: dict, inputs: dict,
-                source_file: str | None = None) -> dict[str, np.ndarray]:
-    """Call the program's functions in order; return its outputs as plain arrays."""
-    if "timing" in program:
-        return _timed(module, program, inputs, source_file)
-    run = _Run(program, inputs)
+def run_program(module: ModuleType, request: Request, inputs: dict, source_file: str | None = None,
+                kept: dict[str, Any] | None = None) -> dict[str, np.ndarray]:
+    """Call the program's functions in order; return its outputs as plain
+    arrays. ``kept``: the values earlier programs of the submission kept
+    (``Program.keep``), which this one may read and add to."""
+    kept = {} if kept is None else kept
+    if request.timing is not None:
+        return _timed(module, request, inputs, source_file, kept)
+    program = request.program
+    run = _Run(request, inputs, kept)
     # Each output part taken from a call's return value is copied as soon as
     # that call returns: a student function that updates its argument in place
     # (w -= lr * dw; return w, state) is correct and must not have earlier
     # steps of a trajectory overwritten by later ones. Dict entries (key) are
     # read at the end: they are state that later calls update.
-    parts = {(name, i): part for name, ref in program["outputs"].items()
-             for i, part in enumerate(ref["stack"] if "stack" in ref else [ref])}
+    parts = {(name, i): part for name, output in program.outputs.items()
+             for i, part in enumerate(output.parts if isinstance(output, Stack) else [output])}
     taken = {}
-    student_calls = [s["function"] for s in program["calls"] if not s["function"].startswith(BUILTIN)]
-    graded = program.get("graded") or (student_calls[-1] if student_calls else None)
-    for step in program["calls"]:
-        fname = step["function"]
+    graded = program.graded_function
+    for step in program.calls:
         try:
-            _call(module, program, step, run, source_file)
+            _call(module, request, step, run, source_file)
         except StudentError as e:
-            if fname.startswith(BUILTIN) or fname == graded:
+            if step.is_builtin or step.function == graded:
                 raise
             # The graded function could not run: what failed is the student's own function it depends on
             # (a backward's forward), and the message says so first.
-            raise StudentError(e.kind, f"not graded: `{fname}` failed on this input: {e.message}", fname) from None
+            raise StudentError(e.kind, f"not graded: `{step.function}` failed on this input: {e.message}",
+                               step.function) from None
         for (name, i), part in parts.items():
-            if ("returned" in part and part["returned"]["call"] == len(run.results) - 1
-                    and part["returned"].get("key") is None):
+            if isinstance(part, Returned) and part.call == len(run.results) - 1 and part.key is None:
                 value = run.resolve(part)
                 if isinstance(value, np.ndarray):
                     _check_size(value.nbytes)  # before the copy: copying hundreds of MiB costs seconds
                     value = value.copy()
                 taken[name, i] = value
-    if program.get("synchronize"):
+    if program.synchronize:
         timing.synchronize(run.device)
-    for name, ref in program.get("keep", {}).items():
-        KEPT[name] = run.resolve(ref)
-    outputs = {name: _output(ref, name, run, taken) for name, ref in program["outputs"].items()}
+    for name, ref in program.keep.items():
+        kept[name] = run.resolve(ref)
+    outputs = {name: _output(part, name, run, taken) for name, part in program.outputs.items()}
     _check_size(sum(a.nbytes for a in outputs.values()))
     return outputs
 
 
-def _call(module: ModuleType, program: dict, step: dict, run: "_Run", source_file: str | None) -> None:
+def _call(module: ModuleType, request: Request, step: Call, run: "_Run", source_file: str | None) -> None:
     """One call of the program, its result appended to ``run.results``.
 
     A student function gets arguments it may not change: the grader's inputs
@@ -124,21 +147,19 @@ def _call(module: ModuleType, program: dict, step: dict, run: "_Run", source_fil
     parameter dict). A change to one of them in place fails the case, except
     for the arguments the call declares ``modifies`` (an optimiser's ``w``
     and ``state``, batch norm's running statistics)."""
-    fname = step["function"]
+    fname = step.function
     func = _function(module, fname, source_file)
-    args = [run.resolve(a) for a in step["args"]]
-    kwargs = {k: run.resolve(a) for k, a in step["kwargs"].items()}
-    student = not fname.startswith(BUILTIN)
-    modifies = set(step.get("modifies", ()))  # positions (ints) and keywords of the call
+    args, kwargs = run.arguments(step)
+    student = not step.is_builtin
     watched = [(name, value, _snapshot(value)) for key, name, value in _named_arguments(func, args, kwargs)
-               if student and key not in modifies]
-    with _guarded(program, fname, source_file):
+               if student and key not in step.modifies]
+    with _guarded(request.forbidden, fname, source_file):
         run.results.append(func(*args, **kwargs))
     if student:
-        _check_graph(program, fname, run.results[-1])
+        _check_graph(request.forbidden, fname, run.results[-1])
         for name, value, before in watched:
             if (where := _changed(value, before, name)) is not None:
-                raise StudentError("modifies", f"{fname} modifies its argument `{where}` in place; graded "
+                raise StudentError(ErrorKind.MODIFIES, f"{fname} modifies its argument `{where}` in place; graded "
                                                f"functions must leave their inputs unchanged (compute a new array, "
                                                f"e.g. out = x * mask, not x *= mask)")
 
@@ -189,7 +210,7 @@ def _changed(value, before, name: str) -> str | None:
 def _check_size(nbytes: int) -> None:
     """What one answer may carry (the wire's limit), said as a mistake of the student's."""
     if nbytes > MAX_MESSAGE_BYTES:
-        raise StudentError("bad_return", f"the returned arrays take {nbytes >> 20} MiB, more than "
+        raise StudentError(ErrorKind.BAD_RETURN, f"the returned arrays take {nbytes >> 20} MiB, more than "
                                          f"{MAX_MESSAGE_BYTES >> 20} MiB")
 
 
@@ -202,90 +223,87 @@ def _function(module: ModuleType, fname: str, source_file: str | None):
     func = _builtin(fname[len(BUILTIN):]) if fname.startswith(BUILTIN) else getattr(module, fname, None)
     if not callable(func):
         where = os.path.basename(source_file) if source_file else "the module"
-        raise StudentError("missing", f"{where} has no function named {fname}")
+        raise StudentError(ErrorKind.MISSING, f"{where} has no function named {fname}")
     return func
 
 
-def _check_graph(program: dict, fname: str, result) -> None:
+def _check_graph(forbidden: tuple[str, ...], fname: str, result) -> None:
     """Refuse a result whose autograd graph holds a forbidden function's node
     (``ConvolutionBackward0``): code that pops torch's mode stack gets past
     ``_guarded``'s modes, not past the graph of what it returns."""
-    forbidden = program.get("forbidden") or []
-    if forbidden and (node := torch_support().forbidden_node(result, forbidden)):
-        raise StudentError("forbidden", f"{fname} returned a result computed by {node}, the autograd node of a "
+    if forbidden and (node := torch_support().forbidden_node(result, list(forbidden))):
+        raise StudentError(ErrorKind.FORBIDDEN, f"{fname} returned a result computed by {node}, the autograd node of a "
                                         f"function it must not use here")
 
 
 @contextlib.contextmanager
-def _guarded(program: dict, fname: str, source_file: str | None, enforce: bool = True):
+def _guarded(forbidden: tuple[str, ...], fname: str, source_file: str | None, enforce: bool = True):
     """Run a call: exceptions become ``StudentError`` (a builtin fails on what
-    the student's code gave it); the program's forbidden torch functions are
+    the student's code gave it); the request's forbidden torch functions are
     refused while it runs."""
-    forbidden = program.get("forbidden") or []
     support = torch_support() if forbidden else None
     try:
-        with support.forbidding(forbidden, enforce) if support else contextlib.nullcontext():
+        with support.forbidding(list(forbidden), enforce) if support else contextlib.nullcontext():
             yield
     except StudentError:
         raise
     except NotImplementedError:
-        raise StudentError("not_implemented",
+        raise StudentError(ErrorKind.NOT_IMPLEMENTED,
                            f"{fname} is not implemented yet (it raises NotImplementedError)") from None
     except SystemExit as e:
-        raise StudentError("exit", f"{fname} called sys.exit({e.code!r}); graded functions must return") from None
+        raise StudentError(ErrorKind.EXIT,
+                           f"{fname} called sys.exit({e.code!r}); graded functions must return") from None
     except KeyboardInterrupt:
-        raise StudentError("exit", f"{fname} raised KeyboardInterrupt") from None
+        raise StudentError(ErrorKind.EXIT, f"{fname} raised KeyboardInterrupt") from None
     except Exception as e:
         if support and isinstance(e, support.ForbiddenCall):
-            raise StudentError("forbidden", f"{fname} called {e.name}, which it must not use here") from None
-        raise StudentError("exception", f"{fname} raised {describe_exception(e, source_file)}") from None
+            raise StudentError(ErrorKind.FORBIDDEN, f"{fname} called {e.name}, which it must not use here") from None
+        raise StudentError(ErrorKind.EXCEPTION, f"{fname} raised {describe_exception(e, source_file)}") from None
 
 
-def _timed(module: ModuleType, program: dict, inputs: dict, source_file: str | None) -> dict[str, np.ndarray]:
+def _timed(module: ModuleType, request: Request, inputs: dict, source_file: str | None,
+           kept: dict[str, Any]) -> dict[str, np.ndarray]:
     """Time the program's one call against a trusted builtin with the shared
     harness, each call on its own set of inputs (``name@i``: set ``i``; the
     first ``warmup`` sets warm up), so that remembering an earlier answer
     cannot pay. Returns both sides' times and, for the grader to check, the
-    student's outputs ``spec["outputs"]`` on every timed set (``name@i``).
+    student's outputs ``timing.outputs`` on every timed set (``name@i``).
 
     Autograd records as when graded (the inputs require gradients where the
     program says so), so that the graph check sees the timed results too; the
     baseline's tensors are its own copies, so that the student's code cannot
     change what the baseline works on."""
-    spec = program["timing"]
-    (step,) = program["calls"]
-    fname = step["function"]
-    func, baseline = _function(module, fname, source_file), _builtin(spec["baseline"])
-    warmup, repeats = spec["warmup"], spec["repeats"]
-    sets: list[dict[str, Any]] = [{} for _ in range(warmup + repeats)]
+    spec = request.timing
+    assert spec is not None  # run_program sends only timed requests here
+    (step,) = request.program.calls
+    func, baseline = _function(module, step.function, source_file), _builtin(spec.baseline)
+    sets: list[dict[str, Any]] = [{} for _ in range(spec.warmup + spec.repeats)]
     for key, value in inputs.items():
         name, _, i = key.rpartition("@")
         sets[int(i)][name] = value
-    runs = {side: [_Run(program, s if side == "student" else copy.deepcopy(s)) for s in sets]
+    runs = {side: [_Run(request, s if side == "student" else copy.deepcopy(s), kept) for s in sets]
             for side in ("student", "baseline")}
     # Arguments made before the clock starts (tensors copied to the device), consumed one set per call.
-    turns = {side: iter([(run, [run.resolve(a) for a in step["args"]],
-                          {k: run.resolve(a) for k, a in step["kwargs"].items()}) for run in side_runs])
-             for side, side_runs in runs.items()}
+    turns = {side: iter([(run, *run.arguments(step)) for run in side_runs]) for side, side_runs in runs.items()}
 
     def student():
         run, args, kwargs = next(turns["student"])
-        with _guarded(program, fname, source_file):
+        with _guarded(request.forbidden, step.function, source_file):
             run.results.append(func(*args, **kwargs))
 
     def reference():
         _, args, kwargs = next(turns["baseline"])
-        with _guarded(program, spec["baseline"], None, enforce=False):
+        with _guarded(request.forbidden, spec.baseline, None, enforce=False):
             baseline(*args, **kwargs)
 
-    times = timing.time_interleaved({"student": student, "baseline": reference}, runs["student"][0].device,
-                                    warmup, repeats)
+    times = timing.time_interleaved({"student": student, "baseline": reference}, request.device, spec.warmup,
+                                    spec.repeats)
     outputs = {name: np.array(t.seconds) for name, t in times.items()}
-    for i in range(warmup, warmup + repeats):
+    for i in range(spec.warmup, spec.warmup + spec.repeats):
         run = runs["student"][i]
-        _check_graph(program, fname, run.results[0])
-        for name in spec["outputs"]:
-            outputs[f"{name}@{i}"] = _output(program["outputs"][name], name, run, {})
+        _check_graph(request.forbidden, step.function, run.results[0])
+        for name in spec.outputs:
+            outputs[f"{name}@{i}"] = _output(request.program.outputs[name], name, run, {})
         run.results.clear()  # the timed results go once copied out: they hold device memory and autograd graphs
     _check_size(sum(a.nbytes for a in outputs.values()))
     return outputs
@@ -294,77 +312,80 @@ def _timed(module: ModuleType, program: dict, inputs: dict, source_file: str | N
 class _Run:
     """The state of one program's run: its calls' results and the tensors it made."""
 
-    def __init__(self, program: dict, inputs: dict):
-        self.program, self.inputs = program, inputs
+    def __init__(self, request: Request, inputs: dict, kept: dict[str, Any]):
+        self.program, self.inputs, self.kept = request.program, inputs, kept
         self.results: list[Any] = []
-        self.device = program.get("device", "cpu")
+        self.device = request.device
         self.tensors: dict[str, Any] = {}
 
-    def resolve(self, arg: dict):
-        if "input" in arg:
-            # A copy for every use: what a call does to its arguments stays out of the grader's inputs.
-            value = self.inputs[arg["input"]]
-            value = value if arg.get("index") is None else value[arg["index"]]
-            return value.copy() if isinstance(value, np.ndarray) else value
-        if "tensor" in arg:
-            name = arg["tensor"]
-            if name not in self.tensors:
-                self.tensors[name] = torch_support().to_tensor(self.inputs[name], self.device, arg["requires_grad"])
-            return self.tensors[name]
-        if "device" in arg:
-            return self.device
-        if "kept" in arg:
-            if arg["kept"] not in KEPT:
-                raise StudentError("missing", f"{arg['kept']} is not available: the step that makes it did not finish")
-            return KEPT[arg["kept"]]
-        if "gradient" in arg:
-            return self.gradient(arg["gradient"])
-        return self.returned(arg["returned"])
+    def arguments(self, step: Call) -> tuple[list, dict]:
+        return [self.resolve(a) for a in step.args], {k: self.resolve(a) for k, a in step.kwargs}
 
-    def returned(self, ref: dict):
-        value = self.results[ref["call"]]
-        producer = self.program["calls"][ref["call"]]["function"]
-        index, key = ref.get("index"), ref.get("key")
-        if index is not None:
+    def resolve(self, part: Input | Returned | Tensor | Device | Kept | Gradient):
+        if isinstance(part, Input):
+            # A copy for every use: what a call does to its arguments stays out of the grader's inputs.
+            value = self.inputs[part.name]
+            value = value if part.index is None else value[part.index]
+            return value.copy() if isinstance(value, np.ndarray) else value
+        if isinstance(part, Tensor):
+            if part.name not in self.tensors:
+                self.tensors[part.name] = torch_support().to_tensor(self.inputs[part.name], self.device,
+                                                                    part.requires_grad)
+            return self.tensors[part.name]
+        if isinstance(part, Device):
+            return self.device
+        if isinstance(part, Kept):
+            if part.name not in self.kept:
+                raise StudentError(ErrorKind.MISSING,
+                                   f"{part.name} is not available: the step that makes it did not finish")
+            return self.kept[part.name]
+        if isinstance(part, Gradient):
+            return self.gradient(part)
+        return self.returned(part)
+
+    def returned(self, ref: Returned):
+        value = self.results[ref.call]
+        producer = self.program.calls[ref.call].function
+        if ref.index is not None:
             if not isinstance(value, (tuple, list)):
-                raise StudentError("bad_return", f"{producer} must return a tuple, e.g. (out, cache); "
-                                                 f"it returned {_type_name(value)}")
-            if index >= len(value):
-                raise StudentError("bad_return",
-                                   f"{producer} returned {len(value)} items; at least {index + 1} are expected")
-            value = value[index]
-        if key is not None:
-            if not isinstance(value, dict) or key not in value:
-                raise StudentError("bad_return", f"after {producer}, its state has no entry {key!r}")
-            value = value[key]
+                raise StudentError(ErrorKind.BAD_RETURN, f"{producer} must return a tuple, e.g. (out, cache); "
+                                                         f"it returned {_type_name(value)}")
+            if ref.index >= len(value):
+                raise StudentError(ErrorKind.BAD_RETURN,
+                                   f"{producer} returned {len(value)} items; at least {ref.index + 1} are expected")
+            value = value[ref.index]
+        if ref.key is not None:
+            if not isinstance(value, dict) or ref.key not in value:
+                raise StudentError(ErrorKind.BAD_RETURN, f"after {producer}, its state has no entry {ref.key!r}")
+            value = value[ref.key]
         return value
 
-    def gradient(self, spec: dict):
+    def gradient(self, spec: Gradient):
         support = torch_support()
-        of = self.resolve(spec["of"])
-        producer = self.program["calls"][spec["of"]["returned"]["call"]]["function"]
-        wrt = self.tensors.get(spec["wrt"])
+        of = self.resolve(spec.of)
+        producer = self.program.calls[spec.of.call].function
+        wrt = self.tensors.get(spec.wrt)
         if not support.is_tensor(of) or not of.requires_grad:
-            raise StudentError("bad_return", f"autograd cannot differentiate what {producer} returned: a tensor "
-                                             f"computed from its inputs by torch operations is expected (no .detach(), "
-                                             f".numpy() or .item() on the way)")
+            raise StudentError(ErrorKind.BAD_RETURN, f"autograd cannot differentiate what {producer} returned: a "
+                                                     f"tensor computed from its inputs by torch operations is "
+                                                     f"expected (no .detach(), .numpy() or .item() on the way)")
         try:
-            return support.gradient(of, wrt, self.inputs[spec["cotangent"]])
+            return support.gradient(of, wrt, self.inputs[spec.cotangent])
         except RuntimeError as e:
-            raise StudentError("bad_return", f"autograd failed on what {producer} returned: {e}") from None
+            raise StudentError(ErrorKind.BAD_RETURN, f"autograd failed on what {producer} returned: {e}") from None
 
 
-def _output(ref: dict, name: str, run: _Run, taken: dict) -> np.ndarray:
-    def value(i: int, part: dict):
+def _output(output: Output, name: str, run: _Run, taken: dict) -> np.ndarray:
+    def value(i: int, part: Input | Returned | Gradient):
         return taken[name, i] if (name, i) in taken else run.resolve(part)
 
-    if "stack" not in ref:
-        return _as_plain_array(value(0, ref), name)
-    parts = [_as_plain_array(value(i, p), f"{name}[{i}]") for i, p in enumerate(ref["stack"])]
+    if not isinstance(output, Stack):
+        return _as_plain_array(value(0, output), name)
+    parts = [_as_plain_array(value(i, p), f"{name}[{i}]") for i, p in enumerate(output.parts)]
     shapes = {p.shape for p in parts}
     if len(shapes) > 1:
-        raise StudentError("bad_return", f"the values making up {name} change shape from one call to the next: "
-                                         f"{sorted(shapes)}")
+        raise StudentError(ErrorKind.BAD_RETURN, f"the values making up {name} change shape from one call to the "
+                                                 f"next: {sorted(shapes)}")
     return np.stack(parts)
 
 
@@ -378,8 +399,9 @@ def _as_plain_array(value, name: str) -> np.ndarray:
         array = np.asarray(value)
         if type(array) is np.ndarray and array.dtype.kind in "biuf":
             return array
-        raise StudentError("bad_return", f"{name} is an array of dtype {array.dtype}; a numeric array is expected")
-    raise StudentError("bad_return", f"{name} is {_type_name(value)}; a numpy array is expected")
+        raise StudentError(ErrorKind.BAD_RETURN,
+                           f"{name} is an array of dtype {array.dtype}; a numeric array is expected")
+    raise StudentError(ErrorKind.BAD_RETURN, f"{name} is {_type_name(value)}; a numpy array is expected")
 
 
 def _type_name(value) -> str:

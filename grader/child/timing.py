@@ -9,8 +9,8 @@ the same run, never absolute times.
 torch.utils.benchmark.Timer synchronises but reads the host clock around whole
 Python statements; CUDA events are needed to time the kernels themselves, so
 this small harness is written here. It lives with the child's code because the
-child times GPU kernels in its own process (``grader.timing`` re-exports it for
-the grader and the benchmarks); torch is imported only when a GPU is involved,
+child times GPU kernels in its own process (the grader and the benchmarks
+import it as ``grader.child.timing``); torch is imported only when a GPU is involved,
 so the child of a numpy assignment never loads it.
 """
 

@@ -51,9 +51,11 @@ def gradient(of, wrt: torch.Tensor, cotangent: np.ndarray) -> torch.Tensor:
 
 
 def images(pixels: np.ndarray) -> torch.Tensor:
-    """uint8 images (N, H, W) as the float32 tensor (N, 1, H, W) in [0, 1] that
-    ``train`` and ``predict`` receive."""
-    return torch.from_numpy(pixels).unsqueeze(1).float().div_(255)
+    """uint8 images, (N, H, W) grey or (N, H, W, C) in colour, as the float32
+    tensor (N, C, H, W) in [0, 1] that ``train`` and ``predict`` receive."""
+    channels_first = torch.from_numpy(pixels).unsqueeze(1) if pixels.ndim == 3 else \
+        torch.from_numpy(pixels).permute(0, 3, 1, 2)
+    return channels_first.float().div_(255)
 
 
 def labels(classes: np.ndarray) -> torch.Tensor:
@@ -70,13 +72,16 @@ def floats(values) -> np.ndarray:
     return array.astype(np.float64)
 
 
-def warm_up(device: str) -> np.ndarray:
+def warm_up(device: str, images: torch.Tensor, classes: int) -> np.ndarray:
     """Initialise CUDA, cuBLAS and cuDNN before anything is timed: they cost
-    the first caller hundreds of milliseconds that are not the student's."""
+    the first caller hundreds of milliseconds that are not the student's. The
+    convolution and the read-out work on images of the task's own shape
+    (``images``: its training images) and its number of classes."""
     if device.startswith("cuda"):
-        x = torch.randn(64, 3, 28, 28, device=device, requires_grad=True)
-        w = torch.randn(8, 3, 3, 3, device=device, requires_grad=True)
-        y = F.conv2d(x, w, padding=1).flatten(1) @ torch.randn(8 * 28 * 28, 10, device=device)
+        channels, height, width = images.shape[1:]
+        x = torch.randn(64, channels, height, width, device=device, requires_grad=True)
+        w = torch.randn(8, channels, 3, 3, device=device, requires_grad=True)
+        y = F.conv2d(x, w, padding=1).flatten(1) @ torch.randn(8 * height * width, int(classes), device=device)
         y.sum().backward()
         torch.cuda.synchronize(device)
     return np.zeros(0)

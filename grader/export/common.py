@@ -1,5 +1,5 @@
 """What the export targets share: their names, the secret an export carries,
-pinned requirements, the template environment."""
+pinned requirements (their templates come from ``grader.render.templates``)."""
 
 from __future__ import annotations
 
@@ -48,12 +48,3 @@ def pinned_requirements(extras: tuple[str, ...] = ()) -> list[str]:
             pins[requirement.name] = Version(metadata.version(requirement.name)).public
     return [f"{name}=={version}" for name, version in pins.items()]
 
-
-def templates():
-    """The templates shipped with dlgrade (``grader.formats.template_folder``)."""
-    import jinja2  # only instructors export; graders need numpy and torch alone
-
-    from grader.formats import template_folder
-
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(template_folder()), keep_trailing_newline=True,
-                              undefined=jinja2.StrictUndefined)

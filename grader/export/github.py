@@ -6,18 +6,19 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from grader.report import write_text_atomically
+from grader.render.templates import template_environment
+from grader.results import write_text_atomically
 from grader.spec import Suite
 
 
 def render_workflow(suite: Suite, fail_under: float, dlgrade_url: str) -> tuple[str, str]:
     """(file name, workflow text)."""
-    from grader.export.common import pinned_requirements, templates
+    from grader.export.common import pinned_requirements
 
     pins = pinned_requirements()
     torch = next(p for p in pins if p.startswith("torch=="))
     filename = f"dlgrade-{suite.assignment}.yml"
-    text = templates().get_template("github-classroom.yml.j2").render(
+    text = template_environment().get_template("github-classroom.yml.j2").render(
         suite=suite, filename=filename, fail_under=f"{fail_under:g}", dlgrade_url=dlgrade_url, torch=torch,
         pins=[p for p in pins if p != torch], python_version=f"{sys.version_info.major}.{sys.version_info.minor}")
     return filename, text

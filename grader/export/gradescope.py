@@ -24,7 +24,10 @@ import zipfile
 from pathlib import Path
 
 from grader.course import Course, Secret
-from grader.report import GradeResult, Status, write_text_atomically
+from grader.render.gradescope import to_gradescope
+from grader.render.templates import template_environment
+from grader.render.text import to_text
+from grader.results import GradeResult, Status, write_text_atomically
 from grader.spec import Suite
 
 ROOT_VARIABLE = "DLGRADE_AUTOGRADER_ROOT"  # tests run the autograder in a folder laid out like /autograder
@@ -36,9 +39,8 @@ def build_autograder(suite: Suite, course: Course, secret: Secret, out: Path,
                      details_visibility: str = "after_due_date") -> Path:
     """Write ``out/autograder-<assignment>.zip``."""
     import grader
-    from grader.export.common import templates
 
-    env = templates()
+    env = template_environment()
     package = Path(grader.__file__).parent
     solution = course.solution_file(suite)
     assert solution is not None  # export checked that this machine has it
@@ -100,7 +102,7 @@ def find_submission(folder: Path, suite: Suite) -> Path:
 
 def run(root: Path, suite: Suite, secret: Secret, details_visibility: str) -> GradeResult:
     """Grade ``root/submission`` and write ``root/results/results.json``."""
-    from grader.grade import grade_submission
+    from grader.engine import grade_submission
 
     submission = find_submission(root / "submission", suite)
     # The seed and the results folder are hidden from the student's code,
@@ -108,7 +110,7 @@ def run(root: Path, suite: Suite, secret: Secret, details_visibility: str) -> Gr
     result = grade_submission(suite, submission, secret, Course(root / "source"),
                               hide=(root / "source" / SEED_FILE.parent, root / "results"))
     write_text_atomically(root / "results" / "results.json",
-                          json.dumps(result.to_gradescope(details_visibility), indent=2))
+                          json.dumps(to_gradescope(result, details_visibility), indent=2))
     return result
 
 
@@ -133,9 +135,9 @@ def main(argv: list[str] | None = None) -> int:
         traceback.print_exc()
         result = GradeResult(suite.assignment, str(root / "submission"), [], status=Status.ERROR,
                              message=f"the autograder failed ({type(e).__name__}: {e}); please tell the instructors")
-        write_text_atomically(root / "results" / "results.json", json.dumps(result.to_gradescope(), indent=2))
+        write_text_atomically(root / "results" / "results.json", json.dumps(to_gradescope(result), indent=2))
         return EXIT_INTERNAL
-    print(result.to_text())  # Gradescope shows run_autograder's output to instructors only
+    print(to_text(result))  # Gradescope shows run_autograder's output to instructors only
     return EXIT_OK
 
 

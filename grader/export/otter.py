@@ -42,8 +42,10 @@ from pathlib import Path
 from typing import Any
 
 from grader.course import DEVELOPMENT_SEED, Course, Secret
-from grader.report import FunctionResult, write_text_atomically
+from grader.render.text import feedback
+from grader.results import FunctionResult, write_text_atomically
 from grader.spec import Suite
+from grader.training import training_cases
 
 
 def write_master_notebook(suite: Suite, course: Course, out: Path, dlgrade_url: str) -> Path:
@@ -81,10 +83,7 @@ def graded_items(suite: Suite, secret: Secret) -> list[tuple[str, tuple[str, ...
         items.append((fn.name, fn.program.functions, cases + ([("speed", fn.speed.points)] if fn.speed else [])))
     task = suite.training
     if task:
-        # grader.training.grade_training's cases, in its order
-        items.append((task.name, task.functions, [
-            ("test accuracy", task.accuracy_points), ("model on the GPU", task.on_gpu_points),
-            ("training time", task.time_points), ("throughput", task.throughput_points)]))
+        items.append((task.name, task.functions, training_cases(task)))
     return items
 
 
@@ -177,7 +176,7 @@ def check_function(env: dict, assignment: str, item: str) -> None:
     """The public test: every case of ``item`` (a graded function, or the
     training task) passes on the development seed."""
     result = _graded(assignment, item, _cells(env), DEVELOPMENT_SEED)
-    assert result.score >= result.max_score, result.output()  # a check skipped here (GPU-only) is out of both
+    assert result.score >= result.max_score, feedback(result)  # a check skipped here (GPU-only) is out of both
 
 
 def check_case(env: dict, assignment: str, item: str, index: int, seed: str) -> None:
@@ -218,7 +217,7 @@ def _graded(assignment: str, item: str, cells: tuple[str, ...], seed: str) -> Fu
     """One grading per item, notebook state and seed, shared by the item's
     test cases: the suite cut down to that graded function, or to the training
     task."""
-    from grader.grade import grade_submission
+    from grader.engine import grade_submission
     from grader.suites import get_suite
 
     suite = get_suite(assignment)

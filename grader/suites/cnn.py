@@ -28,12 +28,12 @@ import torch.nn.functional as F
 
 from grader import datasets
 from grader.reference import gradients, numpy, tensors
-from grader.sandbox import Limits
 from grader.spec import (
     Bug,
     Case,
     GradedFunction,
     Gradient,
+    Limits,
     Mode,
     Program,
     Returned,
@@ -114,6 +114,7 @@ conv2d = GradedFunction(
         **{f"d{name}": Gradient(Returned(0), name, "dout") for name in ("x", "weight", "bias")},
     }),
     cases=_conv2d_cases,
+    points=7,
     reference=_conv2d_reference,
     forbidden=CONV2D_FORBIDDEN,
     speed=Speed(points=1.0, max_ratio=50.0, inputs=lambda rng: _conv2d_case(rng, SPEED_SHAPE), repeats=20,

@@ -19,41 +19,30 @@ vectorised layer.
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Iterator
+
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from grader.compare import compare
 from grader.reference import gradients, numpy, tensors
 from grader.spec import (
     Bug,
     Case,
-    Expected,
     GradedFunction,
     Program,
-    Property,
     Returned,
     Speed,
     Stack,
     Suite,
     Tolerance,
-    backward_program,
     call,
     float32_exact,
-    forward_program,
 )
-
-# --------------------------------------------------------------------------- helpers
-
-
-def _normal(rng: np.random.Generator, shape, scale: float = 1.0) -> np.ndarray:
-    return float32_exact(scale * rng.standard_normal(shape))
-
-
-def _windows(x: np.ndarray, ph: int, pw: int, stride: int) -> np.ndarray:
-    """``windows[n, c, i, j, k, l] = x[n, c, i * stride + k, j * stride + l]``."""
-    return np.lib.stride_tricks.sliding_window_view(x, (ph, pw), axis=(2, 3))[:, :, ::stride, ::stride]
-
+from grader.suites.inputs import normal
+from grader.suites.layers import Layer, Pass, Sample, gradients_of, output_of
+from grader.suites.properties import pooling_windows, routes_to_one_maximum
 
 # --------------------------------------------------------------------------- conv_output_size
 
@@ -156,6 +145,7 @@ def _sizes_swapped(inputs) -> dict:
 
 CONV_OUTPUT_SIZE = GradedFunction(
     name="conv_output_size",
+    points=7,
     program=_SIZE_PROGRAM,
     cases=_size_cases,
     reference=_size_reference,
@@ -224,43 +214,21 @@ _CONV_MAX_RATIO = 40
 _LOOP_TIME_LIMIT = 20.0
 
 
-def _conv_case(rng: np.random.Generator, shape: tuple, backward: bool) -> Case:
+def _conv_sample(rng: np.random.Generator, shape: tuple) -> Sample:
     name, (n, c, h, w), (f, hh, ww), stride, pad = shape
-    inputs = {"x": _normal(rng, (n, c, h, w)), "w": _normal(rng, (f, c, hh, ww), 0.5),
-              "b": _normal(rng, (f,)), "stride": stride, "pad": pad}
-    if backward:
-        ho, wo = (h - hh + 2 * pad) // stride + 1, (w - ww + 2 * pad) // stride + 1
-        inputs["dout"] = _normal(rng, (n, f, ho, wo))
-    return Case(name, inputs)
+    return Sample(name, {"x": normal(rng, (n, c, h, w)), "w": normal(rng, (f, c, hh, ww), 0.5),
+                         "b": normal(rng, (f,)), "stride": stride, "pad": pad})
 
 
-def _conv_cases(backward: bool):
-    def cases(rng: np.random.Generator) -> list[Case]:
-        return [_conv_case(rng, shape, backward) for shape in _CONV_SHAPES]
-
-    return cases
-
-
-def _conv_speed(backward: bool) -> Speed:
-    return Speed(points=1, max_ratio=_CONV_MAX_RATIO, inputs=lambda rng: _conv_case(rng, _CONV_SPEED, backward))
+def _conv_samples(rng: np.random.Generator) -> Iterator[Sample]:
+    """Yielded one by one: each backward case's dout is drawn right after its sample."""
+    for shape in _CONV_SHAPES:
+        yield _conv_sample(rng, shape)
 
 
-def _conv_layer(conv, backward: bool):
-    """The outputs of the layer ``conv(x, w, b, stride, pad) -> out`` (tensors, then ints): ``out``, or the
-    gradients of ``sum(out * dout)`` with respect to x, w and b."""
-
-    def reference(inputs) -> dict:
-        t = tensors(inputs, requires_grad=("x", "w", "b") if backward else ())
-        out = conv(t["x"], t["w"], t["b"], inputs["stride"], inputs["pad"])
-        if not backward:
-            return {"out": numpy(out)}
-        return gradients(out, inputs["dout"], {"x": t["x"], "w": t["w"], "b": t["b"]})
-
-    return reference
-
-
-def _conv_reference(backward: bool):
-    return _conv_layer(lambda x, w, b, stride, pad: F.conv2d(x, w, b, stride=stride, padding=pad), backward)
+def _conv(conv):
+    """The layer ``conv(x, w, b, stride, pad) -> out`` (tensors, then ints), for the family."""
+    return lambda t, inputs: conv(t["x"], t["w"], t["b"], inputs["stride"], inputs["pad"])
 
 
 def _fold_first_window(columns: torch.Tensor, size, window, stride: int, pad: int = 0) -> torch.Tensor:
@@ -308,23 +276,20 @@ def _conv_dx_at_stride_1(inputs) -> dict:
     return gradients(F.conv2d(corner, t["w"]), inputs["dout"], {"x": t["x"]})
 
 
-_CONV_ARGS = ("x", "w", "b", "stride", "pad")
+_CONV_SPEED_RATIO = Speed(points=1, max_ratio=_CONV_MAX_RATIO)
 
-CONV_FORWARD = GradedFunction(
-    name="conv_forward",
-    program=forward_program("conv", *_CONV_ARGS),
-    cases=_conv_cases(backward=False),
-    reference=_conv_reference(backward=False),
-    speed=_conv_speed(backward=False),
-    time_limit=_LOOP_TIME_LIMIT,
-    bugs=(
+CONV_FORWARD, CONV_BACKWARD = Layer(
+    "conv", ("x", "w", "b", "stride", "pad"), _conv_samples,
+    _conv(lambda x, w, b, stride, pad: F.conv2d(x, w, b, stride=stride, padding=pad)), grads=("x", "w", "b"),
+    forward=Pass(points=8, speed=_CONV_SPEED_RATIO, timed=lambda rng: _conv_sample(rng, _CONV_SPEED),
+                 time_limit=_LOOP_TIME_LIMIT, bugs=(
         Bug(
             name="conv-flipped-kernel",
             hint="Your output is a convolution with the filter turned by 180 degrees. A convolutional layer (as "
             "torch's conv2d) computes a cross-correlation: filter entry w[f, c, k, l] multiplies the input "
             "pixel k rows and l columns after the window's top-left corner, without flipping.",
-            reference=_conv_layer(lambda x, w, b, stride, pad: F.conv2d(x, w.flip(-1, -2), b, stride=stride,
-                                                                        padding=pad), backward=False),
+            reference=output_of(_conv(lambda x, w, b, stride, pad: F.conv2d(x, w.flip(-1, -2), b, stride=stride,
+                                                                            padding=pad))),
         ),
         Bug(
             name="conv-bias-wrong-axis",
@@ -332,33 +297,24 @@ CONV_FORWARD = GradedFunction(
             "one bias b[f], added to every pixel of output channel f: reshape b so that it broadcasts along "
             "axis 1 of an (N, F, H_out, W_out) array.",
             # b broadcast along the last axis, W_out: it cannot run unless W_out is F (or one of them is 1).
-            reference=_conv_layer(lambda x, w, b, stride, pad: F.conv2d(x, w, stride=stride, padding=pad) + b,
-                                  backward=False),
+            reference=output_of(_conv(lambda x, w, b, stride, pad: F.conv2d(x, w, stride=stride, padding=pad) + b)),
         ),
         Bug(
             name="conv-padding-one-side",
             hint="Your output is too small when pad > 0: the zeros are added on one side only. Padding adds pad "
             "rows at the top and at the bottom, and pad columns on the left and on the right.",
-            reference=_conv_layer(lambda x, w, b, stride, pad: F.conv2d(F.pad(x, (0, pad, 0, pad)), w, b,
-                                                                        stride=stride), backward=False),
+            reference=output_of(_conv(lambda x, w, b, stride, pad: F.conv2d(F.pad(x, (0, pad, 0, pad)), w, b,
+                                                                            stride=stride))),
         ),
         Bug(
             name="conv-forward-ignores-stride",
             hint="Your output has a window at every position, as if the stride were 1. With stride S, "
             "consecutive windows start S rows (or columns) apart.",
-            reference=_conv_layer(lambda x, w, b, stride, pad: F.conv2d(x, w, b, padding=pad), backward=False),
+            reference=output_of(_conv(lambda x, w, b, stride, pad: F.conv2d(x, w, b, padding=pad))),
         ),
-    ),
-)
-
-CONV_BACKWARD = GradedFunction(
-    name="conv_backward",
-    program=backward_program("conv", *_CONV_ARGS, grads=("dx", "dw", "db")),
-    cases=_conv_cases(backward=True),
-    reference=_conv_reference(backward=True),
-    speed=_conv_speed(backward=True),
-    time_limit=_LOOP_TIME_LIMIT,
-    bugs=(
+    )),
+    backward=Pass(points=8, speed=_CONV_SPEED_RATIO, timed=lambda rng: _conv_sample(rng, _CONV_SPEED),
+              time_limit=_LOOP_TIME_LIMIT, bugs=(
         Bug(
             name="conv-dw-not-summed-over-batch",
             hint="Your dw holds the contribution of one example only. The filters are shared by every example "
@@ -386,8 +342,8 @@ CONV_BACKWARD = GradedFunction(
             "forward pass.",
             reference=_conv_dx_at_stride_1,
         ),
-    ),
-)
+    )),
+).functions
 
 
 # --------------------------------------------------------------------------- pooling
@@ -417,7 +373,7 @@ def _plant_ties(rng: np.random.Generator, x: np.ndarray, pool: tuple[int, int], 
     """A copy of ``x`` where some windows' maximum is repeated at another pixel of the window."""
     x = x.copy()
     ph, pw = pool
-    windows = _windows(x, ph, pw, stride)
+    windows = pooling_windows(x, ph, pw, stride)
     n, c, ho, wo = windows.shape[:4]
     for idx in zip(*(rng.integers(0, d, size=6) for d in (n, c, ho, wo))):
         a, b, i, j = (int(v) for v in idx)
@@ -434,173 +390,38 @@ def _pool_input(rng: np.random.Generator, kind: str, shape, pool, stride) -> np.
         return float32_exact(-np.abs(rng.standard_normal(shape)) - 0.125)
     if kind == "integer ties":
         return rng.integers(-1, 2, size=shape).astype(np.float64)
-    x = _normal(rng, shape)
+    x = normal(rng, shape)
     return _plant_ties(rng, x, pool, stride) if kind == "overlapping ties" else x
 
 
-def _pool_case(rng: np.random.Generator, kind: str, shape: tuple, backward: bool) -> Case:
+def _pool_sample(rng: np.random.Generator, kind: str, shape: tuple) -> Sample:
     name, size, pool, stride = shape
-    inputs = {"x": _pool_input(rng, kind, size, pool, stride), "pool_height": pool[0], "pool_width": pool[1],
-              "stride": stride}
-    if backward:
-        n, c, h, w = size
-        inputs["dout"] = _normal(rng, (n, c, (h - pool[0]) // stride + 1, (w - pool[1]) // stride + 1))
-    return Case(name, inputs)
+    return Sample(name, {"x": _pool_input(rng, kind, size, pool, stride), "pool_height": pool[0],
+                         "pool_width": pool[1], "stride": stride})
 
 
-def _pool_cases(backward: bool):
-    def cases(rng: np.random.Generator) -> list[Case]:
-        return [_pool_case(rng, kind, shape, backward) for kind, shape in _POOL_SHAPES.items()]
-
-    return cases
-
-
-def _pool_torch(inputs, pooling, backward: bool):
-    t = tensors(inputs, requires_grad=("x",) if backward else ())
-    out = pooling(t["x"], (inputs["pool_height"], inputs["pool_width"]), inputs["stride"])
-    if not backward:
-        return numpy(out)
-    return gradients(out, inputs["dout"], {"x": t["x"]})["dx"]
+def _pool_samples(rng: np.random.Generator) -> Iterator[Sample]:
+    """Yielded one by one: each backward case's dout is drawn right after its sample."""
+    for kind, shape in _POOL_SHAPES.items():
+        yield _pool_sample(rng, kind, shape)
 
 
-def _max_pool_forward_reference(inputs) -> dict:
-    return {"out": _pool_torch(inputs, F.max_pool2d, backward=False)}
+def _pooling(pooling):
+    """The layer ``pooling(x, pool, stride)`` (a tensor, a pair, an int), for the family."""
+    return lambda t, inputs: pooling(t["x"], (inputs["pool_height"], inputs["pool_width"]), inputs["stride"])
 
 
-def _avg_pool_reference(backward: bool):
-    def reference(inputs) -> dict:
-        return {"dx" if backward else "out": _pool_torch(inputs, F.avg_pool2d, backward)}
-
-    return reference
-
-
-# ---- max-pool gradient with ties
-
-
-def _routes_to_one_maximum(inputs, expected: np.ndarray, tol: Tolerance) -> Property:
-    """``dx`` of max-pooling, with ties: equal to torch's where no tied window
-    is involved; at the maxima of tied windows, explained by each such window
-    sending its whole gradient to one of its maxima (checked per group of tied
-    windows that share pixels, by search)."""
-    x, dout, stride = inputs["x"], inputs["dout"], inputs["stride"]
-    ph, pw = inputs["pool_height"], inputs["pool_width"]
-    windows = _windows(x, ph, pw, stride)
-    is_max = windows == windows.max(axis=(4, 5), keepdims=True)
-    tied = is_max.sum(axis=(4, 5)) > 1
-
-    # The pixels (flat indices into x) of the maxima of each tied window.
-    choices, grads = [], []
-    for a, b, i, j in zip(*np.nonzero(tied)):
-        rows, cols = np.nonzero(is_max[a, b, i, j])  # within the window
-        choices.append([np.ravel_multi_index((a, b, i * stride + r, j * stride + s), x.shape)
-                        for r, s in zip(rows, cols)])
-        grads.append(float(dout[a, b, i, j]))
-    free = np.zeros(x.size, dtype=bool)
-    for pixels in choices:
-        free[pixels] = True
-    free = free.reshape(x.shape)
-
-    # What the windows with a single maximum send to each pixel.
-    untied = _untied_contributions(windows, is_max, tied, dout, stride, x.shape)
-    scale = max(1.0, float(np.max(np.abs(expected), initial=0.0)))
-
-    def check(actual: np.ndarray) -> str | None:
-        verdict = compare("dx", actual, Expected(expected, free=free), tol)
-        if not verdict.ok:
-            return verdict.message
-        got = actual.astype(np.float64).ravel()
-        groups = _groups(choices)
-        wrong = sum(not _explained(group, choices, grads, got, untied, scale, tol) for group in groups)
-        if wrong:
-            return (f"dx is wrong where a window has several equal maxima ({wrong} of {len(groups)} groups of such "
-                    f"windows): each window sends its whole gradient to one of its maxima")
-        return None
-
-    return Property(check)
-
-
-def _untied_contributions(windows, is_max, tied, dout, stride, shape) -> np.ndarray:
-    """dx from the windows with a single maximum only (flat)."""
-    n, c, ho, wo, ph, pw = windows.shape
-    routed = is_max & ~tied[..., None, None]
-    dx = np.zeros(shape)
-    for r in range(ph):
-        for s in range(pw):
-            dx[:, :, r:r + stride * ho:stride, s:s + stride * wo:stride] += routed[..., r, s] * dout
-    return dx.ravel()
-
-
-def _groups(choices: list[list[int]]) -> list[list[int]]:
-    """Tied windows (by number) grouped when they share a candidate pixel."""
-    parent = list(range(len(choices)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    owner: dict[int, int] = {}  # pixel -> the first tied window it is a maximum of
-    for i, pixels in enumerate(choices):
-        for p in pixels:
-            if p in owner:
-                parent[root(i)] = root(owner[p])
-            else:
-                owner[p] = i
-    groups: dict[int, list[int]] = {}
-    for i in range(len(choices)):
-        groups.setdefault(root(i), []).append(i)
-    return list(groups.values())
-
-
-def _explained(group: list[int], choices, grads, got: np.ndarray, untied: np.ndarray, scale: float,
-               tol: Tolerance) -> bool:
-    """Whether some choice of one maximum per window of ``group`` gives ``got``
-    at the group's pixels (depth-first search, pruned at pixels whose windows
-    are all decided)."""
-    pixels = sorted({p for i in group for p in choices[i]})
-    residual = {p: got[p] - untied[p] for p in pixels}
-    allowed = {p: tol.atol * scale + tol.rtol * abs(got[p]) for p in pixels}
-    pending = {p: sum(p in choices[i] for i in group) for p in pixels}
-
-    def search(d: int) -> bool:
-        if d == len(group):
-            return True
-        i = group[d]
-        for p in choices[i]:
-            pending_before = dict(pending)
-            residual[p] -= grads[i]
-            for q in choices[i]:
-                pending[q] -= 1
-            ok = all(pending[q] or abs(residual[q]) <= allowed[q] for q in choices[i]) and search(d + 1)
-            residual[p] += grads[i]
-            pending.update(pending_before)
-            if ok:
-                return True
-        return False
-
-    return search(0)
+_MAX_POOL = _pooling(F.max_pool2d)
 
 
 def _max_pool_backward_reference(inputs) -> dict:
-    dx = _pool_torch(inputs, F.max_pool2d, backward=True)
-    return {"dx": _routes_to_one_maximum(inputs, dx, MAX_POOL_TOLERANCE)}
+    dx = gradients_of(_MAX_POOL)(inputs)["dx"]
+    return {"dx": routes_to_one_maximum(inputs, dx, MAX_POOL_TOLERANCE)}
 
 
 MAX_POOL_TOLERANCE = Tolerance()
-_POOL_ARGS = ("x", "pool_height", "pool_width", "stride")
 
 # ---- catalogued pooling bugs
-
-
-def _pool_forward_bug(pooling):
-    """The output of a pooling forward that computes ``pooling(x, pool, stride)`` (a tensor, a pair, an int)."""
-
-    def reference(inputs) -> dict:
-        x = torch.tensor(inputs["x"])
-        return {"out": numpy(pooling(x, (inputs["pool_height"], inputs["pool_width"]), inputs["stride"]))}
-
-    return reference
 
 
 def _pool_backward_bug(columns_of, fold=F.fold):
@@ -632,46 +453,31 @@ def _avg_shares(windows: torch.Tensor, dout: torch.Tensor) -> torch.Tensor:
     return (dout / windows.shape[2]).expand_as(windows)
 
 
-def _avg_pool_dx_not_shared(inputs) -> dict:
-    """The gradient of sum-pooling (every pixel of a window weighing 1)."""
-    x = tensors(inputs, requires_grad=("x",))["x"]
-    out = F.avg_pool2d(x, (inputs["pool_height"], inputs["pool_width"]), inputs["stride"], divisor_override=1)
-    return gradients(out, inputs["dout"], {"x": x})
+_POOL_ARGS = ("x", "pool_height", "pool_width", "stride")
+_POOL_SPEED_RATIO = Speed(points=1, max_ratio=_POOL_MAX_RATIO)
 
-MAX_POOL_FORWARD = GradedFunction(
-    name="max_pool_forward",
-    program=forward_program("max_pool", *_POOL_ARGS),
-    cases=_pool_cases(backward=False),
-    reference=_max_pool_forward_reference,
-    speed=Speed(points=1, max_ratio=_POOL_MAX_RATIO, inputs=lambda rng: _pool_case(rng, "random", _POOL_SPEED, False)),
-    time_limit=_LOOP_TIME_LIMIT,
-    bugs=(
+MAX_POOL_FORWARD, MAX_POOL_BACKWARD = Layer(
+    "max_pool", _POOL_ARGS, _pool_samples, _MAX_POOL,
+    forward=Pass(points=8, speed=_POOL_SPEED_RATIO, timed=lambda rng: _pool_sample(rng, "random", _POOL_SPEED),
+                 time_limit=_LOOP_TIME_LIMIT, bugs=(
         Bug(
             name="pool-stride-equals-window",
             hint="Your windows are as far apart as they are wide: you use the window size as the stride. The "
             "stride is its own argument; windows overlap when it is smaller than the window.",
-            reference=_pool_forward_bug(lambda x, pool, stride: F.max_pool2d(x, pool, pool)),
+            reference=output_of(_pooling(lambda x, pool, stride: F.max_pool2d(x, pool, pool))),
         ),
         Bug(
             name="max-pool-starts-at-zero",
             hint="Your maximum is never below 0: it starts from 0 instead of from the window's values. A window "
             "of negative values has a negative maximum.",
-            reference=_pool_forward_bug(lambda x, pool, stride: F.max_pool2d(x, pool, stride).clamp(min=0.0)),
+            reference=output_of(_pooling(lambda x, pool, stride: F.max_pool2d(x, pool, stride).clamp(min=0.0))),
         ),
-    ),
-)
-
-MAX_POOL_BACKWARD = GradedFunction(
-    name="max_pool_backward",
-    program=backward_program("max_pool", *_POOL_ARGS, grads=("dx",)),
-    cases=_pool_cases(backward=True),
-    reference=_max_pool_backward_reference,
-    tolerance=MAX_POOL_TOLERANCE,
-    # Timed against torch's own max-pool backward (the reference also judges ties, which is not the operation).
-    speed=Speed(points=1, max_ratio=_POOL_MAX_RATIO, inputs=lambda rng: _pool_case(rng, "random", _POOL_SPEED, True),
-                torch=lambda inputs: _pool_torch(inputs, F.max_pool2d, backward=True)),
-    time_limit=_LOOP_TIME_LIMIT,
-    bugs=(
+    )),
+    backward=Pass(
+        points=8, reference=_max_pool_backward_reference, tolerance=MAX_POOL_TOLERANCE,
+        # Timed against torch's own max-pool backward (the reference also judges ties, which is not the operation).
+        speed=dataclasses.replace(_POOL_SPEED_RATIO, torch=lambda inputs: gradients_of(_MAX_POOL)(inputs)["dx"]),
+        timed=lambda rng: _pool_sample(rng, "random", _POOL_SPEED), time_limit=_LOOP_TIME_LIMIT, bugs=(
         Bug(
             name="max-pool-gradient-to-every-maximum",
             hint="Your dx sends a window's gradient to every pixel that equals its maximum. When several pixels "
@@ -686,35 +492,26 @@ MAX_POOL_BACKWARD = GradedFunction(
             "not assign.",
             reference=_pool_backward_bug(_to_first_maximum, fold=_fold_first_window),
         ),
-    ),
-)
+    )),
+).functions
 
-AVG_POOL_FORWARD = GradedFunction(
-    name="avg_pool_forward",
-    program=forward_program("avg_pool", *_POOL_ARGS),
-    cases=_pool_cases(backward=False),
-    reference=_avg_pool_reference(backward=False),
-    bugs=(
+AVG_POOL_FORWARD, AVG_POOL_BACKWARD = Layer(
+    "avg_pool", _POOL_ARGS, _pool_samples, _pooling(F.avg_pool2d),
+    forward=Pass(points=8, bugs=(
         Bug(
             name="avg-pool-sum-not-mean",
             hint="Your output is the sum of each window, pool_height * pool_width times the average. Divide by "
             "the number of pixels in a window.",
-            reference=_pool_forward_bug(lambda x, pool, stride: F.avg_pool2d(x, pool, stride, divisor_override=1)),
+            reference=output_of(_pooling(lambda x, pool, stride: F.avg_pool2d(x, pool, stride, divisor_override=1))),
         ),
-    ),
-)
-
-AVG_POOL_BACKWARD = GradedFunction(
-    name="avg_pool_backward",
-    program=backward_program("avg_pool", *_POOL_ARGS, grads=("dx",)),
-    cases=_pool_cases(backward=True),
-    reference=_avg_pool_reference(backward=True),
-    bugs=(
+    )),
+    backward=Pass(points=8, bugs=(
         Bug(
             name="avg-pool-gradient-not-shared",
             hint="Your dx passes each window's whole gradient to every one of its pixels. Each pixel weighs "
             "1 / (pool_height * pool_width) in the window's mean, so it receives that share of dout.",
-            reference=_avg_pool_dx_not_shared,
+            # The gradient of sum-pooling (every pixel of a window weighing 1).
+            reference=gradients_of(_pooling(lambda x, pool, stride: F.avg_pool2d(x, pool, stride, divisor_override=1))),
         ),
         Bug(
             name="avg-pool-overlaps-overwritten",
@@ -722,8 +519,8 @@ AVG_POOL_BACKWARD = GradedFunction(
             "windows receives a share from each of them: accumulate (+=), do not assign.",
             reference=_pool_backward_bug(_avg_shares, fold=_fold_first_window),
         ),
-    ),
-)
+    )),
+).functions
 
 
 SUITE = Suite(

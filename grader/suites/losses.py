@@ -8,20 +8,15 @@ which matters for scores near ±1000, where float32's spacing is 6e-5.
 
 from __future__ import annotations
 
-from typing import Callable
-
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from grader.reference import gradients, numpy, tensors
-from grader.spec import Bug, Case, GradedFunction, Suite, float32_exact, returns_pair_program
+from grader.spec import Bug, Case, Suite, float32_exact
+from grader.suites.criteria import loss, loss_outputs
+from grader.suites.inputs import around_1000, normal
 
-# --------------------------------------------------------------------------- helpers
-
-
-def _normal(rng: np.random.Generator, shape, scale: float = 1.0, shift: float = 0.0) -> np.ndarray:
-    return float32_exact(shift + scale * rng.standard_normal(shape))
+# --------------------------------------------------------------------------- targets
 
 
 def _labels(rng: np.random.Generator, n: int, c: int) -> np.ndarray:
@@ -36,33 +31,14 @@ def _soft_targets(rng: np.random.Generator, shape) -> np.ndarray:
     return float32_exact(rng.uniform(0.0, 1.0, size=shape))
 
 
-def _random_signs(rng: np.random.Generator, shape) -> np.ndarray:
-    return rng.choice(np.array([-1.0, 1.0]), size=shape)
-
-
-def _outputs_of(loss_of: Callable[[dict], torch.Tensor], wrt: str, *names: str):
-    """A reference, the function's own or a catalogued bug's: the outputs
-    ``names`` (of ``loss`` and ``d<wrt>``) of the loss ``loss_of(tensors)``, its
-    value and its autograd gradient. A bug names only the outputs its mistake
-    changes."""
-
-    def reference(inputs) -> dict[str, np.ndarray]:
-        t = tensors(inputs, requires_grad=(wrt,))
-        loss = loss_of(t)
-        outputs = {"loss": numpy(loss), **gradients(loss, None, {wrt: t[wrt]})}
-        return {name: outputs[name] for name in names}
-
-    return reference
-
-
 # --------------------------------------------------------------------------- mse_loss
 
 
 def _mse_cases(rng: np.random.Generator) -> list[Case]:
     def pair(shape, scale=1.0):
-        return {"pred": _normal(rng, shape, scale), "target": _normal(rng, shape, scale)}
+        return {"pred": normal(rng, shape, scale), "target": normal(rng, shape, scale)}
 
-    same = _normal(rng, (6, 4), 2.0)
+    same = normal(rng, (6, 4), 2.0)
     return [
         Case("vector (N=20)", pair((20,))),
         Case("matrix (N=8, D=5)", pair((8, 5))),
@@ -78,35 +54,32 @@ def _mse(t: dict, reduction: str = "mean") -> torch.Tensor:
     return F.mse_loss(t["pred"], t["target"], reduction=reduction)
 
 
-MSE_LOSS = GradedFunction(
-    name="mse_loss",
-    program=returns_pair_program("mse_loss", "pred", "target", names=("loss", "dpred")),
-    cases=_mse_cases,
-    reference=_outputs_of(_mse, "pred", "loss", "dpred"),
+MSE_LOSS = loss(
+    "mse_loss", "pred", "target", _mse, _mse_cases, points=7,
     bugs=(
         Bug(
             name="mse-grad-missing-factor-2",
             hint="Your gradient is half of the expected one. The derivative of a square (pred - target)**2 "
             "brings down a factor 2 that the gradient must keep.",
-            reference=_outputs_of(lambda t: _mse(t) / 2, "pred", "dpred"),
+            reference=loss_outputs(lambda t: _mse(t) / 2, "pred", "dpred"),
         ),
         Bug(
             name="mse-loss-summed",
             hint="Your loss is the sum of the squared errors. The mean squared error averages them: divide by "
             "the number of elements.",
-            reference=_outputs_of(lambda t: _mse(t, reduction="sum"), "pred", "loss"),
+            reference=loss_outputs(lambda t: _mse(t, reduction="sum"), "pred", "loss"),
         ),
         Bug(
             name="mse-grad-not-averaged",
             hint="Your gradient is too large by the number of elements: it is the gradient of a sum. The loss "
             "is a mean, so its gradient carries 1 / (number of elements).",
-            reference=_outputs_of(lambda t: _mse(t, reduction="sum"), "pred", "dpred"),
+            reference=loss_outputs(lambda t: _mse(t, reduction="sum"), "pred", "dpred"),
         ),
         Bug(
             name="mse-grad-divides-by-batch-size",
             hint="Your gradient divides by the number of rows only. The loss is the mean over every element "
             "(rows times columns), so the gradient divides by the total number of elements.",
-            reference=_outputs_of(lambda t: _mse(t, reduction="sum") / len(t["pred"]), "pred", "dpred"),
+            reference=loss_outputs(lambda t: _mse(t, reduction="sum") / len(t["pred"]), "pred", "dpred"),
         ),
     ),
 )
@@ -116,7 +89,7 @@ MSE_LOSS = GradedFunction(
 
 
 def _ce_case(rng: np.random.Generator, n: int, c: int, scale: float = 2.0, shift: float = 0.0) -> dict:
-    return {"logits": _normal(rng, (n, c), scale, shift), "labels": _labels(rng, n, c)}
+    return {"logits": normal(rng, (n, c), scale, shift), "labels": _labels(rng, n, c)}
 
 
 def _confidently_wrong(rng: np.random.Generator, n: int, c: int) -> dict:
@@ -126,7 +99,7 @@ def _confidently_wrong(rng: np.random.Generator, n: int, c: int) -> dict:
     softmax fails here, not a missing max subtraction)."""
     labels = _labels(rng, n, c)
     wrong = (labels + rng.integers(1, c, size=n)) % c
-    logits = _normal(rng, (n, c), 2.0)
+    logits = normal(rng, (n, c), 2.0)
     logits[np.arange(n), wrong] += 500.0
     logits[np.arange(n), labels] -= 500.0
     return {"logits": float32_exact(logits), "labels": labels}
@@ -169,23 +142,20 @@ def _ce_shifted_by(t: dict, shift) -> torch.Tensor:
     return F.nll_loss(z - torch.log(torch.exp(z).sum(dim=1, keepdim=True)), t["labels"])
 
 
-SOFTMAX_CROSS_ENTROPY = GradedFunction(
-    name="softmax_cross_entropy",
-    program=returns_pair_program("softmax_cross_entropy", "logits", "labels", names=("loss", "dlogits")),
-    cases=_ce_cases,
-    reference=_outputs_of(_ce, "logits", "loss", "dlogits"),
+SOFTMAX_CROSS_ENTROPY = loss(
+    "softmax_cross_entropy", "logits", "labels", _ce, _ce_cases, points=9,
     bugs=(
         Bug(
             name="ce-grad-not-averaged",
             hint="Your gradient is N times too large. The loss is the mean over the N examples of the batch, "
             "so its gradient carries the same 1/N.",
-            reference=_outputs_of(lambda t: _ce(t, reduction="sum"), "logits", "dlogits"),
+            reference=loss_outputs(lambda t: _ce(t, reduction="sum"), "logits", "dlogits"),
         ),
         Bug(
             name="ce-loss-summed",
             hint="Your loss is the sum of the per-example losses. Average them over the batch instead, so the "
             "loss does not grow with the batch size.",
-            reference=_outputs_of(lambda t: _ce(t, reduction="sum"), "logits", "loss"),
+            reference=loss_outputs(lambda t: _ce(t, reduction="sum"), "logits", "loss"),
         ),
         Bug(
             name="ce-log-of-softmax",
@@ -193,27 +163,28 @@ SOFTMAX_CROSS_ENTROPY = GradedFunction(
             "probability that has underflowed to 0. Compute the log-probability directly with the log-sum-exp "
             "form, log(sum(exp(z))) - z[y].",
             # The loss alone: the gradient, softmax minus the one-hot label, takes no log and stays right.
-            reference=_outputs_of(
+            reference=loss_outputs(
                 lambda t: F.nll_loss(torch.log(torch.softmax(t["logits"], dim=1)), t["labels"]), "logits", "loss"),
         ),
         Bug(
             name="ce-no-max-subtraction",
             hint="Your loss is inf or NaN for logits around ±1000: exp of such a score overflows to inf (or "
             "underflows to 0). Subtract each row's maximum from its logits first; the softmax does not change.",
-            reference=_outputs_of(lambda t: _ce_shifted_by(t, 0.0), "logits", "loss", "dlogits"),
+            reference=loss_outputs(lambda t: _ce_shifted_by(t, 0.0), "logits", "loss", "dlogits"),
         ),
         Bug(
             name="ce-global-max-shift",
             hint="Your loss is inf or NaN when one example's scores are far below another's: you subtract the "
             "maximum of the whole batch, so that example's exps all underflow to 0. Subtract each row's own "
             "maximum.",
-            reference=_outputs_of(lambda t: _ce_shifted_by(t, t["logits"].detach().max()), "logits", "loss", "dlogits"),
+            reference=loss_outputs(lambda t: _ce_shifted_by(t, t["logits"].detach().max()), "logits", "loss",
+                                   "dlogits"),
         ),
         Bug(
             name="ce-grad-missing-one-hot",
             hint="Your gradient is the softmax alone. The derivative of -log softmax(z)[y] also has a -1 at the "
             "true class: subtract the one-hot label.",
-            reference=_outputs_of(lambda t: torch.logsumexp(t["logits"], dim=1).mean(), "logits", "dlogits"),
+            reference=loss_outputs(lambda t: torch.logsumexp(t["logits"], dim=1).mean(), "logits", "dlogits"),
         ),
     ),
 )
@@ -223,13 +194,13 @@ SOFTMAX_CROSS_ENTROPY = GradedFunction(
 
 
 def _bce_cases(rng: np.random.Generator) -> list[Case]:
-    big = float32_exact(_random_signs(rng, (6, 4)) * rng.uniform(900.0, 1100.0, size=(6, 4)))
-    right = float32_exact(_random_signs(rng, (10,)) * rng.uniform(900.0, 1100.0, size=10))
+    big = around_1000(rng, (6, 4))
+    right = around_1000(rng, (10,))
     return [
-        Case("vector, 0/1 targets (N=16)", {"logits": _normal(rng, (16,), 2.0), "targets": _hard_targets(rng, (16,))}),
-        Case("soft targets (N=8, D=4)", {"logits": _normal(rng, (8, 4), 2.0), "targets": _soft_targets(rng, (8, 4))}),
-        Case("multi-label (N=5, D=3)", {"logits": _normal(rng, (5, 3), 3.0), "targets": _hard_targets(rng, (5, 3))}),
-        Case("batch of 1 (N=1, D=5)", {"logits": _normal(rng, (1, 5), 2.0), "targets": _soft_targets(rng, (1, 5))}),
+        Case("vector, 0/1 targets (N=16)", {"logits": normal(rng, (16,), 2.0), "targets": _hard_targets(rng, (16,))}),
+        Case("soft targets (N=8, D=4)", {"logits": normal(rng, (8, 4), 2.0), "targets": _soft_targets(rng, (8, 4))}),
+        Case("multi-label (N=5, D=3)", {"logits": normal(rng, (5, 3), 3.0), "targets": _hard_targets(rng, (5, 3))}),
+        Case("batch of 1 (N=1, D=5)", {"logits": normal(rng, (1, 5), 2.0), "targets": _soft_targets(rng, (1, 5))}),
         Case("exact zeros (logits = 0)", {"logits": np.zeros((4, 3)), "targets": _soft_targets(rng, (4, 3))}),
         Case("logits near ±1000", {"logits": big, "targets": _soft_targets(rng, (6, 4))}),
         Case("confident and right (|logits| ~1000)", {"logits": right, "targets": (right > 0).astype(np.float64)}),
@@ -248,35 +219,32 @@ def _bce_of_sigmoid(t: dict) -> torch.Tensor:
     return torch.mean(-y * torch.log(p) - (1 - y) * torch.log(1 - p))
 
 
-BCE_WITH_LOGITS = GradedFunction(
-    name="bce_with_logits",
-    program=returns_pair_program("bce_with_logits", "logits", "targets", names=("loss", "dlogits")),
-    cases=_bce_cases,
-    reference=_outputs_of(_bce, "logits", "loss", "dlogits"),
+BCE_WITH_LOGITS = loss(
+    "bce_with_logits", "logits", "targets", _bce, _bce_cases, points=7,
     bugs=(
         Bug(
             name="bce-naive-log-sigmoid",
             hint="Your loss is inf or NaN for logits around ±1000: sigmoid(x) rounds to exactly 0 or 1 there, "
             "and log(0) is -inf. Rewrite the loss in the stable form max(x, 0) - x*y + log(1 + exp(-|x|)).",
-            reference=_outputs_of(_bce_of_sigmoid, "logits", "loss"),
+            reference=loss_outputs(_bce_of_sigmoid, "logits", "loss"),
         ),
         Bug(
             name="bce-grad-sign-flipped",
             hint="Your gradient has the wrong sign. Differentiate the loss with respect to the logit: raising "
             "the score of a positive target should lower the loss.",
-            reference=_outputs_of(lambda t: -_bce(t), "logits", "dlogits"),
+            reference=loss_outputs(lambda t: -_bce(t), "logits", "dlogits"),
         ),
         Bug(
             name="bce-grad-not-averaged",
             hint="Your gradient is too large by the number of elements. The loss is a mean, so its gradient "
             "carries 1 / (number of elements).",
-            reference=_outputs_of(lambda t: _bce(t, reduction="sum"), "logits", "dlogits"),
+            reference=loss_outputs(lambda t: _bce(t, reduction="sum"), "logits", "dlogits"),
         ),
         Bug(
             name="bce-grad-divides-by-batch-size",
             hint="Your gradient divides by the number of rows only. The loss is the mean over every element "
             "(rows times outputs), so the gradient divides by the total number of elements.",
-            reference=_outputs_of(lambda t: _bce(t, reduction="sum") / len(t["logits"]), "logits", "dlogits"),
+            reference=loss_outputs(lambda t: _bce(t, reduction="sum") / len(t["logits"]), "logits", "dlogits"),
         ),
     ),
 )

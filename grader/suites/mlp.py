@@ -28,31 +28,30 @@ permutation of the examples).
 
 from __future__ import annotations
 
-import csv
-from functools import lru_cache, partial
-from pathlib import Path
+from functools import partial
 from typing import Callable
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from grader import datasets
 from grader.reference import gradients, numpy, tensors
-from grader.spec import Bug, Case, Expected, GradedFunction, Program, Property, Returned, Suite, call, float32_exact
+from grader.spec import Bug, Case, Expected, GradedFunction, Program, Returned, Suite, call, float32_exact
+from grader.suites.inputs import normal
+from grader.suites.layers import Layer, Pass, Sample, output_of
+from grader.suites.properties import accuracy
 
 PARAMS = ("W", "b1", "U", "b2")
 GRADS = (*PARAMS, "x")  # the keys of the grads dict, in the order graded
 GRAD_OUTPUTS = tuple(f"d{name}" for name in GRADS)
 ACTIVATIONS = {"sigmoid": torch.sigmoid, "relu": torch.relu}
-IRIS_CSV = Path(__file__).resolve().parent.parent / "data" / "iris.csv"
-IRIS_SPECIES = ("setosa", "versicolor", "virginica")
 XOR_THRESHOLD, IRIS_THRESHOLD = 1.0, 0.80
+TRAINED = "after train_mlp, predict"
+TRAINING_ADVICE = ("Check the gradient step's sign, the initialisation and that every parameter is updated (and "
+                   "mlp_loss, predict on their own).")
 
-# --------------------------------------------------------------------------- helpers
-
-
-def _normal(rng: np.random.Generator, shape, scale: float = 1.0, shift: float = 0.0) -> np.ndarray:
-    return float32_exact(shift + scale * rng.standard_normal(shape))
+# --------------------------------------------------------------------------- networks
 
 
 def _net(rng: np.random.Generator, activation: str, n: int, d: int, h: int, c: int, *, x_scale: float = 1.0,
@@ -65,37 +64,34 @@ def _net(rng: np.random.Generator, activation: str, n: int, d: int, h: int, c: i
     ``min_abs_z=40`` keeps every sigmoid unit saturated. ``zero_rows`` input
     rows and ``zero_biases`` hidden biases are exactly 0."""
     while True:
-        x = _normal(rng, (n, d), x_scale)
+        x = normal(rng, (n, d), x_scale)
         x[rng.permutation(n)[:zero_rows]] = 0.0
-        b1 = _normal(rng, (h,), 0.5)
+        b1 = normal(rng, (h,), 0.5)
         b1[rng.permutation(h)[:zero_biases]] = 0.0
-        W = _normal(rng, (d, h), 1.0 / np.sqrt(d))
+        W = normal(rng, (d, h), 1.0 / np.sqrt(d))
         z = x @ W + b1
         margin = max(min_abs_z, 1e-3 * float(np.max(np.abs(z))))
         if activation == "relu" or min_abs_z:
             if not np.all((z == 0) | (np.abs(z) > margin)):
                 continue
-        return {"x": x, "W": W, "b1": b1, "U": _normal(rng, (h, c), 1.0 / np.sqrt(h)), "b2": _normal(rng, (c,), 0.5),
+        return {"x": x, "W": W, "b1": b1, "U": normal(rng, (h, c), 1.0 / np.sqrt(h)), "b2": normal(rng, (c,), 0.5),
                 "activation": activation}
 
 
-def _network_cases(rng: np.random.Generator) -> list[tuple[str, dict]]:
-    """Named networks for the forward and backward passes."""
+def _network_samples(rng: np.random.Generator) -> list[Sample]:
+    """Named networks for the forward and backward passes (a list: the backward cases' douts come after all)."""
     return [
-        ("sigmoid, random (N=8, D=5, H=7, C=3)", _net(rng, "sigmoid", 8, 5, 7, 3)),
-        ("relu, random (N=8, D=5, H=7, C=3)", _net(rng, "relu", 8, 5, 7, 3)),
-        ("sigmoid, batch of 1 (N=1, D=4, H=6, C=3)", _net(rng, "sigmoid", 1, 4, 6, 3)),
-        ("relu, one output (N=6, D=3, H=5, C=1)", _net(rng, "relu", 6, 3, 5, 1)),
-        ("relu, more features than examples (N=3, D=10, H=4, C=6)", _net(rng, "relu", 3, 10, 4, 6)),
-        ("relu, exact zeros (zero input rows and hidden biases)",
-         _net(rng, "relu", 7, 4, 6, 3, zero_rows=2, zero_biases=2)),
-        ("sigmoid, saturated units (|x| ~ 1000)", _net(rng, "sigmoid", 4, 3, 5, 2, x_scale=1000.0, min_abs_z=40.0)),
-        ("relu, large inputs (|x| ~ 1000)", _net(rng, "relu", 5, 4, 6, 3, x_scale=1000.0)),
+        Sample("sigmoid, random (N=8, D=5, H=7, C=3)", _net(rng, "sigmoid", 8, 5, 7, 3)),
+        Sample("relu, random (N=8, D=5, H=7, C=3)", _net(rng, "relu", 8, 5, 7, 3)),
+        Sample("sigmoid, batch of 1 (N=1, D=4, H=6, C=3)", _net(rng, "sigmoid", 1, 4, 6, 3)),
+        Sample("relu, one output (N=6, D=3, H=5, C=1)", _net(rng, "relu", 6, 3, 5, 1)),
+        Sample("relu, more features than examples (N=3, D=10, H=4, C=6)", _net(rng, "relu", 3, 10, 4, 6)),
+        Sample("relu, exact zeros (zero input rows and hidden biases)",
+               _net(rng, "relu", 7, 4, 6, 3, zero_rows=2, zero_biases=2)),
+        Sample("sigmoid, saturated units (|x| ~ 1000)",
+               _net(rng, "sigmoid", 4, 3, 5, 2, x_scale=1000.0, min_abs_z=40.0)),
+        Sample("relu, large inputs (|x| ~ 1000)", _net(rng, "relu", 5, 4, 6, 3, x_scale=1000.0)),
     ]
-
-
-def _with_dout(rng: np.random.Generator, net: dict) -> dict:
-    return {**net, "dout": _normal(rng, (net["x"].shape[0], net["U"].shape[1]))}
 
 
 def _hidden(t: dict, activation: str) -> tuple[torch.Tensor, torch.Tensor]:
@@ -133,54 +129,13 @@ _PARAMS_DICT = call("builtin:dict", W="W", b1="b1", U="U", b2="b2")
 # --------------------------------------------------------------------------- mlp_forward
 
 
-def _forward_cases(rng: np.random.Generator) -> list[Case]:
-    return [Case(name, net) for name, net in _network_cases(rng)]
-
-
-def _forward_reference(inputs) -> dict:
-    return {"scores": numpy(_scores(tensors(inputs), inputs["activation"]))}
-
-
 def _forward_bug(scores_of: Callable[[dict, str], torch.Tensor]):
     """A forward bug's reference: the scores ``scores_of(tensors, activation)``."""
-
-    def reference(inputs) -> dict:
-        return {"scores": numpy(scores_of(tensors(inputs), inputs["activation"]))}
-
-    return reference
+    return output_of(lambda t, inputs: scores_of(t, inputs["activation"]), "scores")
 
 
-MLP_FORWARD = GradedFunction(
-    name="mlp_forward",
-    program=Program((_PARAMS_DICT, call("mlp_forward", "x", Returned(0), "activation")), {"scores": Returned(1, 0)}),
-    cases=_forward_cases,
-    reference=_forward_reference,
-    bugs=(
-        Bug(
-            name="activation-on-scores",
-            hint="Your scores went through the activation a second time. The output layer here is linear, "
-            "scores = h @ U + b2: the softmax or the loss comes after, so the scores stay unbounded.",
-            reference=_forward_bug(lambda t, activation: ACTIVATIONS[activation](_scores(t, activation))),
-        ),
-        Bug(
-            name="forward-missing-hidden-bias",
-            hint="Your hidden layer ignores its bias: the pre-activation is x @ W + b1, with b1 added to every "
-            "row before the non-linearity.",
-            reference=_forward_bug(lambda t, activation: _scores(dict(t, b1=torch.zeros_like(t["b1"])), activation)),
-        ),
-    ),
-)
 
 # --------------------------------------------------------------------------- mlp_backward
-
-
-def _backward_cases(rng: np.random.Generator) -> list[Case]:
-    return [Case(name, _with_dout(rng, net)) for name, net in _network_cases(rng)]
-
-
-def _backward_reference(inputs) -> dict:
-    t = tensors(inputs, requires_grad=GRADS)
-    return _network_gradients(_scores(t, inputs["activation"]), inputs["dout"], t, inputs)
 
 
 def _d(out: torch.Tensor, dout: torch.Tensor, wrt: torch.Tensor) -> torch.Tensor:
@@ -225,16 +180,25 @@ def _hidden_derivative(activation: str, dz_of: Callable[[torch.Tensor, torch.Ten
     return mistake
 
 
-MLP_BACKWARD = GradedFunction(
-    name="mlp_backward",
-    program=Program(
-        (_PARAMS_DICT, call("mlp_forward", "x", Returned(0), "activation"),
-         call("mlp_backward", "dout", Returned(1, 1))),
-        {f"d{name}": Returned(2, key=name) for name in GRADS},
-    ),
-    cases=_backward_cases,
-    reference=_backward_reference,
-    bugs=(
+MLP_FORWARD, MLP_BACKWARD = Layer(
+    "mlp", ("x", "activation"), _network_samples, lambda t, inputs: _scores(t, inputs["activation"]), grads=GRADS,
+    kinks=_kink_free, output="scores",
+    forward=Pass(points=8, bugs=(
+        Bug(
+            name="activation-on-scores",
+            hint="Your scores went through the activation a second time. The output layer here is linear, "
+            "scores = h @ U + b2: the softmax or the loss comes after, so the scores stay unbounded.",
+            reference=_forward_bug(lambda t, activation: ACTIVATIONS[activation](_scores(t, activation))),
+        ),
+        Bug(
+            name="forward-missing-hidden-bias",
+            hint="Your hidden layer ignores its bias: the pre-activation is x @ W + b1, with b1 added to every "
+            "row before the non-linearity.",
+            reference=_forward_bug(lambda t, activation: _scores(dict(t, b1=torch.zeros_like(t["b1"])), activation)),
+        ),
+    ), program=Program((_PARAMS_DICT, call("mlp_forward", "x", Returned(0), "activation")),
+                       {"scores": Returned(1, 0)})),
+    backward=Pass(points=8, bugs=(
         Bug(
             name="weight-gradient-transposed",
             hint="Your gradient for W has shape (H, D), the transpose of W's. A parameter's gradient has the "
@@ -280,15 +244,19 @@ MLP_BACKWARD = GradedFunction(
             "its 1/N into dscores.",
             reference=_backward_bug(lambda net: {"dU": net["dU"] / len(net["x"]), "dW": net["dW"] / len(net["x"])}),
         ),
-    ),
-)
+    ), program=Program(
+        (_PARAMS_DICT, call("mlp_forward", "x", Returned(0), "activation"),
+         call("mlp_backward", "dout", Returned(1, 1))),
+        {f"d{name}": Returned(2, key=name) for name in GRADS},
+    )),
+).functions
 
 # --------------------------------------------------------------------------- mlp_loss
 
 
 def _loss_case(rng: np.random.Generator, activation: str, loss: str, n: int, d: int, h: int, c: int) -> dict:
     net = _net(rng, activation, n, d, h, c)
-    y = _normal(rng, (n, c)) if loss == "mse" else rng.integers(0, c, size=n).astype(np.int64)
+    y = normal(rng, (n, c)) if loss == "mse" else rng.integers(0, c, size=n).astype(np.int64)
     return {**net, "y": y, "loss": loss}
 
 
@@ -360,6 +328,7 @@ def _loss_bug(mistaken: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.T
 
 MLP_LOSS = GradedFunction(
     name="mlp_loss",
+    points=8,
     program=Program(
         (_PARAMS_DICT, call("mlp_loss", "x", "y", Returned(0), "activation", "loss")),
         {"loss": Returned(1, 0), **{f"d{name}": Returned(1, 1, key=name) for name in GRADS}},
@@ -443,6 +412,7 @@ def _argmax_over_batch(inputs) -> dict:
 
 PREDICT = GradedFunction(
     name="predict",
+    points=5,
     program=Program((_PARAMS_DICT, call("predict", "x", Returned(0), "activation")), {"labels": Returned(1)}),
     cases=_predict_cases,
     reference=_predict_reference,
@@ -457,26 +427,6 @@ PREDICT = GradedFunction(
 )
 
 # --------------------------------------------------------------------------- train_mlp
-
-
-@lru_cache(maxsize=1)
-def _iris() -> tuple[np.ndarray, np.ndarray]:
-    """Fisher's iris data, every feature standardised over the 150 flowers
-    (float32-exact), and the species as labels 0, 1, 2."""
-    with IRIS_CSV.open(newline="") as f:
-        rows = list(csv.DictReader(line for line in f if not line.startswith("#")))
-    x = np.array([[float(r[k]) for k in ("sepal_length", "sepal_width", "petal_length", "petal_width")]
-                  for r in rows])
-    y = np.array([IRIS_SPECIES.index(r["species"]) for r in rows], dtype=np.int64)
-    return float32_exact((x - x.mean(axis=0)) / x.std(axis=0)), y
-
-
-def _iris_labels(x: np.ndarray) -> np.ndarray:
-    """The species of each row of ``x``, looked up in the data set (rows that
-    occur twice in iris have the same species)."""
-    features, species = _iris()
-    distance = np.abs(x[:, None, :] - features[None, :, :]).max(axis=2)
-    return species[np.argmin(distance, axis=1)]
 
 
 def _xor_labels(x: np.ndarray) -> np.ndarray:
@@ -505,7 +455,7 @@ def _xor_case(rng: np.random.Generator, activation: str, copies: int, **hyper) -
 def _iris_case(rng: np.random.Generator, activation: str, **hyper) -> dict:
     """A stratified split: 25 test flowers per species, the other 75 flowers
     (shuffled) to train on."""
-    features, species = _iris()
+    features, species = datasets.iris()
     test = np.concatenate([50 * k + rng.permutation(50)[:25] for k in range(3)])
     train = rng.permutation(np.setdiff1d(np.arange(150), test))
     return {"x": features[train], "y": species[train], **_hyper(activation, rng=rng, **hyper),
@@ -527,23 +477,6 @@ def _train_cases(rng: np.random.Generator) -> list[Case]:
         Case("iris, 75 train / 75 test flowers (relu)",
              _iris_case(rng, "relu", hidden=16, lr=0.1, epochs=100, batch_size=16)),
     ]
-
-
-def _accuracy(labels: np.ndarray, threshold: float, task: str):
-    def check(actual: np.ndarray) -> str | None:
-        actual = np.asarray(actual)
-        if actual.shape != labels.shape:
-            return f"labels has shape {actual.shape}; expected shape {labels.shape} (one class per test example)"
-        if not np.all(np.isfinite(actual)):
-            return "labels contains NaN or infinite values"
-        accuracy = float(np.mean(actual == labels))
-        if accuracy < threshold:
-            return (f"after train_mlp, predict gets {accuracy:.0%} of the {len(labels)} {task} test examples right; "
-                    f"at least {threshold:.0%} is required. Check the gradient step's sign, the initialisation "
-                    f"and that every parameter is updated (and mlp_loss, predict on their own).")
-        return None
-
-    return check
 
 
 def _initial_parameters(rng: np.random.Generator, d: int, hidden: int, c: int) -> dict[str, torch.Tensor]:
@@ -593,12 +526,13 @@ def _trained_labels(initial: Callable[..., dict[str, torch.Tensor]], direction: 
 def _train_reference(inputs) -> dict:
     x_test = inputs["x_test"]
     if x_test.shape[1] == 2:
-        return {"labels": Property(_accuracy(_xor_labels(x_test), XOR_THRESHOLD, "XOR"))}
-    return {"labels": Property(_accuracy(_iris_labels(x_test), IRIS_THRESHOLD, "iris"))}
+        return {"labels": accuracy(_xor_labels(x_test), XOR_THRESHOLD, "XOR", TRAINED, TRAINING_ADVICE)}
+    return {"labels": accuracy(datasets.iris_species(x_test), IRIS_THRESHOLD, "iris", TRAINED, TRAINING_ADVICE)}
 
 
 TRAIN_MLP = GradedFunction(
     name="train_mlp",
+    points=6,
     program=Program(
         (call("train_mlp", "x", "y", "hidden", "activation", "lr", "epochs", "batch_size", "seed"),
          call("predict", "x_test", Returned(0), "activation")),

@@ -13,165 +13,88 @@ array.
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Mapping
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from grader.reference import gradients, numpy, tensors
-from grader.spec import (
-    Bug,
-    Case,
-    Expected,
-    GradedFunction,
-    Suite,
-    backward_program,
-    float32_exact,
-    forward_program,
-)
-
-# --------------------------------------------------------------------------- helpers
-
-
-def _scalar32(x: float) -> float:
-    return float(np.float32(x))
-
-
-def _normal(rng: np.random.Generator, shape, scale: float = 1.0, shift: float = 0.0) -> np.ndarray:
-    return float32_exact(shift + scale * rng.standard_normal(shape))
-
-
-def _signs(rng: np.random.Generator, shape) -> np.ndarray:
-    return rng.choice(np.array([-1.0, 1.0]), size=shape)
-
-
-def _with_zeros(rng: np.random.Generator, x: np.ndarray, fraction: float = 0.3) -> np.ndarray:
-    """A copy of ``x`` with about ``fraction`` of its entries (at least one) set to exactly 0."""
-    x = x.copy()
-    zero = rng.random(x.shape) < fraction
-    zero.flat[rng.integers(x.size)] = True
-    x[zero] = 0.0
-    return x
+from grader.reference import numpy, tensors
+from grader.spec import Bug, Suite, float32_exact
+from grader.suites.inputs import around_1000, normal, scalar32, with_zeros
+from grader.suites.layers import Layer, Pass, Sample, gradients_of, output_of
 
 
 def _elementwise_inputs(rng: np.random.Generator) -> list[tuple[str, np.ndarray]]:
     """Named inputs for an elementwise activation: any shape, both signs, the
     kink at 0, and magnitudes where a naive exp overflows."""
     return [
-        ("random (N=8, D=5)", _normal(rng, (8, 5), 2.0)),
-        ("non-square (N=3, D=11)", _normal(rng, (3, 11), 3.0)),
-        ("batch of 1 (N=1, D=6)", _normal(rng, (1, 6), 2.0)),
-        ("3-d array (2, 3, 4)", _normal(rng, (2, 3, 4), 2.0)),
-        ("exact zeros", _with_zeros(rng, _normal(rng, (6, 4), 2.0))),
-        ("all negative", float32_exact(-np.abs(_normal(rng, (5, 3), 2.0)) - 0.125)),
-        ("large magnitudes (around ±1000)", float32_exact(_signs(rng, (4, 5)) * rng.uniform(900.0, 1100.0, (4, 5)))),
+        ("random (N=8, D=5)", normal(rng, (8, 5), 2.0)),
+        ("non-square (N=3, D=11)", normal(rng, (3, 11), 3.0)),
+        ("batch of 1 (N=1, D=6)", normal(rng, (1, 6), 2.0)),
+        ("3-d array (2, 3, 4)", normal(rng, (2, 3, 4), 2.0)),
+        ("exact zeros", with_zeros(rng, normal(rng, (6, 4), 2.0))),
+        ("all negative", float32_exact(-np.abs(normal(rng, (5, 3), 2.0)) - 0.125)),
+        ("large magnitudes (around ±1000)", around_1000(rng, (4, 5))),
     ]
 
 
 def _softmax_inputs(rng: np.random.Generator) -> list[tuple[str, np.ndarray]]:
-    ties = _normal(rng, (5, 4), 2.0)
+    ties = normal(rng, (5, 4), 2.0)
     ties[:, 1] = ties[:, 3] = np.max(ties, axis=1)  # two maxima per row
     ties[0] = 0.0  # a whole row tied: the uniform distribution
-    spread = _normal(rng, (4, 5), 3.0)
+    spread = normal(rng, (4, 5), 3.0)
     spread[np.arange(4), rng.integers(0, 5, size=4)] += 1000.0  # one class ~1000 above the others
     # Rows whose maxima are ~1000 apart: a shift by the whole array's maximum (not each row's) underflows the
     # lower rows' exps to 0, and their softmax to 0 / 0.
-    apart = _normal(rng, (4, 5), 2.0) + np.array([[0.0], [1000.0], [-1000.0], [500.0]])
+    apart = normal(rng, (4, 5), 2.0) + np.array([[0.0], [1000.0], [-1000.0], [500.0]])
     return [
-        ("random (N=6, C=4)", _normal(rng, (6, 4), 2.0)),
-        ("non-square (N=3, C=10)", _normal(rng, (3, 10), 3.0)),
-        ("batch of 1 (N=1, C=5)", _normal(rng, (1, 5), 2.0)),
-        ("one class (N=5, C=1)", _normal(rng, (5, 1), 2.0)),
+        ("random (N=6, C=4)", normal(rng, (6, 4), 2.0)),
+        ("non-square (N=3, C=10)", normal(rng, (3, 10), 3.0)),
+        ("batch of 1 (N=1, C=5)", normal(rng, (1, 5), 2.0)),
+        ("one class (N=5, C=1)", normal(rng, (5, 1), 2.0)),
         ("ties (equal logits)", ties),
-        ("logits near +1000 (N=4, C=3)", _normal(rng, (4, 3), 3.0, 1000.0)),
-        ("logits near -1000 (N=4, C=3)", _normal(rng, (4, 3), 3.0, -1000.0)),
+        ("logits near +1000 (N=4, C=3)", normal(rng, (4, 3), 3.0, 1000.0)),
+        ("logits near -1000 (N=4, C=3)", normal(rng, (4, 3), 3.0, -1000.0)),
         ("logits spread by ~1000 (N=4, C=5)", float32_exact(spread)),
         ("rows whose maxima differ by ~1000 (N=4, C=5)", float32_exact(apart)),
     ]
 
 
-def _with_dout(rng: np.random.Generator, inputs: dict, shape) -> dict:
-    return {**inputs, "dout": _normal(rng, shape)}
-
-
-def _activation_cases(inputs: Callable[[np.random.Generator], list[tuple[str, np.ndarray]]],
-                      alphas: Callable[[np.random.Generator, int], list[float]] | None,
-                      backward: bool) -> Callable[[np.random.Generator], list[Case]]:
-    """Cases for a one-input layer: ``x`` (and ``alpha`` when the layer takes
-    one, drawn per case), plus ``dout`` for its backward program."""
-
-    def cases(rng: np.random.Generator) -> list[Case]:
-        named = inputs(rng)
-        alpha = alphas(rng, len(named)) if alphas else [None] * len(named)
-        result = []
-        for (name, x), a in zip(named, alpha):
-            case: dict[str, np.ndarray | float] = {"x": x} if a is None else {"x": x, "alpha": a}
-            result.append(Case(name, _with_dout(rng, case, x.shape) if backward else case))
-        return result
-
-    return cases
-
-
 def _leaky_alphas(rng: np.random.Generator, n: int) -> list[float]:
     """Slopes between 0.05 and 0.5, and the usual 0.01 once."""
-    alphas = [_scalar32(rng.uniform(0.05, 0.5)) for _ in range(n)]
-    alphas[rng.integers(n)] = _scalar32(0.01)
+    alphas = [scalar32(rng.uniform(0.05, 0.5)) for _ in range(n)]
+    alphas[rng.integers(n)] = scalar32(0.01)
     return alphas
 
 
 def _elu_alphas(rng: np.random.Generator, n: int) -> list[float]:
     """Below and above 1 (so a forgotten alpha shows), and the default 1.0 once."""
-    alphas = [_scalar32(rng.uniform(0.2, 0.7) if i % 2 else rng.uniform(1.5, 3.0)) for i in range(n)]
+    alphas = [scalar32(rng.uniform(0.2, 0.7) if i % 2 else rng.uniform(1.5, 3.0)) for i in range(n)]
     alphas[rng.integers(n)] = 1.0
     return alphas
 
 
-def _layer_reference(f: Callable[[torch.Tensor, dict], torch.Tensor], backward: bool, kinked: bool):
-    """The reference of a one-input layer: ``out = f(x, inputs)``, or its ``dx``
-    for the case's ``dout``, free where ``x == 0`` when the layer has a kink there."""
+def _activation(name: str, f: Callable[[torch.Tensor, Mapping], torch.Tensor], *, inputs, points: float,
+                alphas=None, kinked: bool = False, forward_bugs: tuple[Bug, ...] = (),
+                backward_bugs: tuple[Bug, ...] = ()):
+    """The forward and backward graded functions of the one-input layer ``out = f(x, inputs)``: ``x`` (and
+    ``alpha`` when the layer takes one, drawn per case after every ``x``), free where ``x == 0`` when the layer
+    has a kink there."""
 
-    def reference(inputs) -> dict:
-        t = tensors(inputs, requires_grad=("x",) if backward else ())
-        out = f(t["x"], inputs)
-        if not backward:
-            return {"out": numpy(out)}
-        dx = gradients(out, inputs["dout"], {"x": t["x"]})["dx"]
-        return {"dx": Expected(dx, free=inputs["x"] == 0) if kinked else dx}
+    def samples(rng: np.random.Generator) -> list[Sample]:
+        named = inputs(rng)
+        alpha = alphas(rng, len(named)) if alphas else [None] * len(named)
+        return [Sample(case, {"x": x} if a is None else {"x": x, "alpha": a}) for (case, x), a in zip(named, alpha)]
 
-    return reference
-
-
-def _layer(name: str, f: Callable[[torch.Tensor, dict], torch.Tensor], *, inputs, alphas=None,
-           kinked: bool = False, forward_bugs: tuple[Bug, ...] = (),
-           backward_bugs: tuple[Bug, ...] = ()) -> tuple[GradedFunction, GradedFunction]:
-    """The forward and backward graded functions of a one-input layer."""
-    args = ("x", "alpha") if alphas else ("x",)
-    forward = GradedFunction(
-        name=f"{name}_forward",
-        program=forward_program(name, *args),
-        cases=_activation_cases(inputs, alphas, backward=False),
-        reference=_layer_reference(f, backward=False, kinked=kinked),
-        bugs=forward_bugs,
-    )
-    backward = GradedFunction(
-        name=f"{name}_backward",
-        program=backward_program(name, *args, grads=("dx",)),
-        cases=_activation_cases(inputs, alphas, backward=True),
-        reference=_layer_reference(f, backward=True, kinked=kinked),
-        bugs=backward_bugs,
-    )
-    return forward, backward
+    return Layer(name, ("x", "alpha") if alphas else ("x",), samples, lambda t, i: f(t["x"], i),
+                 kinks=(lambda i: {"dx": i["x"] == 0}) if kinked else None,
+                 forward=Pass(points, forward_bugs), backward=Pass(points, backward_bugs)).functions
 
 
-def _output(f: Callable[[torch.Tensor, dict], torch.Tensor]):
-    """A forward bug's reference: the ``out`` a mistaken layer computes,
-    ``f(x, inputs)``."""
-
-    def reference(inputs) -> dict:
-        return {"out": numpy(f(tensors(inputs)["x"], inputs))}
-
-    return reference
+def _output(f: Callable[[torch.Tensor, Mapping], torch.Tensor]):
+    """A forward bug's reference: the ``out`` a mistaken layer computes, ``f(x, inputs)``."""
+    return output_of(lambda t, inputs: f(t["x"], inputs))
 
 
 def _gradient(f: Callable[[torch.Tensor, torch.Tensor, dict], torch.Tensor]):
@@ -185,6 +108,8 @@ def _gradient(f: Callable[[torch.Tensor, torch.Tensor, dict], torch.Tensor]):
     return reference
 
 
+ELEMENTWISE_POINTS, SOFTMAX_POINTS = 7, 9  # one per case of _elementwise_inputs, of _softmax_inputs
+
 # --------------------------------------------------------------------------- sigmoid, tanh, ReLU
 
 def _sigmoid_slope(z: torch.Tensor) -> torch.Tensor:
@@ -192,8 +117,8 @@ def _sigmoid_slope(z: torch.Tensor) -> torch.Tensor:
     return torch.sigmoid(z) * (1.0 - torch.sigmoid(z))
 
 
-SIGMOID_FORWARD, SIGMOID_BACKWARD = _layer(
-    "sigmoid", lambda x, _: torch.sigmoid(x), inputs=_elementwise_inputs,
+SIGMOID_FORWARD, SIGMOID_BACKWARD = _activation(
+    "sigmoid", lambda x, _: torch.sigmoid(x), inputs=_elementwise_inputs, points=ELEMENTWISE_POINTS,
     backward_bugs=(
         Bug(
             name="sigmoid-derivative-applied-twice",
@@ -211,8 +136,8 @@ SIGMOID_FORWARD, SIGMOID_BACKWARD = _layer(
     ),
 )
 
-TANH_FORWARD, TANH_BACKWARD = _layer(
-    "tanh", lambda x, _: torch.tanh(x), inputs=_elementwise_inputs,
+TANH_FORWARD, TANH_BACKWARD = _activation(
+    "tanh", lambda x, _: torch.tanh(x), inputs=_elementwise_inputs, points=ELEMENTWISE_POINTS,
     forward_bugs=(
         Bug(
             name="tanh-exp-overflow",
@@ -237,8 +162,8 @@ TANH_FORWARD, TANH_BACKWARD = _layer(
     ),
 )
 
-RELU_FORWARD, RELU_BACKWARD = _layer(
-    "relu", lambda x, _: torch.relu(x), inputs=_elementwise_inputs, kinked=True,
+RELU_FORWARD, RELU_BACKWARD = _activation(
+    "relu", lambda x, _: torch.relu(x), inputs=_elementwise_inputs, points=ELEMENTWISE_POINTS, kinked=True,
     backward_bugs=(
         Bug(
             name="relu-gradient-not-masked",
@@ -257,9 +182,9 @@ RELU_FORWARD, RELU_BACKWARD = _layer(
 
 # --------------------------------------------------------------------------- leaky ReLU, ELU
 
-LEAKY_RELU_FORWARD, LEAKY_RELU_BACKWARD = _layer(
+LEAKY_RELU_FORWARD, LEAKY_RELU_BACKWARD = _activation(
     "leaky_relu", lambda x, inputs: F.leaky_relu(x, negative_slope=inputs["alpha"]),
-    inputs=_elementwise_inputs, alphas=_leaky_alphas, kinked=True,
+    inputs=_elementwise_inputs, points=ELEMENTWISE_POINTS, alphas=_leaky_alphas, kinked=True,
     forward_bugs=(
         Bug(
             name="leaky-relu-ignores-alpha",
@@ -284,9 +209,9 @@ LEAKY_RELU_FORWARD, LEAKY_RELU_BACKWARD = _layer(
     ),
 )
 
-ELU_FORWARD, ELU_BACKWARD = _layer(
+ELU_FORWARD, ELU_BACKWARD = _activation(
     "elu", lambda x, inputs: F.elu(x, alpha=inputs["alpha"]),
-    inputs=_elementwise_inputs, alphas=_elu_alphas, kinked=True,
+    inputs=_elementwise_inputs, points=ELEMENTWISE_POINTS, alphas=_elu_alphas, kinked=True,
     forward_bugs=(
         Bug(
             name="elu-forward-missing-alpha",
@@ -325,8 +250,8 @@ def _softmax_diagonal_gradient(x: torch.Tensor, dout: torch.Tensor, _) -> torch.
     return dout * p * (1.0 - p)
 
 
-SOFTMAX_FORWARD, SOFTMAX_BACKWARD = _layer(
-    "softmax", lambda x, _: torch.softmax(x, dim=1), inputs=_softmax_inputs,
+SOFTMAX_FORWARD, SOFTMAX_BACKWARD = _activation(
+    "softmax", lambda x, _: torch.softmax(x, dim=1), inputs=_softmax_inputs, points=SOFTMAX_POINTS,
     forward_bugs=(
         Bug(
             name="softmax-no-max-shift",
@@ -366,47 +291,25 @@ SOFTMAX_FORWARD, SOFTMAX_BACKWARD = _layer(
 _ACTIVATIONS = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu}
 
 
-def _neuron_case(rng: np.random.Generator, activation: str, n: int, d: int, scale: float = 1.0) -> dict:
-    return {
-        "x": _normal(rng, (n, d), scale),
-        "w": _normal(rng, (d,)),
-        "b": _scalar32(rng.normal()),
-        "activation": activation,
-    }
+def _neuron_inputs(rng: np.random.Generator, activation: str, n: int, d: int, scale: float = 1.0) -> dict:
+    return {"x": normal(rng, (n, d), scale), "w": normal(rng, (d,)), "b": scalar32(rng.normal()),
+            "activation": activation}
 
 
-def _neuron_cases(backward: bool) -> Callable[[np.random.Generator], list[Case]]:
-    def cases(rng: np.random.Generator) -> list[Case]:
-        named = [
-            ("sigmoid, random (N=8, D=5)", _neuron_case(rng, "sigmoid", 8, 5)),
-            ("tanh, random (N=8, D=5)", _neuron_case(rng, "tanh", 8, 5)),
-            ("relu, random (N=8, D=5)", _neuron_case(rng, "relu", 8, 5)),
-            ("sigmoid, batch of 1 (N=1, D=4)", _neuron_case(rng, "sigmoid", 1, 4)),
-            ("tanh, one feature (N=6, D=1)", _neuron_case(rng, "tanh", 6, 1)),
-            ("relu, more features than examples (N=3, D=12)", _neuron_case(rng, "relu", 3, 12)),
-            ("sigmoid, larger batch (N=40, D=10)", _neuron_case(rng, "sigmoid", 40, 10, 0.5)),
-        ]
-        return [Case(name, _with_dout(rng, c, (c["x"].shape[0],)) if backward else c) for name, c in named]
-
-    return cases
+def _neuron_samples(rng: np.random.Generator) -> list[Sample]:
+    return [
+        Sample("sigmoid, random (N=8, D=5)", _neuron_inputs(rng, "sigmoid", 8, 5)),
+        Sample("tanh, random (N=8, D=5)", _neuron_inputs(rng, "tanh", 8, 5)),
+        Sample("relu, random (N=8, D=5)", _neuron_inputs(rng, "relu", 8, 5)),
+        Sample("sigmoid, batch of 1 (N=1, D=4)", _neuron_inputs(rng, "sigmoid", 1, 4)),
+        Sample("tanh, one feature (N=6, D=1)", _neuron_inputs(rng, "tanh", 6, 1)),
+        Sample("relu, more features than examples (N=3, D=12)", _neuron_inputs(rng, "relu", 3, 12)),
+        Sample("sigmoid, larger batch (N=40, D=10)", _neuron_inputs(rng, "sigmoid", 40, 10, 0.5)),
+    ]
 
 
-def _neuron_gradients(inputs, activation: Callable[[torch.Tensor], torch.Tensor]) -> dict:
-    """dx, dw and db of ``activation(x @ w + b)`` for the case's dout."""
-    t = tensors(inputs, requires_grad=("x", "w"))
-    b = torch.tensor(inputs["b"], dtype=torch.float64, requires_grad=True)
-    return gradients(activation(t["x"] @ t["w"] + b), inputs["dout"], {"x": t["x"], "w": t["w"], "b": b})
-
-
-def _neuron_reference(backward: bool):
-    def reference(inputs) -> dict:
-        activation = _ACTIVATIONS[inputs["activation"]]
-        if backward:
-            return _neuron_gradients(inputs, activation)
-        t = tensors(inputs)
-        return {"out": numpy(activation(t["x"] @ t["w"] + inputs["b"]))}
-
-    return reference
+def _neuron(t: dict, inputs) -> torch.Tensor:
+    return _ACTIVATIONS[inputs["activation"]](t["x"] @ t["w"] + t["b"])
 
 
 def _with_dz(f: Callable[[torch.Tensor, torch.Tensor], dict]):
@@ -424,25 +327,16 @@ def _with_dz(f: Callable[[torch.Tensor, torch.Tensor], dict]):
     return reference
 
 
-NEURON_FORWARD = GradedFunction(
-    name="neuron_forward",
-    program=forward_program("neuron", "x", "w", "b", "activation"),
-    cases=_neuron_cases(backward=False),
-    reference=_neuron_reference(backward=False),
-)
-
-NEURON_BACKWARD = GradedFunction(
-    name="neuron_backward",
-    program=backward_program("neuron", "x", "w", "b", "activation", grads=("dx", "dw", "db")),
-    cases=_neuron_cases(backward=True),
-    reference=_neuron_reference(backward=True),
-    bugs=(
+NEURON_FORWARD, NEURON_BACKWARD = Layer(
+    "neuron", ("x", "w", "b", "activation"), _neuron_samples, _neuron, grads=("x", "w", "b"),
+    forward=Pass(points=7),
+    backward=Pass(points=7, bugs=(
         Bug(
             name="neuron-skips-activation-gradient",
             hint="Your gradients look as if the activation were not there: dout goes straight to x, w and b. By "
             "the chain rule, first pass dout through the activation's backward function to get dz, the gradient "
             "with respect to z (and check that backward function on its own too).",
-            reference=lambda inputs: _neuron_gradients(inputs, activation=lambda z: z),
+            reference=gradients_of(lambda t, _: t["x"] @ t["w"] + t["b"], ("x", "w", "b")),
         ),
         Bug(
             name="neuron-dw-not-summed",
@@ -462,8 +356,8 @@ NEURON_BACKWARD = GradedFunction(
             "the sum of dz over the examples, a single number.",
             reference=_with_dz(lambda x, dz: {"db": dz}),
         ),
-    ),
-)
+    )),
+).functions
 
 
 SUITE = Suite(

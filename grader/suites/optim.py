@@ -13,7 +13,7 @@ Every optimiser is graded on whole trajectories, twice:
 The graded output is the trajectory: ``w0`` then the parameters after each
 step, stacked (so index ``(t, ...)`` of the feedback is the point after ``t``
 steps). A step may return new arrays or update ``w`` and ``state`` in place
-(``UPDATED_IN_PLACE``); the gradient ``dw`` it must leave alone. The
+(``UPDATED_IN_PLACE`` in grader/suites/trajectories.py); the gradient ``dw`` it must leave alone. The
 reference runs ``torch.optim`` with the same hyper-parameters on a float64
 ``Parameter``.
 
@@ -23,10 +23,11 @@ Gradients at three scales (small, ~1e-7 to ~1e-3; ~1; ~1e3) exercise ``eps``
 and the scale invariance of Adam and RMSprop; "flat" quadratics (the loss times
 1e-5) do the same for the quadratic programs.
 
-Bugs: each optimiser's catalogued bugs are declared on both of its graded
-functions, so that the hints show wherever the student's trajectory fails. Each
-is described by the update rule it amounts to, written with torch operations
-(``_buggy_trajectory`` runs it on either program). Over many seeds every bug is
+Both functions of an optimiser come from one declaration of the trajectory
+family (grader/suites/trajectories.py), which declares its catalogued bugs on
+both, so that the hints show wherever the student's trajectory fails. Each is
+described by the update rule it amounts to, written with torch operations
+(``rule_trajectory`` runs it on either program). Over many seeds every bug is
 off by more than 1000 times the tolerance on at least one case of each
 function, and a float32 implementation stays within 1/10 of it.
 """
@@ -38,176 +39,9 @@ from typing import Callable, Mapping
 import numpy as np
 import torch
 
-from grader.reference import numpy, tensors
-from grader.spec import (
-    BUILTIN,
-    Bug,
-    Case,
-    Expected,
-    GradedFunction,
-    Input,
-    Program,
-    Returned,
-    Stack,
-    Suite,
-    Tolerance,
-    call,
-    float32_exact,
-)
-
-STEPS = 30  # steps on supplied gradients
-# The arguments a step may update in place (w, state), as CS231n's optimisers do (w -= lr * dw; return w, config):
-# each step's parameters are copied as its call returns, and the trajectory starts from the grader's own w0.
-UPDATED_IN_PLACE = (0, 2)
-QUADRATIC_STEPS = 40  # steps minimising a quadratic
-
-# --------------------------------------------------------------------------- inputs
-
-
-def _scalar32(x: float) -> float:
-    return float(np.float32(x))
-
-
-def _uniform(rng: np.random.Generator, low: float, high: float) -> float:
-    return _scalar32(rng.uniform(low, high))
-
-
-def _gradients(rng: np.random.Generator, shape, scale: float = 1.0, zeros: bool = False) -> np.ndarray:
-    """``STEPS`` gradients of the given shape: a fixed drift per element plus
-    noise as large, so momentum builds up and the signs sometimes flip. With
-    ``zeros``, about a third of the elements get exactly 0 at every step."""
-    drift = rng.standard_normal(shape)
-    g = scale * (drift + rng.standard_normal((STEPS, *shape)))
-    if zeros:
-        dead = rng.random(shape) < 0.3
-        dead.flat[rng.integers(dead.size)] = True
-        g[:, dead] = 0.0
-    return float32_exact(g)
-
-
-def _on_gradients(rng: np.random.Generator, shape, scale: float = 1.0, zeros: bool = False, **hyper) -> dict:
-    return {"w0": float32_exact(rng.standard_normal(shape)), "grads": _gradients(rng, shape, scale, zeros), **hyper}
-
-
-def _on_quadratic(rng: np.random.Generator, shape, scale: float = 1.0, **hyper) -> dict:
-    """``scale * (0.5 * w.A.w - b.w)`` with ``A`` symmetric, eigenvalues in
-    [0.5, 4]; ``w`` a vector or a matrix (one quadratic per column, same ``A``).
-    A small ``scale`` keeps the minimum where it is but makes the gradients
-    small, where ``eps`` matters."""
-    d = shape[0]
-    q, _ = np.linalg.qr(rng.standard_normal((d, d)))
-    eigenvalues = rng.uniform(0.5, 4.0, size=d)
-    a = scale * (q * eigenvalues) @ q.T
-    return {
-        "w0": float32_exact(rng.standard_normal(shape)),
-        "A": float32_exact(0.5 * (a + a.T)),
-        "b": float32_exact(scale * rng.standard_normal(shape)),
-        **hyper,
-    }
-
-
-# --------------------------------------------------------------------------- programs
-
-
-def _trajectory_program(step: str, hyper: tuple[str, ...]) -> Program:
-    """``STEPS`` calls of ``step``, each on the previous call's parameters and
-    state (an empty dict at first) and on the next supplied gradient."""
-    calls = [call(f"{BUILTIN}dict")]
-    w: Input | Returned = Input("w0")
-    state = Returned(0)
-    for t in range(STEPS):
-        calls.append(call(step, w, Input("grads", index=t), state, modifies=UPDATED_IN_PLACE, **{h: h for h in hyper}))
-        w, state = Returned(len(calls) - 1, 0), Returned(len(calls) - 1, 1)
-    points = (Input("w0"),) + tuple(Returned(1 + t, 0) for t in range(STEPS))
-    return Program(tuple(calls), {"trajectory": Stack(points)})
-
-
-def _quadratic_program(step: str, hyper: tuple[str, ...]) -> Program:
-    """``QUADRATIC_STEPS`` rounds of: the gradient ``A w - b`` at the current
-    point (a builtin of the child), then one call of ``step``."""
-    calls = [call(f"{BUILTIN}dict")]
-    w: Input | Returned = Input("w0")
-    state = Returned(0)
-    points: list[Input | Returned] = [Input("w0")]
-    for _ in range(QUADRATIC_STEPS):
-        calls.append(call(f"{BUILTIN}quadratic_gradient", w, "A", "b"))
-        calls.append(call(step, w, Returned(len(calls) - 1), state, modifies=UPDATED_IN_PLACE,
-                          **{h: h for h in hyper}))
-        w, state = Returned(len(calls) - 1, 0), Returned(len(calls) - 1, 1)
-        points.append(w)
-    return Program(tuple(calls), {"trajectory": Stack(tuple(points))})
-
-
-# --------------------------------------------------------------------------- references
-
-Factory = Callable[[list, dict], torch.optim.Optimizer]
-
-
-def departure(first_step: str, carried: str) -> Callable[[int], str]:
-    """What a trajectory's feedback adds, given the first step that differs:
-    ``first_step`` for a trajectory already wrong after one step, ``carried``
-    (the state a step passes on) for one that departs later."""
-
-    def says(step: int) -> str:
-        if step <= 1:
-            return f"step 1 already differs: {first_step}"
-        return (f"the trajectory follows torch's for {step - 1} steps and first departs at step {step}: check what "
-                f"a step carries over to the next one in state ({carried})")
-
-    return says
-
-
-def _gradients_reference(make: Factory, departs: Callable[[int], str]):
-    """torch's trajectory when ``.grad`` is set to the supplied gradient of each step."""
-
-    def reference(inputs) -> dict:
-        p = torch.nn.Parameter(torch.tensor(inputs["w0"]))
-        opt = make([p], inputs)
-        points = [inputs["w0"]]
-        for g in inputs["grads"]:
-            opt.zero_grad()
-            p.grad = torch.tensor(g)
-            opt.step()
-            points.append(p.detach().numpy().copy())
-        return {"trajectory": Expected(np.stack(points), departs=departs)}
-
-    return reference
-
-
-def _quadratic_reference(make: Factory, departs: Callable[[int], str]):
-    """torch's trajectory minimising ``0.5 * w.A.w - b.w`` by autograd."""
-
-    def reference(inputs) -> dict:
-        p = torch.nn.Parameter(torch.tensor(inputs["w0"]))
-        a, b = torch.tensor(inputs["A"]), torch.tensor(inputs["b"])
-        opt = make([p], inputs)
-        points = [inputs["w0"]]
-        for _ in range(QUADRATIC_STEPS):
-            opt.zero_grad()
-            loss = 0.5 * torch.sum(p * (a @ p)) - torch.sum(b * p)
-            loss.backward()
-            opt.step()
-            points.append(p.detach().numpy().copy())
-        return {"trajectory": Expected(np.stack(points), departs=departs)}
-
-    return reference
-
-
-def _optimiser(step: str, make: Factory, hyper: tuple[str, ...],
-               on_gradients: Callable[[np.random.Generator], list[Case]],
-               on_quadratic: Callable[[np.random.Generator], list[Case]],
-               bugs: tuple[Bug, ...], departs: Callable[[int], str],
-               quadratic_tolerance: Tolerance = Tolerance()) -> tuple[GradedFunction, GradedFunction]:
-    """The two graded functions of one optimiser: supplied gradients, then a
-    quadratic. Both declare the same bugs and departure notes, so that their
-    hints show on either."""
-    return (
-        GradedFunction(name=step, program=_trajectory_program(step, hyper), cases=on_gradients,
-                       reference=_gradients_reference(make, departs), bugs=bugs),
-        GradedFunction(name=f"{step} on a quadratic", program=_quadratic_program(step, hyper), cases=on_quadratic,
-                       reference=_quadratic_reference(make, departs), bugs=bugs, tolerance=quadratic_tolerance),
-    )
-
+from grader.spec import Bug, Case, Suite, Tolerance
+from grader.suites.inputs import uniform32
+from grader.suites.trajectories import Optimiser, Rule, departure, on_gradients, on_quadratic, rule_trajectory
 
 # Near the minimum of a quadratic, Adam's steps are close to lr * sign(gradient):
 # a gradient component near 0 turns float32 rounding into steps of another size,
@@ -217,31 +51,7 @@ def _optimiser(step: str, make: Factory, hyper: tuple[str, ...],
 _ADAM_QUADRATIC_TOLERANCE = Tolerance(rtol=3e-4, atol=3e-5)
 
 
-# --------------------------------------------------------------------------- bugs
-
-# A catalogued bug is described by the update rule it amounts to, written with torch operations:
-# ``rule(w, g, state, h) -> w_next`` on tensors, with ``h`` the case's hyper-parameters and ``state`` the dict in
-# which the rule carries values over to the next step. Each optimiser has one rule, torch's update by default;
-# each of its keywords puts one catalogued mistake in.
-Rule = Callable[[torch.Tensor, torch.Tensor, dict, Mapping], torch.Tensor]
-
-
-def _buggy_trajectory(rule: Rule):
-    """A bug's reference: the trajectory of ``rule`` on the case's program, the supplied gradients or the
-    quadratic's gradient ``A w - b`` at each point reached (each bug is declared on both graded functions)."""
-
-    def reference(inputs) -> dict:
-        t = tensors(inputs)
-        supplied = "grads" in inputs
-        w, points = t["w0"], [t["w0"]]
-        state: dict = {}
-        for step in range(STEPS if supplied else QUADRATIC_STEPS):
-            g = t["grads"][step] if supplied else t["A"] @ w - t["b"]
-            w = rule(w, g, state, inputs)
-            points.append(w)
-        return {"trajectory": numpy(torch.stack(points))}
-
-    return reference
+# --------------------------------------------------------------------------- update rules
 
 
 def _sgd_rule(*, damped: bool = False, nesterov: bool = True, decay_sign: float = 1.0,
@@ -326,31 +136,31 @@ def _sgd(lr: float, momentum: float = 0.0, nesterov: bool = False, weight_decay:
 
 
 def _sgd_cases(rng: np.random.Generator) -> list[Case]:
-    u = lambda low, high: _uniform(rng, low, high)  # noqa: E731
+    u = lambda low, high: uniform32(rng, low, high)  # noqa: E731
     return [
-        Case("plain SGD, vector (D=10)", _on_gradients(rng, (10,), **_sgd(u(0.05, 0.2)))),
-        Case("momentum, matrix (5, 4)", _on_gradients(rng, (5, 4), **_sgd(u(0.02, 0.1), u(0.8, 0.95)))),
+        Case("plain SGD, vector (D=10)", on_gradients(rng, (10,), **_sgd(u(0.05, 0.2)))),
+        Case("momentum, matrix (5, 4)", on_gradients(rng, (5, 4), **_sgd(u(0.02, 0.1), u(0.8, 0.95)))),
         Case("Nesterov momentum, matrix (3, 6)",
-             _on_gradients(rng, (3, 6), **_sgd(u(0.02, 0.1), u(0.8, 0.95), nesterov=True))),
+             on_gradients(rng, (3, 6), **_sgd(u(0.02, 0.1), u(0.8, 0.95), nesterov=True))),
         Case("weight decay, no momentum (D=8)",
-             _on_gradients(rng, (8,), **_sgd(u(0.1, 0.3), weight_decay=u(0.2, 0.5)))),
+             on_gradients(rng, (8,), **_sgd(u(0.1, 0.3), weight_decay=u(0.2, 0.5)))),
         Case("Nesterov momentum and weight decay, matrix (4, 4)",
-             _on_gradients(rng, (4, 4), **_sgd(u(0.02, 0.1), u(0.5, 0.9), True, u(0.1, 0.3)))),
+             on_gradients(rng, (4, 4), **_sgd(u(0.02, 0.1), u(0.5, 0.9), True, u(0.1, 0.3)))),
         Case("large gradients (~1e3), momentum, 3-d (2, 3, 4)",
-             _on_gradients(rng, (2, 3, 4), 1e3, **_sgd(u(1e-5, 1e-4), u(0.6, 0.9)))),
+             on_gradients(rng, (2, 3, 4), 1e3, **_sgd(u(1e-5, 1e-4), u(0.6, 0.9)))),
         Case("one parameter (shape (1,)), momentum and weight decay",
-             _on_gradients(rng, (1,), **_sgd(u(0.05, 0.2), u(0.5, 0.9), weight_decay=u(0.1, 0.3)))),
+             on_gradients(rng, (1,), **_sgd(u(0.05, 0.2), u(0.5, 0.9), weight_decay=u(0.1, 0.3)))),
     ]
 
 
 def _sgd_quadratic_cases(rng: np.random.Generator) -> list[Case]:
-    u = lambda low, high: _uniform(rng, low, high)  # noqa: E731
+    u = lambda low, high: uniform32(rng, low, high)  # noqa: E731
     return [
-        Case("gradient descent, vector (D=6)", _on_quadratic(rng, (6,), **_sgd(u(0.1, 0.3)))),
-        Case("momentum, matrix (5, 3)", _on_quadratic(rng, (5, 3), **_sgd(u(0.02, 0.08), u(0.8, 0.9)))),
-        Case("Nesterov momentum, vector (D=8)", _on_quadratic(rng, (8,), **_sgd(u(0.02, 0.08), u(0.8, 0.9), True))),
+        Case("gradient descent, vector (D=6)", on_quadratic(rng, (6,), **_sgd(u(0.1, 0.3)))),
+        Case("momentum, matrix (5, 3)", on_quadratic(rng, (5, 3), **_sgd(u(0.02, 0.08), u(0.8, 0.9)))),
+        Case("Nesterov momentum, vector (D=8)", on_quadratic(rng, (8,), **_sgd(u(0.02, 0.08), u(0.8, 0.9), True))),
         Case("momentum and weight decay, matrix (4, 2)",
-             _on_quadratic(rng, (4, 2), **_sgd(u(0.02, 0.08), u(0.7, 0.9), weight_decay=u(0.2, 0.5)))),
+             on_quadratic(rng, (4, 2), **_sgd(u(0.02, 0.08), u(0.7, 0.9), weight_decay=u(0.2, 0.5)))),
     ]
 
 
@@ -365,34 +175,34 @@ _SGD_BUGS = (
         hint="Your momentum buffer is a moving average that starts at 0, b = momentum * b + (1 - momentum) * g. "
         "PyTorch's SGD does not damp the gradient: the buffer starts at the first gradient itself and then "
         "b = momentum * b + g, so the steps grow to about 1 / (1 - momentum) times the gradient.",
-        reference=_buggy_trajectory(_sgd_rule(damped=True)),
+        reference=rule_trajectory(_sgd_rule(damped=True)),
     ),
     Bug(
         name="sgd-nesterov-as-plain-momentum",
         hint="With nesterov=True your steps are those of plain momentum. Nesterov momentum steps along the "
         "gradient plus momentum times the updated buffer, a look-ahead, instead of along the buffer alone.",
-        reference=_buggy_trajectory(_sgd_rule(nesterov=False)),
+        reference=rule_trajectory(_sgd_rule(nesterov=False)),
     ),
     Bug(
         name="sgd-weight-decay-wrong-sign",
         hint="Your weight decay pushes the weights away from 0. The L2 penalty weight_decay/2 * |w|^2 adds "
         "+weight_decay * w to the gradient, so descending on it shrinks the weights.",
-        reference=_buggy_trajectory(_sgd_rule(decay_sign=-1.0)),
+        reference=rule_trajectory(_sgd_rule(decay_sign=-1.0)),
     ),
     Bug(
         name="sgd-momentum-buffer-not-kept",
         hint="Your momentum has no effect from one step to the next: the updated buffer is not stored in the "
         "state dict you return, so every step starts from scratch. Save the buffer in state so that the next "
         "call continues from it.",
-        reference=_buggy_trajectory(_sgd_rule(keeps_buffer=False)),
+        reference=rule_trajectory(_sgd_rule(keeps_buffer=False)),
     ),
 )
 
-SGD_STEP, SGD_QUADRATIC = _optimiser("sgd_step", _make_sgd, _SGD_HYPER, _sgd_cases, _sgd_quadratic_cases,
-                                     _SGD_BUGS, departure(
+SGD_STEP, SGD_QUADRATIC = Optimiser("sgd_step", _make_sgd, _SGD_HYPER, _sgd_cases, _sgd_quadratic_cases,
+                                     (7, 4), _SGD_BUGS, departure(
                                          "check the update rule, the sign of the weight decay term and the momentum "
                                          "buffer's first value (torch starts it at the gradient itself, undampened)",
-                                         "the momentum buffer"))
+                                         "the momentum buffer")).functions
 
 # --------------------------------------------------------------------------- Adam and AdamW
 
@@ -405,57 +215,57 @@ def _adam(lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float
 
 
 def _adam_cases(rng: np.random.Generator) -> list[Case]:
-    u = lambda low, high: _uniform(rng, low, high)  # noqa: E731
+    u = lambda low, high: uniform32(rng, low, high)  # noqa: E731
     return [
-        Case("default hyper-parameters, vector (D=10)", _on_gradients(rng, (10,), **_adam())),
+        Case("default hyper-parameters, vector (D=10)", on_gradients(rng, (10,), **_adam())),
         Case("other betas, matrix (6, 4)",
-             _on_gradients(rng, (6, 4), **_adam(u(0.005, 0.02), u(0.7, 0.85), u(0.95, 0.99)))),
+             on_gradients(rng, (6, 4), **_adam(u(0.005, 0.02), u(0.7, 0.85), u(0.95, 0.99)))),
         Case("L2 weight decay, matrix (4, 5)",
-             _on_gradients(rng, (4, 5), **_adam(u(0.005, 0.02), weight_decay=u(0.1, 0.3)))),
-        Case("small gradients (~1e-4)", _on_gradients(rng, (8,), 1e-4, **_adam(u(0.005, 0.02)))),
-        Case("tiny gradients (~1e-7)", _on_gradients(rng, (3, 3), 1e-7, **_adam(u(0.005, 0.02)))),
-        Case("large gradients (~1e3), 3-d (2, 3, 4)", _on_gradients(rng, (2, 3, 4), 1e3, **_adam(u(0.005, 0.02)))),
+             on_gradients(rng, (4, 5), **_adam(u(0.005, 0.02), weight_decay=u(0.1, 0.3)))),
+        Case("small gradients (~1e-4)", on_gradients(rng, (8,), 1e-4, **_adam(u(0.005, 0.02)))),
+        Case("tiny gradients (~1e-7)", on_gradients(rng, (3, 3), 1e-7, **_adam(u(0.005, 0.02)))),
+        Case("large gradients (~1e3), 3-d (2, 3, 4)", on_gradients(rng, (2, 3, 4), 1e3, **_adam(u(0.005, 0.02)))),
         Case("some gradients exactly zero, matrix (5, 3)",
-             _on_gradients(rng, (5, 3), zeros=True, **_adam(u(0.005, 0.02)))),
+             on_gradients(rng, (5, 3), zeros=True, **_adam(u(0.005, 0.02)))),
     ]
 
 
 def _adam_quadratic_cases(rng: np.random.Generator) -> list[Case]:
-    u = lambda low, high: _uniform(rng, low, high)  # noqa: E731
+    u = lambda low, high: uniform32(rng, low, high)  # noqa: E731
     return [
-        Case("vector (D=6)", _on_quadratic(rng, (6,), **_adam(u(0.02, 0.05)))),
+        Case("vector (D=6)", on_quadratic(rng, (6,), **_adam(u(0.02, 0.05)))),
         Case("other betas, matrix (5, 3)",
-             _on_quadratic(rng, (5, 3), **_adam(u(0.02, 0.05), u(0.7, 0.85), u(0.95, 0.99)))),
+             on_quadratic(rng, (5, 3), **_adam(u(0.02, 0.05), u(0.7, 0.85), u(0.95, 0.99)))),
         Case("L2 weight decay, vector (D=8)",
-             _on_quadratic(rng, (8,), **_adam(u(0.02, 0.05), weight_decay=u(0.2, 0.5)))),
-        Case("small learning rate, matrix (4, 4)", _on_quadratic(rng, (4, 4), **_adam(u(0.005, 0.01)))),
-        Case("flat quadratic (gradients ~1e-5), vector (D=5)", _on_quadratic(rng, (5,), 1e-5, **_adam(u(0.02, 0.05)))),
+             on_quadratic(rng, (8,), **_adam(u(0.02, 0.05), weight_decay=u(0.2, 0.5)))),
+        Case("small learning rate, matrix (4, 4)", on_quadratic(rng, (4, 4), **_adam(u(0.005, 0.01)))),
+        Case("flat quadratic (gradients ~1e-5), vector (D=5)", on_quadratic(rng, (5,), 1e-5, **_adam(u(0.02, 0.05)))),
     ]
 
 
 def _adamw_cases(rng: np.random.Generator) -> list[Case]:
-    u = lambda low, high: _uniform(rng, low, high)  # noqa: E731
+    u = lambda low, high: uniform32(rng, low, high)  # noqa: E731
     return [
-        Case("default hyper-parameters, vector (D=10)", _on_gradients(rng, (10,), **_adam(weight_decay=1e-2))),
+        Case("default hyper-parameters, vector (D=10)", on_gradients(rng, (10,), **_adam(weight_decay=1e-2))),
         Case("strong weight decay, matrix (5, 4)",
-             _on_gradients(rng, (5, 4), **_adam(u(0.01, 0.05), weight_decay=u(0.2, 0.5)))),
+             on_gradients(rng, (5, 4), **_adam(u(0.01, 0.05), weight_decay=u(0.2, 0.5)))),
         Case("small gradients (~1e-3), weight decay",
-             _on_gradients(rng, (8,), 1e-3, **_adam(u(0.005, 0.02), weight_decay=u(0.1, 0.3)))),
-        Case("no weight decay (Adam), matrix (3, 5)", _on_gradients(rng, (3, 5), **_adam(u(0.005, 0.02)))),
+             on_gradients(rng, (8,), 1e-3, **_adam(u(0.005, 0.02), weight_decay=u(0.1, 0.3)))),
+        Case("no weight decay (Adam), matrix (3, 5)", on_gradients(rng, (3, 5), **_adam(u(0.005, 0.02)))),
         Case("large gradients (~1e3), other betas",
-             _on_gradients(rng, (2, 6), 1e3,
+             on_gradients(rng, (2, 6), 1e3,
                            **_adam(u(0.01, 0.05), u(0.7, 0.85), u(0.95, 0.99), weight_decay=u(0.1, 0.3)))),
     ]
 
 
 def _adamw_quadratic_cases(rng: np.random.Generator) -> list[Case]:
-    u = lambda low, high: _uniform(rng, low, high)  # noqa: E731
+    u = lambda low, high: uniform32(rng, low, high)  # noqa: E731
     return [
-        Case("vector (D=6)", _on_quadratic(rng, (6,), **_adam(u(0.02, 0.05), weight_decay=u(0.1, 0.3)))),
+        Case("vector (D=6)", on_quadratic(rng, (6,), **_adam(u(0.02, 0.05), weight_decay=u(0.1, 0.3)))),
         Case("strong weight decay, matrix (5, 3)",
-             _on_quadratic(rng, (5, 3), **_adam(u(0.02, 0.05), weight_decay=u(0.5, 1.0)))),
+             on_quadratic(rng, (5, 3), **_adam(u(0.02, 0.05), weight_decay=u(0.5, 1.0)))),
         Case("other betas, vector (D=8)",
-             _on_quadratic(rng, (8,), **_adam(u(0.02, 0.05), u(0.7, 0.85), u(0.95, 0.99), weight_decay=u(0.1, 0.3)))),
+             on_quadratic(rng, (8,), **_adam(u(0.02, 0.05), u(0.7, 0.85), u(0.95, 0.99), weight_decay=u(0.1, 0.3)))),
     ]
 
 
@@ -475,27 +285,27 @@ _ADAM_BUGS = (
         hint="Your first steps are too large or too small: the running averages m and v start at 0, so early on "
         "they underestimate the gradient and its square. Adam divides them by 1 - beta1^t and 1 - beta2^t "
         "(bias correction) before using them.",
-        reference=_buggy_trajectory(_adam_rule(bias_correction=False)),
+        reference=rule_trajectory(_adam_rule(bias_correction=False)),
     ),
     Bug(
         name="adam-step-count-starts-at-0",
         hint="Your parameters become NaN or infinite from the first step: the bias correction 1 - beta^t is 0 "
         "when t is 0. Count the steps from 1: increase t before using it.",
-        reference=_buggy_trajectory(_adam_rule(first_step=0)),
+        reference=rule_trajectory(_adam_rule(first_step=0)),
     ),
     Bug(
         name="adam-eps-inside-sqrt",
         hint="Your steps are wrong when the gradients are small: eps is added inside the square root. Adam adds "
         "eps to sqrt(v_hat), outside the root; inside, it matters as soon as v_hat is near eps, that is for "
         "gradients near 1e-4.",
-        reference=_buggy_trajectory(_adam_rule(eps_in_root=True)),
+        reference=rule_trajectory(_adam_rule(eps_in_root=True)),
     ),
     Bug(
         name="adam-state-not-kept",
         hint="Every one of your steps looks like a first step: the updated m, v and step count are not stored in "
         "the state dict you return, so each call starts again from m = v = 0. Save them in state so that the "
         "next call continues from them.",
-        reference=_buggy_trajectory(_adam_rule(keeps_state=False)),
+        reference=rule_trajectory(_adam_rule(keeps_state=False)),
     ),
 )
 
@@ -509,21 +319,21 @@ _ADAMW_BUGS = (
         "decouples the decay: it multiplies the weights by (1 - lr * weight_decay) and keeps the decay out of "
         "the running averages m and v.",
         # Adam itself: the decay enters the gradient, as L2 regularisation.
-        reference=_buggy_trajectory(_adam_rule()),
+        reference=rule_trajectory(_adam_rule()),
     ),
     Bug(
         name="adamw-decay-without-lr",
         hint="Your weights shrink far too fast: each step multiplies them by (1 - weight_decay). In AdamW the "
         "decay is scaled by the learning rate too: w = w * (1 - lr * weight_decay).",
-        reference=_buggy_trajectory(_adam_rule(decay_factor=lambda h: 1 - h["weight_decay"])),
+        reference=rule_trajectory(_adam_rule(decay_factor=lambda h: 1 - h["weight_decay"])),
     ),
 )
 
-ADAM_STEP, ADAM_QUADRATIC = _optimiser("adam_step", _make_adam, _ADAM_HYPER, _adam_cases, _adam_quadratic_cases,
-                                       _ADAM_BUGS, ADAM_DEPARTURE, _ADAM_QUADRATIC_TOLERANCE)
-ADAMW_STEP, ADAMW_QUADRATIC = _optimiser("adamw_step", _make_adamw, _ADAM_HYPER, _adamw_cases,
-                                         _adamw_quadratic_cases, _ADAMW_BUGS, ADAM_DEPARTURE,
-                                         _ADAM_QUADRATIC_TOLERANCE)
+ADAM_STEP, ADAM_QUADRATIC = Optimiser("adam_step", _make_adam, _ADAM_HYPER, _adam_cases, _adam_quadratic_cases,
+                                       (7, 5), _ADAM_BUGS, ADAM_DEPARTURE, _ADAM_QUADRATIC_TOLERANCE).functions
+ADAMW_STEP, ADAMW_QUADRATIC = Optimiser("adamw_step", _make_adamw, _ADAM_HYPER, _adamw_cases,
+                                         _adamw_quadratic_cases, (5, 3), _ADAMW_BUGS, ADAM_DEPARTURE,
+                                         _ADAM_QUADRATIC_TOLERANCE).functions
 
 # --------------------------------------------------------------------------- RMSprop
 
@@ -536,30 +346,30 @@ def _rmsprop(lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8, weight_de
 
 
 def _rmsprop_cases(rng: np.random.Generator) -> list[Case]:
-    u = lambda low, high: _uniform(rng, low, high)  # noqa: E731
+    u = lambda low, high: uniform32(rng, low, high)  # noqa: E731
     return [
-        Case("default hyper-parameters, vector (D=10)", _on_gradients(rng, (10,), **_rmsprop())),
-        Case("smaller alpha, matrix (5, 4)", _on_gradients(rng, (5, 4), **_rmsprop(u(0.001, 0.01), u(0.8, 0.95)))),
-        Case("momentum, matrix (3, 6)", _on_gradients(rng, (3, 6), **_rmsprop(u(0.001, 0.01), momentum=u(0.8, 0.95)))),
-        Case("weight decay (D=8)", _on_gradients(rng, (8,), **_rmsprop(u(0.005, 0.02), weight_decay=u(0.2, 0.5)))),
-        Case("small gradients (~1e-4)", _on_gradients(rng, (8,), 1e-4, **_rmsprop(u(0.001, 0.01)))),
-        Case("large gradients (~1e3), 3-d (2, 3, 4)", _on_gradients(rng, (2, 3, 4), 1e3, **_rmsprop(u(0.001, 0.01)))),
+        Case("default hyper-parameters, vector (D=10)", on_gradients(rng, (10,), **_rmsprop())),
+        Case("smaller alpha, matrix (5, 4)", on_gradients(rng, (5, 4), **_rmsprop(u(0.001, 0.01), u(0.8, 0.95)))),
+        Case("momentum, matrix (3, 6)", on_gradients(rng, (3, 6), **_rmsprop(u(0.001, 0.01), momentum=u(0.8, 0.95)))),
+        Case("weight decay (D=8)", on_gradients(rng, (8,), **_rmsprop(u(0.005, 0.02), weight_decay=u(0.2, 0.5)))),
+        Case("small gradients (~1e-4)", on_gradients(rng, (8,), 1e-4, **_rmsprop(u(0.001, 0.01)))),
+        Case("large gradients (~1e3), 3-d (2, 3, 4)", on_gradients(rng, (2, 3, 4), 1e3, **_rmsprop(u(0.001, 0.01)))),
         Case("momentum and weight decay, some gradients exactly zero (4, 4)",
-             _on_gradients(rng, (4, 4), zeros=True, **_rmsprop(u(0.001, 0.01), u(0.9, 0.99), weight_decay=u(0.1, 0.3),
+             on_gradients(rng, (4, 4), zeros=True, **_rmsprop(u(0.001, 0.01), u(0.9, 0.99), weight_decay=u(0.1, 0.3),
                                                               momentum=u(0.5, 0.9)))),
     ]
 
 
 def _rmsprop_quadratic_cases(rng: np.random.Generator) -> list[Case]:
-    u = lambda low, high: _uniform(rng, low, high)  # noqa: E731
+    u = lambda low, high: uniform32(rng, low, high)  # noqa: E731
     return [
-        Case("vector (D=6)", _on_quadratic(rng, (6,), **_rmsprop(u(0.005, 0.02)))),
+        Case("vector (D=6)", on_quadratic(rng, (6,), **_rmsprop(u(0.005, 0.02)))),
         Case("momentum, matrix (5, 3)",
-             _on_quadratic(rng, (5, 3), **_rmsprop(u(0.002, 0.01), u(0.9, 0.99), momentum=u(0.8, 0.9)))),
+             on_quadratic(rng, (5, 3), **_rmsprop(u(0.002, 0.01), u(0.9, 0.99), momentum=u(0.8, 0.9)))),
         Case("weight decay, vector (D=8)",
-             _on_quadratic(rng, (8,), **_rmsprop(u(0.005, 0.02), weight_decay=u(0.2, 0.5)))),
+             on_quadratic(rng, (8,), **_rmsprop(u(0.005, 0.02), weight_decay=u(0.2, 0.5)))),
         Case("flat quadratic (gradients ~1e-5), vector (D=5)",
-             _on_quadratic(rng, (5,), 1e-5, **_rmsprop(u(0.005, 0.02)))),
+             on_quadratic(rng, (5,), 1e-5, **_rmsprop(u(0.005, 0.02)))),
     ]
 
 
@@ -573,34 +383,34 @@ _RMSPROP_BUGS = (
         name="rmsprop-eps-inside-sqrt",
         hint="Your steps are wrong when the gradients are small: eps is added inside the square root. RMSprop "
         "adds eps to the root of the running average, outside it.",
-        reference=_buggy_trajectory(_rmsprop_rule(eps_in_root=True)),
+        reference=rule_trajectory(_rmsprop_rule(eps_in_root=True)),
     ),
     Bug(
         name="rmsprop-average-not-weighted",
         hint="Your running average of squared gradients keeps growing: it adds the whole g^2 at every step. An "
         "exponential moving average weights the new square by (1 - alpha).",
-        reference=_buggy_trajectory(_rmsprop_rule(weighted=False)),
+        reference=rule_trajectory(_rmsprop_rule(weighted=False)),
     ),
     Bug(
         name="rmsprop-bias-corrected",
         hint="Your first steps are smaller than PyTorch's: you divide the running average by 1 - alpha^t as Adam "
         "does. RMSprop has no bias correction: early steps are large because the average starts at 0.",
-        reference=_buggy_trajectory(_rmsprop_rule(bias_correction=True)),
+        reference=rule_trajectory(_rmsprop_rule(bias_correction=True)),
     ),
     Bug(
         name="rmsprop-average-not-kept",
         hint="Every one of your steps looks like a first step: the updated running average is not stored in the "
         "state dict you return, so each call starts again from 0. Save it in state so that the next call "
         "continues from it.",
-        reference=_buggy_trajectory(_rmsprop_rule(keeps_average=False)),
+        reference=rule_trajectory(_rmsprop_rule(keeps_average=False)),
     ),
 )
 
-RMSPROP_STEP, RMSPROP_QUADRATIC = _optimiser("rmsprop_step", _make_rmsprop, _RMSPROP_HYPER, _rmsprop_cases,
-                                             _rmsprop_quadratic_cases, _RMSPROP_BUGS, departure(
+RMSPROP_STEP, RMSPROP_QUADRATIC = Optimiser("rmsprop_step", _make_rmsprop, _RMSPROP_HYPER, _rmsprop_cases,
+                                             _rmsprop_quadratic_cases, (7, 4), _RMSPROP_BUGS, departure(
                                                  "check the square average's first value ((1 - alpha) * dw**2, from "
                                                  "0, with no bias correction) and where eps goes (outside the root)",
-                                                 "the square average and the momentum buffer"))
+                                                 "the square average and the momentum buffer")).functions
 
 
 SUITE = Suite(

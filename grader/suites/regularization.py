@@ -11,7 +11,7 @@ draw the mask from it any way (``rng.random(x.shape) >= p``, ``< 1 - p``,
 
 * forward, train mode: every unit 0 or ``x / (1 - p)``, and the number dropped
   consistent with ``p`` by an exact binomial test whose false-fail rate per
-  case is at most ``FALSE_FAIL`` (1e-6); the two large cases
+  case is at most ``FALSE_FAIL`` (1e-6, grader/suites/properties.py); the two large cases
   (``"judge": "statistics"``, 2400 units) also check that units are dropped
   independently and that the mean is kept; eval mode is the identity, exactly;
 * backward, train mode: ``dout / (1 - p)`` where the student's own forward
@@ -38,207 +38,80 @@ dx well inside the tolerance for batches of 2 and 4.
 
 from __future__ import annotations
 
-import math
-from typing import Callable, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from grader.compare import compare
 from grader.reference import gradients, numpy, tensors
 from grader.spec import (
-    Blocked,
     Bug,
     Call,
     Case,
-    Expected,
     GradedFunction,
     Input,
     Program,
-    Property,
     Returned,
     Suite,
-    Tolerance,
     call,
     float32_exact,
 )
+from grader.suites.inputs import normal, pick, seed
+from grader.suites.layers import Layer, Pass, Sample, gradients_of, output_of
+from grader.suites.properties import backward_through_own_mask, valid_dropout
 
-# --------------------------------------------------------------------------- helpers
-
-TOLERANCE = Tolerance()
 LOW_DROP_RATES = (0.125, 0.25, 0.375)
 HIGH_DROP_RATES = (0.625, 0.75, 0.875)
 MOMENTA = (0.1, 0.2, 0.25, 0.3)  # never 0.5, where momentum and 1 - momentum coincide
 STATISTICAL_SHAPE = (40, 60)
-# The probability that a correct dropout fails a case, at most: the binomial test on the number of units dropped
-# rejects a count with FALSE_FAIL / 2 of probability on each side, and the large cases' further checks add less
-# than 1e-8 (SIGMAS: 2e-9 for a normal sum; MAX_DISPERSION: a variance ratio of 3 over 39 or 59 degrees of freedom,
-# below 1e-9 for a chi-square).
-FALSE_FAIL = 1e-6
-SIGMAS = 6.0
-# The spread of the drop counts per row or column over a binomial's: about 1 +- 0.25 for a correct mask.
-MAX_DISPERSION = 3.0
-
-
-def _normal(rng: np.random.Generator, shape, scale: float = 1.0, shift=0.0) -> np.ndarray:
-    return float32_exact(shift + scale * rng.standard_normal(shape))
-
-
-def _seed(rng: np.random.Generator) -> int:
-    return int(rng.integers(0, 2**31 - 1))
-
-
-def _pick(rng: np.random.Generator, values: tuple[float, ...]) -> float:
-    return float(values[rng.integers(len(values))])
-
 
 # --------------------------------------------------------------------------- dropout
 
 
-def _binomial_bounds(n: int, p: float, alpha: float) -> tuple[int, int]:
-    """The fewest and most of ``n`` units that may be dropped with probability
-    ``p`` each: counts outside ``[low, high]`` have probability below
-    ``alpha / 2`` on each side (an exact binomial test, two-sided)."""
-    if p == 0.0:
-        return 0, 0
-    k = np.arange(n + 1)
-    log_pmf = (np.array([math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1) for i in k])
-               + k * math.log(p) + (n - k) * math.log1p(-p))
-    pmf = np.exp(log_pmf)
-    below, above = np.cumsum(pmf), np.cumsum(pmf[::-1])[::-1]  # P(K <= k), P(K >= k)
-    return int(np.argmax(below >= alpha / 2)), int(n - np.argmax(above[::-1] >= alpha / 2))
+def _dropout_samples(rng: np.random.Generator) -> Iterator[Sample]:
+    """Yielded one by one: each backward case's dout is drawn right after its sample."""
+
+    def sample(name: str, x: np.ndarray, p: float, train: bool = True, judge: str = "exact",
+               forward_only: bool = False) -> Sample:
+        return Sample(name, {"x": x, "p": p, "train": train, "seed": seed(rng), "judge": judge}, forward_only)
+
+    any_rate = LOW_DROP_RATES + HIGH_DROP_RATES
+    low, high, mid = pick(rng, LOW_DROP_RATES), pick(rng, HIGH_DROP_RATES), pick(rng, any_rate)
+    # Positive inputs for the statistics: the mean check is meaningful, and no input is 0.
+    stats_low = float32_exact(rng.uniform(0.5, 2.0, STATISTICAL_SHAPE))
+    stats_high = float32_exact(rng.uniform(0.5, 2.0, STATISTICAL_SHAPE))
+    yield sample("train (N=8, D=10)", normal(rng, (8, 10), 2.0), mid)
+    yield sample("train, 4-d activations (2, 3, 4, 5)", normal(rng, (2, 3, 4, 5), 2.0), low)
+    yield sample("train, batch of 1 (N=1, D=12)", normal(rng, (1, 12), 2.0), high)
+    yield sample("train, p = 0 (nothing dropped)", normal(rng, (6, 7), 2.0), 0.0)
+    yield sample("eval mode (identity)", normal(rng, (7, 9), 2.0), pick(rng, any_rate), train=False)
+    yield sample(f"mask statistics, p < 0.5 ({stats_low.size} units)", stats_low, low, judge="statistics")
+    yield sample(f"mask statistics, p > 0.5 ({stats_high.size} units)", stats_high, high, judge="statistics",
+                 forward_only=True)
 
 
-def _kept_mask(out: np.ndarray, x: np.ndarray, p: float, name: str) -> tuple[np.ndarray, np.ndarray] | str:
-    """Which units a train-mode output kept and which it dropped, or what is
-    wrong with it: every unit must be 0 or ``x / (1 - p)``. A unit whose input
-    is 0 is neither told kept nor dropped."""
-    if out.shape != x.shape:
-        return f"{name} has shape {out.shape}; expected shape {x.shape}"
-    if out.dtype.kind != "f":
-        return f"{name} has dtype {out.dtype}; a float32 or float64 array is expected"
-    got = out.astype(np.float64)
-    if not np.all(np.isfinite(got)):
-        return f"{name} contains NaN or infinite values"
-    scaled = x / (1.0 - p)
-    allowed = TOLERANCE.atol * max(1.0, float(np.max(np.abs(scaled), initial=0.0))) + TOLERANCE.rtol * np.abs(scaled)
-    informative = x != 0
-    dropped, kept = (got == 0) & informative, (np.abs(got - scaled) <= allowed) & informative
-    bad = int(np.sum(informative & ~dropped & ~kept) + np.sum(~informative & (got != 0)))
-    if bad:
-        return (f"{name} has {bad} of {x.size} units that are neither 0 (dropped) nor x / (1 - p) (kept and "
-                f"rescaled)")
-    return kept, dropped
+def _dropout(t: dict, inputs) -> torch.Tensor:
+    """Dropout in eval mode (the identity); in train mode any valid mask is right (grader/suites/properties.py)."""
+    return F.dropout(t["x"], inputs["p"], training=False)
 
 
-def _valid_dropout(x: np.ndarray, p: float, independence: bool) -> Property:
-    """Any valid inverted dropout of ``x``: every unit 0 or ``x / (1 - p)``,
-    and the number dropped consistent with ``p`` (``_binomial_bounds`` at
-    FALSE_FAIL). With ``independence`` (the large cases) also: the drop counts
-    per row and per column spread as independent units' do, and the sum is
-    kept within SIGMAS of its standard deviation."""
-    n = int(np.sum(x != 0))
-    low, high = _binomial_bounds(n, p, FALSE_FAIL)
-
-    def check(actual: np.ndarray) -> str | None:
-        judged = _kept_mask(actual, x, p, "out")
-        if isinstance(judged, str):
-            return judged
-        _, dropped = judged
-        count = int(dropped.sum())
-        if not low <= count <= high:
-            return (f"out drops {count} of its {n} units; with p = {p:g} a count outside [{low}, {high}] has "
-                    f"probability below {FALSE_FAIL:g}: each unit is dropped with probability p, kept with 1 - p")
-        if not independence:
-            return None
-        # A mask shared by a whole row or column spreads the counts per row (column) far more than a binomial's.
-        grid = dropped.reshape(x.shape[0], -1)
-        for axis in (0, 1):
-            counts = grid.sum(axis=axis)
-            if np.var(counts) > MAX_DISPERSION * grid.shape[axis] * p * (1.0 - p):
-                return ("out drops whole rows or columns together more often than chance allows: draw one "
-                        "independent number per unit, with the shape of x")
-        # E[sum] = sum(x); Var[sum] = sum(x^2) * p / (1 - p).
-        spread = SIGMAS * np.sqrt(np.sum(x ** 2) * p / (1.0 - p))
-        if abs(np.sum(actual.astype(np.float64)) - np.sum(x)) > spread:
-            return ("the mean of out is far from the mean of x; inverted dropout keeps it the same on average: is "
-                    "the mask independent of the values?")
-        return None
-
-    return Property(check)
+def _dropout_forward_reference(inputs) -> dict:
+    if inputs["train"]:
+        return {"out": valid_dropout(inputs["x"], inputs["p"], independence=inputs["judge"] == "statistics")}
+    return output_of(_dropout)(inputs)
 
 
-def _backward_through_own_mask(inputs) -> Property:
-    """``dx = dout / (1 - p)`` where the student's own forward (its output
-    ``out``, sent back beside ``dx``) kept a unit, 0 where it dropped one."""
-    x, p, dout = inputs["x"], inputs["p"], inputs["dout"]
-
-    def check(dx: np.ndarray, out: np.ndarray | None) -> str | None:
-        judged = "its output was not returned" if out is None else _kept_mask(out, x, p, "its output")
-        if isinstance(judged, str):
-            return Blocked("dropout_forward", judged)
-        kept, dropped = judged
-        # Units whose input was 0 were neither: either gradient is accepted there.
-        expected = Expected(np.where(kept, dout / (1.0 - p), 0.0), free=~(kept | dropped))
-        return compare("dx", dx, expected, TOLERANCE).message or None
-
-    return Property(check, given=("out",))
+def _dropout_backward_reference(inputs) -> dict:
+    return {"dx": backward_through_own_mask(inputs)} if inputs["train"] else gradients_of(_dropout)(inputs)
 
 
-def _dropout_cases(backward: bool) -> Callable[[np.random.Generator], list[Case]]:
-    def cases(rng: np.random.Generator) -> list[Case]:
-        def case(x: np.ndarray, p: float, train: bool = True, judge: str = "exact") -> dict:
-            inputs = {"x": x, "p": p, "train": train, "seed": _seed(rng), "judge": judge}
-            if backward:
-                inputs["dout"] = _normal(rng, x.shape)
-            return inputs
-
-        any_rate = LOW_DROP_RATES + HIGH_DROP_RATES
-        low, high, mid = _pick(rng, LOW_DROP_RATES), _pick(rng, HIGH_DROP_RATES), _pick(rng, any_rate)
-        # Positive inputs for the statistics: the mean check is meaningful, and no input is 0.
-        stats_low = float32_exact(rng.uniform(0.5, 2.0, STATISTICAL_SHAPE))
-        stats_high = float32_exact(rng.uniform(0.5, 2.0, STATISTICAL_SHAPE))
-        result = [
-            Case("train (N=8, D=10)", case(_normal(rng, (8, 10), 2.0), mid)),
-            Case("train, 4-d activations (2, 3, 4, 5)", case(_normal(rng, (2, 3, 4, 5), 2.0), low)),
-            Case("train, batch of 1 (N=1, D=12)", case(_normal(rng, (1, 12), 2.0), high)),
-            Case("train, p = 0 (nothing dropped)", case(_normal(rng, (6, 7), 2.0), 0.0)),
-            Case("eval mode (identity)", case(_normal(rng, (7, 9), 2.0), _pick(rng, any_rate), train=False)),
-            Case(f"mask statistics, p < 0.5 ({stats_low.size} units)", case(stats_low, low, judge="statistics")),
-        ]
-        if not backward:
-            result.append(Case(f"mask statistics, p > 0.5 ({stats_high.size} units)",
-                               case(stats_high, high, judge="statistics")))
-        return result
-
-    return cases
-
-
-def _dropout_reference(backward: bool):
-    def reference(inputs) -> dict:
-        if inputs["train"]:
-            if backward:
-                return {"dx": _backward_through_own_mask(inputs)}
-            return {"out": _valid_dropout(inputs["x"], inputs["p"], independence=inputs["judge"] == "statistics")}
-        t = tensors(inputs, requires_grad=("x",))
-        out = F.dropout(t["x"], inputs["p"], training=False)
-        if not backward:
-            return {"out": numpy(out)}
-        return {"dx": gradients(out, inputs["dout"], {"x": t["x"]})["dx"]}
-
-    return reference
-
-
-def _dropout_program(backward: bool) -> Program:
-    """The generator the docstring describes is passed in (``builtin:rng``);
-    using it is not required. The backward program sends the forward's output
-    back too: the backward is judged against the mask it shows."""
-    calls = (call("builtin:rng", "seed"), call("dropout_forward", "x", "p", "train", Returned(0)))
-    if not backward:
-        return Program(calls, {"out": Returned(1, 0)})
-    return Program(calls + (call("dropout_backward", "dout", Returned(1, 1)),),
-                   {"dx": Returned(2), "out": Returned(1, 0)})
+# The generator the docstring describes is passed in (``builtin:rng``); using it is not required. The backward
+# program sends the forward's output back too: the backward is judged against the mask it shows.
+_DROPOUT_FORWARD_CALLS = (call("builtin:rng", "seed"), call("dropout_forward", "x", "p", "train", Returned(0)))
+DROPOUT_FORWARD_PROGRAM = Program(_DROPOUT_FORWARD_CALLS, {"out": Returned(1, 0)})
+DROPOUT_BACKWARD_PROGRAM = Program(_DROPOUT_FORWARD_CALLS + (call("dropout_backward", "dout", Returned(1, 1)),),
+                                   {"dx": Returned(2), "out": Returned(1, 0)})
 
 
 Mode = Callable[[torch.Tensor, torch.Tensor, float], torch.Tensor]  # (x or dout, uniform numbers u, p) -> output
@@ -269,12 +142,9 @@ def _dropout_bug(train: Mode = _inverted, evaluate: Mode = lambda v, u, p: v, ba
     return reference
 
 
-DROPOUT_FORWARD = GradedFunction(
-    name="dropout_forward",
-    program=_dropout_program(backward=False),
-    cases=_dropout_cases(backward=False),
-    reference=_dropout_reference(backward=False),
-    bugs=(
+DROPOUT_FORWARD, DROPOUT_BACKWARD = Layer(
+    "dropout", ("x", "p", "train"), _dropout_samples, _dropout,
+    forward=Pass(points=7, program=DROPOUT_FORWARD_PROGRAM, reference=_dropout_forward_reference, bugs=(
         Bug(
             name="dropout-scaled-at-eval",
             hint="In eval mode your output is scaled. Inverted dropout already rescales the kept units by "
@@ -299,15 +169,8 @@ DROPOUT_FORWARD = GradedFunction(
             "probability 1 - p, so that the expected output equals the input and nothing changes at test time.",
             reference=_dropout_bug(train=_masked),
         ),
-    ),
-)
-
-DROPOUT_BACKWARD = GradedFunction(
-    name="dropout_backward",
-    program=_dropout_program(backward=True),
-    cases=_dropout_cases(backward=True),
-    reference=_dropout_reference(backward=True),
-    bugs=(
+    )),
+    backward=Pass(points=6, program=DROPOUT_BACKWARD_PROGRAM, reference=_dropout_backward_reference, bugs=(
         Bug(
             name="dropout-backward-scaled-twice",
             hint="Your gradient is rescaled by 1 / (1 - p) twice. If the cached mask already holds the scale, "
@@ -320,8 +183,8 @@ DROPOUT_BACKWARD = GradedFunction(
             "1 / (1 - p), so the same factor multiplies their gradient.",
             reference=_dropout_bug(train=_masked, backward=True),
         ),
-    ),
-)
+    )),
+).functions
 
 
 # --------------------------------------------------------------------------- batch normalisation
@@ -330,12 +193,12 @@ DROPOUT_BACKWARD = GradedFunction(
 def _bn_parameters(rng: np.random.Generator, d: int) -> dict:
     """gamma of both signs and away from 1 (so a forgotten gamma shows), any beta."""
     gamma = float32_exact(rng.choice(np.array([-1.0, 1.0]), size=d) * rng.uniform(0.5, 2.0, size=d))
-    return {"gamma": gamma, "beta": _normal(rng, (d,))}
+    return {"gamma": gamma, "beta": normal(rng, (d,))}
 
 
 def _running(rng: np.random.Generator, d: int, mean_scale: float = 1.0, var_scale: float = 1.0) -> dict:
     """Running statistics that are not torch's initial zeros and ones."""
-    return {"running_mean": _normal(rng, (d,), mean_scale),
+    return {"running_mean": normal(rng, (d,), mean_scale),
             "running_var": float32_exact(var_scale * rng.uniform(0.5, 3.0, size=d))}
 
 
@@ -356,18 +219,16 @@ def _features(rng: np.random.Generator, n: int, d: int, scale: float = 1.0, shif
 
 
 def _bn_case(rng: np.random.Generator, x: np.ndarray, *, train: bool = True, eps: float = 1e-5,
-             stats_scale: tuple[float, float] = (1.0, 1.0), dout: bool = False) -> dict:
+             stats_scale: tuple[float, float] = (1.0, 1.0)) -> dict:
     d = x.shape[-1]
-    inputs = {"x": x, **_bn_parameters(rng, d), **_running(rng, d, *stats_scale), "train": train,
-              "momentum": _pick(rng, MOMENTA), "eps": eps}
-    if dout:
-        inputs["dout"] = _normal(rng, x.shape)
-    return inputs
+    return {"x": x, **_bn_parameters(rng, d), **_running(rng, d, *stats_scale), "train": train,
+            "momentum": pick(rng, MOMENTA), "eps": eps}
 
 
-def _bn_train_inputs(rng: np.random.Generator) -> list[tuple[str, np.ndarray, dict]]:
-    """Named training batches shared by the forward and backward cases."""
-    return [
+def _bn_samples(rng: np.random.Generator) -> Iterator[Sample]:
+    """The training batches, drawn first, then their cases one by one (each backward case's dout right after
+    it); then the eval-mode cases, of the forward alone."""
+    train: list[tuple[str, np.ndarray, dict[str, Any]]] = [
         ("random (N=16, D=8)", _features(rng, 16, 8, shift=2.0), {}),
         ("batch of 2 (N=2, D=5)", _features(rng, 2, 5, shift=1.0), {"eps": 1e-3}),
         ("one feature (N=12, D=1)", _features(rng, 12, 1, 3.0, shift=2.0), {}),
@@ -376,22 +237,15 @@ def _bn_train_inputs(rng: np.random.Generator) -> list[tuple[str, np.ndarray, di
          {"stats_scale": (1000.0, 1e5)}),
         ("tiny variance (below eps)", _features(rng, 16, 5, 1e-3, shift=1e-3), {}),
     ]
-
-
-def _bn_forward_cases(rng: np.random.Generator) -> list[Case]:
-    cases = [Case(name, _bn_case(rng, x, **options)) for name, x, options in _bn_train_inputs(rng)]
-    cases += [
-        Case("eval mode (running statistics)", _bn_case(rng, _features(rng, 9, 6, 2.0, shift=1.0), train=False)),
-        Case("eval mode, batch of 1 (N=1, D=7)", _bn_case(rng, _features(rng, 1, 7, 2.0, shift=1.0), train=False)),
-        # Running variances of about 1e-6, below eps = 1e-5: leaving eps out of the eval-mode root shows.
-        Case("eval mode, running variance near 0", _bn_case(rng, _features(rng, 8, 5, 1e-3), train=False,
-                                                             stats_scale=(1e-3, 1e-6))),
-    ]
-    return cases
-
-
-def _bn_backward_cases(rng: np.random.Generator) -> list[Case]:
-    return [Case(name, _bn_case(rng, x, dout=True, **options)) for name, x, options in _bn_train_inputs(rng)]
+    for name, x, options in train:
+        yield Sample(name, _bn_case(rng, x, **options))
+    yield Sample("eval mode (running statistics)", _bn_case(rng, _features(rng, 9, 6, 2.0, shift=1.0), train=False),
+                 forward_only=True)
+    yield Sample("eval mode, batch of 1 (N=1, D=7)",
+                 _bn_case(rng, _features(rng, 1, 7, 2.0, shift=1.0), train=False), forward_only=True)
+    # Running variances of about 1e-6, below eps = 1e-5: leaving eps out of the eval-mode root shows.
+    yield Sample("eval mode, running variance near 0",
+                 _bn_case(rng, _features(rng, 8, 5, 1e-3), train=False, stats_scale=(1e-3, 1e-6)), forward_only=True)
 
 
 def _batch_norm(t: dict, x: torch.Tensor, inputs, train: bool) -> torch.Tensor:
@@ -402,19 +256,13 @@ def _batch_norm(t: dict, x: torch.Tensor, inputs, train: bool) -> torch.Tensor:
 
 # A batch norm layer, ``layer(t, x, inputs, train) -> out``, that updates the running statistics held in ``t``:
 # torch's, or in a bug's reference one with the mistake.
-Layer = Callable[[dict, torch.Tensor, Mapping, bool], torch.Tensor]
+BatchNorm = Callable[[dict, torch.Tensor, Mapping, bool], torch.Tensor]
 
 
-def _bn_forward_reference(inputs, layer: Layer = _batch_norm) -> dict:
+def _bn_forward_reference(inputs, layer: BatchNorm = _batch_norm) -> dict:
     t = tensors(inputs)
     out = layer(t, t["x"], inputs, inputs["train"])
     return {"out": numpy(out), "running_mean": numpy(t["running_mean"]), "running_var": numpy(t["running_var"])}
-
-
-def _bn_backward_reference(inputs) -> dict:
-    t = tensors(inputs, requires_grad=("x", "gamma", "beta"))
-    out = _batch_norm(t, t["x"], inputs, True)
-    return gradients(out, inputs["dout"], {k: t[k] for k in ("x", "gamma", "beta")})
 
 
 STATE = call("builtin:dict", running_mean="running_mean", running_var="running_var")
@@ -466,7 +314,7 @@ def _bn_steps_cases(rng: np.random.Generator) -> list[Case]:
     ]
 
 
-def _bn_steps_reference(inputs, layer: Layer = _batch_norm) -> dict:
+def _bn_steps_reference(inputs, layer: BatchNorm = _batch_norm) -> dict:
     t = tensors(inputs)
     for i in range(TRAIN_STEPS):
         layer(t, t["x"][i], inputs, True)
@@ -568,12 +416,10 @@ RUNNING_VAR_BIASED = Bug(
                               unbiased=False),
 )
 
-BATCHNORM_FORWARD = GradedFunction(
-    name="batchnorm_forward",
-    program=BN_FORWARD_PROGRAM,
-    cases=_bn_forward_cases,
-    reference=_bn_forward_reference,
-    bugs=(
+BATCHNORM_FORWARD, BATCHNORM_BACKWARD = Layer(
+    "batchnorm", ("x", "gamma", "beta", "train"), _bn_samples,
+    lambda t, inputs: _batch_norm(t, t["x"], inputs, inputs["train"]), grads=("x", "gamma", "beta"),
+    forward=Pass(points=9, program=BN_FORWARD_PROGRAM, reference=_bn_forward_reference, bugs=(
         Bug(
             name="bn-eps-outside-sqrt",
             hint="Your output is far off when a feature's variance is tiny: eps is added after the square root. "
@@ -615,15 +461,8 @@ BATCHNORM_FORWARD = GradedFunction(
         NOT_UPDATED,
         MOMENTUM_SWAPPED,
         RUNNING_VAR_BIASED,
-    ),
-)
-
-BATCHNORM_BACKWARD = GradedFunction(
-    name="batchnorm_backward",
-    program=BN_BACKWARD_PROGRAM,
-    cases=_bn_backward_cases,
-    reference=_bn_backward_reference,
-    bugs=(
+    )),
+    backward=Pass(points=6, program=BN_BACKWARD_PROGRAM, bugs=(
         Bug(
             name="bn-backward-mean-var-constant",
             hint="Your dx treats the batch mean and variance as constants (dx = dout * gamma / std). They are "
@@ -643,11 +482,12 @@ BATCHNORM_BACKWARD = GradedFunction(
             "dout * gamma before it goes back through the normalisation.",
             reference=_bn_dx(scaled_by_gamma=False),
         ),
-    ),
-)
+    )),
+).functions
 
 BATCHNORM_RUNNING_STATS = GradedFunction(
     name="batchnorm_running_stats",
+    points=4,
     program=BN_STEPS_PROGRAM,
     cases=_bn_steps_cases,
     reference=_bn_steps_reference,

@@ -3,10 +3,21 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 
+from grader.exits import EXIT_OK
+from grader.spec import Suite
+from grader.suites import SUITES
 
-def describe(suite) -> dict:
+HELP = "list the assignments, their graded functions and points"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=("text", "json"), default="text", help="what to print (default: text)")
+
+
+def describe(suite: Suite) -> dict:
     bugs = {fn.name: len(fn.bugs) for fn in suite.functions}
     return {"assignment": suite.assignment, "folder": suite.folder, "title": suite.title,
             "file": f"{suite.module}.py", "max_points": suite.max_points,
@@ -14,10 +25,7 @@ def describe(suite) -> dict:
                           for name, points in suite.graded]}
 
 
-def main(args) -> int:
-    from grader.exits import EXIT_OK
-    from grader.suites import SUITES
-
+def run(args: argparse.Namespace) -> int:
     assignments = [describe(suite) for suite in SUITES.values()]
     if args.format == "json":
         print(json.dumps(assignments, indent=2))

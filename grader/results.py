@@ -1,8 +1,9 @@
-"""Grading results: the model (``GradeResult``), its native file
-(``result.json``, format ``dlgrade-result/1``, the one that ``grade-batch``,
-``dlgrade report`` and the gradebook are made from), and its renderings as
-Gradescope's results.json and text (markdown, JUnit XML and HTML are in
-``grader.formats``)."""
+"""The results model: what grading a submission found (``GradeResult``, its
+functions and cases), the native result file (``result.json``, format
+``dlgrade-result/1``: the one that ``grade-batch``, ``dlgrade report`` and the
+gradebook are made from), the gradebook's columns, and writing any of them
+atomically. Renderings (text, Gradescope's results.json, markdown, JUnit, HTML)
+are ``grader.render``'s."""
 
 from __future__ import annotations
 
@@ -35,9 +36,6 @@ class Status(str, enum.Enum):
 # How checks that cannot run here count (``CaseResult.skipped``): left out of the total, or as lost.
 SKIPPED_POLICIES = ("exclude", "zero")
 
-DEVELOPMENT_SEED_WARNING = ("graded with the public development seed, not a secret one: this is no grade "
-                            "(give the secret with DLGRADE_SEED_FILE, DLGRADE_SEED or --seed)")
-
 # gradebook.csv (``dlgrade grade-batch``, read by ``dlgrade report``): these columns, with one column of points
 # per graded function between them.
 GRADEBOOK_BEFORE = ("student", "status")
@@ -62,7 +60,7 @@ class CaseResult:
     bugs: list[str] = field(default_factory=list)  # names of the catalogued bugs recognised
     speed: bool = False  # efficiency points rather than correctness
     # Data for the HTML report's figures only (never in results.json or the
-    # text): the keys that ``grader.formats.FIGURES`` knows how to draw, e.g.
+    # text): the keys that ``grader.render.figures.FIGURES`` knows how to draw, e.g.
     # "error_maps" (attached by the grader to a failed array output),
     # "training_curve", "confusion_matrix". Values never hold expected outputs.
     details: dict[str, Any] = field(default_factory=dict)
@@ -99,10 +97,6 @@ class FunctionResult:
         return sum(c.max_score for c in self.cases)
 
     @property
-    def summary(self) -> str:
-        return f"{sum(c.passed for c in self.cases)} of {len(self.cases)} cases passed"
-
-    @property
     def hints(self) -> list[str]:
         """Each recognised bug's hint once."""
         return list(dict.fromkeys(h for c in self.cases for h in c.hints))
@@ -111,31 +105,6 @@ class FunctionResult:
     def bugs(self) -> list[str]:
         """Each catalogued bug recognised in any of its cases, once."""
         return list(dict.fromkeys(b for c in self.cases for b in c.bugs))
-
-    def failure_groups(self) -> list[tuple[str, float, list[str], list[CaseResult]]]:
-        """Failed cases grouped by identical feedback (one missing function reads
-        as one line, not one per case): (which cases, points lost, messages, cases)."""
-        groups: dict[tuple, list[CaseResult]] = {}
-        for c in self.cases:
-            if not c.passed:
-                groups.setdefault(tuple(c.messages), []).append(c)
-        found = []
-        for messages, cases in groups.items():
-            if len(cases) == len(self.cases) > 1:
-                which = f"all {len(cases)} cases"
-            else:
-                which = ("case " if len(cases) == 1 else "cases ") + ", ".join(f"'{c.name}'" for c in cases)
-            found.append((which, sum(c.max_score - c.score for c in cases), list(messages), cases))
-        return found
-
-    def output(self) -> str:
-        lines = [self.summary]
-        for which, lost, messages, _ in self.failure_groups():
-            lines.append(f"- {which} (-{lost:g}):")
-            lines += [f"    {line}" for m in messages for line in m.splitlines()]
-        lines += [f"hint: {h}" for h in self.hints]
-        lines += self.notes
-        return "\n".join(lines)
 
 
 @dataclass
@@ -163,12 +132,6 @@ class GradeResult:
         return sum(f.score for f in self.functions)
 
     @property
-    def warnings(self) -> list[str]:
-        """What every rendering shows above the notices: the marks of a result
-        that is no grade."""
-        return [DEVELOPMENT_SEED_WARNING] if self.development_seed else []
-
-    @property
     def bugs(self) -> list[str]:
         return list(dict.fromkeys(b for f in self.functions for b in f.bugs))
 
@@ -179,65 +142,6 @@ class GradeResult:
     @property
     def percent(self) -> float:
         return 100.0 * self.score / self.max_score if self.max_score else 0.0
-
-    def to_gradescope(self, details_visibility: str = "visible") -> dict:
-        """Gradescope's results.json: https://gradescope-autograders.readthedocs.io/en/latest/specs/
-
-        ``details_visibility`` other than "visible" (e.g. "after_due_date"):
-        each function's test shows its score, how many cases passed and its
-        notes; the feedback per failed case, which names the hidden cases,
-        moves to a zero-point test of its own shown with that visibility."""
-        results: dict[str, Any] = {
-            "score": round(self.score, 4),
-            "max_score": round(self.max_score, 4),
-            "execution_time": round(self.seconds, 3),
-            "output": "\n".join([f"{self.assignment}: {self.score:g}/{self.max_score:g}",
-                                 *(f"warning: {w}" for w in self.warnings), *self.notices,
-                                 *([self.message] if self.message else [])]),
-            "visibility": "visible",
-            "extra_data": {"assignment": self.assignment, "percent": round(self.percent, 2), "bugs": self.bugs,
-                           "status": self.status.value, "message": self.message,
-                           "development_seed": self.development_seed, "confinement": self.confinement},
-            "tests": [],
-        }
-        now = details_visibility == "visible"
-        for f in self.functions:
-            results["tests"].append(
-                {
-                    "name": f"{self.assignment}: {f.name}",
-                    "score": round(f.score, 4),
-                    "max_score": round(f.max_score, 4),
-                    "output": f.output() if now else "\n".join([f.summary, *f.notes]),
-                    "visibility": "visible",
-                    "status": "passed" if f.score >= f.max_score else "failed",
-                    "extra_data": {"bugs": f.bugs},
-                }
-            )
-            if not now and not all(c.passed for c in f.cases):
-                results["tests"].append({"name": f"{self.assignment}: {f.name}, feedback per case", "score": 0,
-                                         "max_score": 0, "output": f.output(), "visibility": details_visibility})
-        if self.leaderboard:
-            results["leaderboard"] = self.leaderboard
-        return results
-
-    def to_text(self) -> str:
-        width = max([len(f.name) for f in self.functions] + [8])
-        lines = [f"{self.assignment} — {self.submission}",
-                 *([f"confinement: {self.confinement}"] if self.confinement else []),
-                 *[f"WARNING: {w}" for w in self.warnings], *[f"note: {n}" for n in self.notices]]
-        if self.status is not Status.GRADED:
-            lines.append(f"{self.status}: {self.message}")
-        lines.append("")
-        for f in self.functions:
-            mark = "ok  " if f.score >= f.max_score else "FAIL"
-            lines.append(f"  {mark} {f.name:<{width}} {f.score:6.2f} / {f.max_score:g}")
-        lines.append(f"  {'':4} {'total':<{width}} {self.score:6.2f} / {self.max_score:g}  ({self.percent:.1f}%)")
-        details = [(f.name, f.output()) for f in self.functions if f.score < f.max_score or f.notes]
-        if details:
-            lines.append("")
-            for name, text in details:
-                lines.append(f"{name}: {text}")
-        return "\n".join(lines)
 
     def to_dict(self) -> dict:
         """The native result (``RESULT_FORMAT``; ``grader/schemas/result.schema.json``):
@@ -302,12 +206,6 @@ def result_path(out: Path, student: str) -> Path:
     last, it marks the student finished (read by the gradebook, reruns and
     ``dlgrade report``)."""
     return student_folder(out, student) / RESULT_FILE
-
-
-def one_line(text: str, limit: int = 300) -> str:
-    """``text`` on one line (a gradebook cell), cut to ``limit`` characters."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[:limit - 1] + "…"
 
 
 REPORT_MODE = 0o644  # reports and results: the course's TAs read them too (a file holding a seed is 0o600)

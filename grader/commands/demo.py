@@ -5,15 +5,23 @@ anyway), and says so."""
 
 from __future__ import annotations
 
+import argparse
 import sys
 
+from grader.commands import add_secret_arguments
 from grader.course import Course, Secret, SecretError
-from grader.grade import grade_submission
+from grader.exits import EXIT_OK, EXIT_USAGE
+from grader.suites import SUITES
+
+HELP = "grade the bundled example submissions (with the public development seed unless a secret is given)"
 
 
-def main(args) -> int:
-    from grader.exits import EXIT_OK, EXIT_USAGE
-    from grader.suites import SUITES
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_secret_arguments(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    from grader.engine import grade_submission  # torch: not before the command line is known to need it
 
     course = Course.locate()
     try:

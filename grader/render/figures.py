@@ -1,17 +1,17 @@
-"""Renderings of a ``GradeResult`` besides text, Gradescope's JSON and the
-native result file (which are in ``grader.report``): markdown for a CI job
-summary, JUnit XML for CI test reporters, and a self-contained HTML page with
-figures.
+"""The HTML report's figures, drawn from the data the grader attached to each
+case (``CaseResult.details``); ``FIGURES`` maps each known key to its drawing,
+and is the place to add one.
 
-None of them shows an expected value: a ``GradeResult`` holds none. The HTML
-page draws the figure data the grader attached to each case
-(``CaseResult.details``); ``FIGURES`` maps each known key to its drawing, and
-is the place to add one.
+Figures are drawn without a plotting library: an error map is a small PNG
+written directly (a pixel per element, scaled up by whole pixels), curves
+and confusion matrices are inline SVG. A page costs a batch milliseconds,
+not the second a plotting library took per buggy submission. A drawing
+returns None when its figure would say nothing that the text does not.
 
 Extension point (figure data a grader attaches to ``CaseResult.details``):
 
 - ``"error_maps"``: a list of ``grader.compare.error_map`` dicts, attached by
-  ``grade.py`` to every failed array output of 2+ dimensions.
+  the engine to every failed array output of 2+ dimensions.
 - ``"training_curve"``: the losses recorded while training, one float per
   step, or ``{series name: [floats]}`` (e.g. also ``"test accuracy"``); one
   panel per series.
@@ -24,154 +24,16 @@ Other keys (``"accuracy"``, say) are data for the grader, not figures.
 from __future__ import annotations
 
 import base64
-import dataclasses
-import functools
 import html
-import importlib.util
-import json
-import re
 import struct
-import xml.etree.ElementTree as ET
 import zlib
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 
-from grader.report import FunctionResult, GradeResult, Status
+from grader.results import FunctionResult
 
-FORMATS = ("text", "json", "result", "markdown", "junit", "html")  # result: the native file (dlgrade-result/1)
-PASSED, FAILED = "✅", "❌"
-
-
-def render(result: GradeResult, fmt: str) -> str:
-    renderers: dict[str, Callable[[GradeResult], str]] = {
-        "text": GradeResult.to_text,
-        "json": lambda r: json.dumps(r.to_gradescope(), indent=2),
-        "result": lambda r: json.dumps(r.to_dict(), indent=2),
-        "markdown": to_markdown,
-        "junit": to_junit,
-        "html": to_html,
-    }
-    return renderers[fmt](result)
-
-
-def unavailable(fmt: str) -> str | None:
-    """Why ``fmt`` cannot be rendered here (a package is missing), else None."""
-    if fmt == "html" and importlib.util.find_spec("jinja2") is None:  # found, not imported: it is not needed yet
-        return "the HTML report needs jinja2: pip install 'dlgrade[feedback]'"
-    return None
-
-
-# --- markdown -----------------------------------------------------------------
-
-def markdown_table(header: list[str], rows: list[list[Any]], align: str = "") -> str:
-    """A GitHub markdown table; ``align`` has one of l/c/r per column (default l)."""
-    marks = {"l": "---", "c": ":-:", "r": "--:"}
-    line = lambda cells: "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |"  # noqa: E731
-    return "\n".join([line(header), line(marks[a] for a in align.ljust(len(header), "l")), *map(line, rows)])
-
-
-def code_block(text: str) -> str:
-    """``text`` verbatim in a fence longer than any backtick run inside it (a
-    student's exception message can hold anything)."""
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    fence = "`" * max(3, longest + 1)
-    return f"{fence}text\n{text}\n{fence}"
-
-
-def code_span(text: str) -> str:
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    ticks = "`" * (longest + 1)
-    return f"{ticks} {text} {ticks}" if longest else f"`{text}`"
-
-
-def _points(f: FunctionResult | GradeResult) -> str:
-    return f"{round(f.score, 2):g} / {f.max_score:g}"
-
-
-def to_markdown(result: GradeResult) -> str:
-    """For a job summary (``>> $GITHUB_STEP_SUMMARY``) or a pull request comment."""
-    mark = PASSED if result.status is Status.GRADED and result.score >= result.max_score else FAILED
-    lines = [f"## {mark} {result.assignment}: {_points(result)} ({result.percent:.1f}%)", "",
-             f"Submission {code_span(result.submission)}"]
-    if result.warnings or result.notices:
-        # two spaces: a line break between notes
-        lines += ["", *(f"> **warning**: {w}  " for w in result.warnings), *(f"> note: {n}  " for n in result.notices)]
-    if result.status is not Status.GRADED:
-        lines += ["", f"**{result.status}**:", code_block(result.message)]
-    rows = [[PASSED if f.score >= f.max_score else FAILED, f"`{f.name}`", _points(f)] for f in result.functions]
-    rows.append(["", "**total**", f"**{_points(result)}**"])
-    lines += ["", markdown_table(["", "function", "points"], rows, "clr")]
-    for f in result.functions:
-        if f.score >= f.max_score and not f.notes:
-            continue
-        lines += ["", f"### {PASSED if f.score >= f.max_score else FAILED} `{f.name}`: {f.summary}", ""]
-        for which, lost, messages, _ in f.failure_groups():
-            fenced = code_block("\n".join(messages)).splitlines()
-            lines += [f"- {which}{f' (-{lost:g})' if lost else ''}:", "", *(f"  {line}" for line in fenced), ""]
-        lines += [f"- 💡 {h}" for h in f.hints]
-        lines += [f"- {n}" for n in f.notes]
-    return "\n".join(lines) + "\n"
-
-
-# --- JUnit XML ----------------------------------------------------------------
-
-# XML 1.0 cannot carry most control characters, which a student's exception
-# message may hold; ElementTree would write them and produce invalid XML.
-_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-
-
-def _xml_text(text: str) -> str:
-    return _NOT_XML.sub("\ufffd", text)
-
-
-def to_junit(result: GradeResult) -> str:
-    """One testsuite for the assignment, one testcase per case (classname: the
-    graded function): failed cases with their messages and hints, skipped ones
-    (a GPU-only check without a GPU) with the reason."""
-    suite = ET.Element("testsuite", name=result.assignment, time=f"{result.seconds:.3f}")
-    properties = ET.SubElement(suite, "properties")
-    for name, value in (("submission", result.submission), ("status", result.status),
-                        ("score", f"{result.score:g}"), ("max_score", f"{result.max_score:g}"),
-                        ("percent", f"{result.percent:.2f}"),
-                        ("development_seed", "true" if result.development_seed else "false"),
-                        ("confinement", result.confinement), *(("warning", w) for w in result.warnings),
-                        *(("notice", n) for n in result.notices)):
-        ET.SubElement(properties, "property", name=name, value=_xml_text(value))
-    for f in result.functions:
-        for c in f.cases:
-            case = ET.SubElement(suite, "testcase", classname=f.name, name=_xml_text(c.name), time="0")
-            if c.skipped:
-                ET.SubElement(case, "skipped", message=_xml_text(c.skipped))
-            elif not c.passed:
-                first = c.messages[0].splitlines()[0] if c.messages else "wrong"
-                failure = ET.SubElement(case, "failure", type="speed" if c.speed else "wrong result",
-                                        message=_xml_text(f"-{c.max_score - c.score:g} points: {first}"))
-                failure.text = _xml_text("\n".join([*c.messages, *(f"hint: {h}" for h in c.hints)]))
-    if result.status is not Status.GRADED:
-        case = ET.SubElement(suite, "testcase", classname="submission", name=result.status.value, time="0")
-        kind = "error" if result.status is Status.ERROR else "failure"
-        message = _xml_text(result.message)
-        ET.SubElement(case, kind, type=result.status.value, message=message).text = message
-    counts = {"tests": len(suite.findall("testcase")), "failures": len(suite.findall("testcase/failure")),
-              "errors": len(suite.findall("testcase/error")), "skipped": len(suite.findall("testcase/skipped"))}
-    suite.attrib.update({k: str(v) for k, v in counts.items()})
-    root = ET.Element("testsuites", {"name": "dlgrade", "time": suite.attrib["time"],
-                                     **{k: str(v) for k, v in counts.items() if k != "skipped"}})
-    root.append(suite)
-    ET.indent(root)
-    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
-
-
-# --- HTML ---------------------------------------------------------------------
-#
-# Figures are drawn without a plotting library: an error map is a small PNG
-# written directly (a pixel per element, scaled up by whole pixels), curves
-# and confusion matrices are inline SVG. A page costs a batch milliseconds,
-# not the second a plotting library took per buggy submission. A drawing
-# returns None when its figure would say nothing that the text does not.
 
 @dataclass
 class Figure:
@@ -343,7 +205,7 @@ FIGURES: dict[str, Callable[[Any], Figure | None]] = {
 FIGURES_PER_FUNCTION = 1  # cases drawn: the first that has something to show tells the story
 
 
-def _figures(f: FunctionResult) -> dict[int, list[Figure]]:
+def figures_of(f: FunctionResult) -> dict[int, list[Figure]]:
     """id(case) -> its figures, for the first FIGURES_PER_FUNCTION cases
     that have something to show."""
     drawn: dict[int, list[Figure]] = {}
@@ -355,43 +217,3 @@ def _figures(f: FunctionResult) -> dict[int, list[Figure]]:
         if figures:
             drawn[id(case)] = figures
     return drawn
-
-
-def template_folder() -> Path:
-    """The templates shipped in the package (an installed wheel has them in
-    ``grader/templates/``), else those of the source checkout it runs from
-    (an editable install, ``python -m grader`` in the checkout). Never the
-    current folder's."""
-    package = Path(__file__).resolve().parent
-    return package / "templates" if (package / "templates").is_dir() else package.parent / "templates"
-
-
-@functools.lru_cache(maxsize=None)
-def _template():
-    import jinja2  # optional: only the HTML report needs it
-
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(template_folder()), autoescape=True,
-                             undefined=jinja2.StrictUndefined)
-    return env.get_template("report.html.j2")
-
-
-def to_html(result: GradeResult) -> str:
-    """A self-contained page (inline CSS, figures as PNG data URIs and inline
-    SVG) from ``report.html.j2``."""
-    functions = []
-    for f in result.functions:
-        figures = _figures(f)
-
-        def named(cases: list) -> list[Figure]:
-            return [dataclasses.replace(figure, caption=f"case '{c.name}': {figure.caption}")
-                    for c in cases for figure in figures.pop(id(c), [])]
-
-        groups = [{"which": which, "lost": lost, "messages": messages,
-                   "figures": named(cases) if len(cases) > 1 else figures.pop(id(cases[0]), [])}
-                  for which, lost, messages, cases in f.failure_groups()]
-        # What is left belongs to passed cases (a training curve, say): shown with the function.
-        passed_figures = named(f.cases)
-        functions.append({"name": f.name, "points": _points(f), "passed": f.score >= f.max_score,
-                          "summary": f.summary, "groups": groups, "figures": passed_figures,
-                          "hints": f.hints, "notes": f.notes})
-    return _template().render(result=result, points=_points(result), functions=functions)

@@ -13,6 +13,7 @@ where torch is not installed.
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import subprocess
@@ -21,13 +22,18 @@ import tempfile
 from pathlib import Path
 
 from grader.course import Course
+from grader.exits import EXIT_USAGE
 from grader.student import FOLDER, HELPER
 from grader.student.dlgrade_student import PUBLIC_TESTS, from_imports
 
+HELP = "run the public checks of an assignment (for students; public inputs, no secret seed needed)"
 
-def main(args) -> int:
-    from grader.exits import EXIT_USAGE
 
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("path", nargs="?", default=".", help="assignment folder or .py file (default: .)")
+
+
+def run(args: argparse.Namespace) -> int:
     path = Path(args.path).resolve()
     if path.is_dir() and (path / PUBLIC_TESTS).is_file():
         return _run_pytest(path)
