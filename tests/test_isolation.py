@@ -27,6 +27,7 @@ import pytest
 
 from grader import sandbox as sandbox_module
 from grader.child.confine import Confinement
+from grader.child.protocol import ErrorKind
 from grader.child.zygote import sweep
 from grader.course import Course
 from grader.sandbox import Sandbox, UnconfinedError
@@ -166,7 +167,7 @@ def test_memory_is_held_by_a_cgroup_also_without_an_address_space_limit(tmp_path
         if box.guarantees["cgroup"] == "none":
             pytest.fail("no cgroup could be made here, as root: the memory limit would not hold for CUDA children")
         outcome = box.run(PROGRAM, {"x": np.ones(3)}, 30)
-    assert outcome.error == "crash" and "over the memory limit of 256 MiB" in outcome.message, outcome.message
+    assert outcome.error is ErrorKind.CRASH and "over the memory limit of 256 MiB" in outcome.message, outcome.message
 
 
 def test_the_number_of_processes_is_capped(tmp_path):
@@ -203,7 +204,7 @@ def test_filling_the_scratch_space_fails_only_that_case(tmp_path):
             raise ValueError('filled')
     """), "toy", Limits(scratch_bytes=16 << 20, file_bytes=1 << 30)) as box:
         filled = box.run(PROGRAM, {"x": np.ones(3)}, 30)
-        assert filled.error == "exception" and "filled" in filled.message, filled.message
+        assert filled.error is ErrorKind.EXCEPTION and "filled" in filled.message, filled.message
         assert box.run(PROGRAM, {"x": -np.ones(3)}, 30).ok
     assert shutil.disk_usage(tmp_path).free > free_before - (32 << 20)
 

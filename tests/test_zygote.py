@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from grader import sandbox as sandbox_module
-from grader.child.protocol import Request
+from grader.child.protocol import ErrorKind, Request
 from grader.sandbox import Sandbox
 from grader.spec import Limits
 from tests.processes import alive, processes_of
@@ -105,10 +105,10 @@ def test_child_is_confined_before_the_submission_runs(tmp_path, limits):
 ], ids=["exit-status", "segfault", "abort", "sigkill-with-output", "cpu-limit"])
 def test_how_a_child_ended_is_reported(tmp_path, body, message):
     outcome = run_once(tmp_path, body, Limits(cpu_seconds=1))
-    assert outcome.error == "crash" and message in outcome.message, outcome.message
+    assert outcome.error is ErrorKind.CRASH and message in outcome.message, outcome.message
 
 
-@pytest.mark.parametrize("then, error", [("while True: pass", "timeout"), ("os._exit(0)", "crash")])
+@pytest.mark.parametrize("then, error", [("while True: pass", ErrorKind.TIMEOUT), ("os._exit(0)", ErrorKind.CRASH)])
 def test_what_a_child_leaves_behind_is_killed(tmp_path, then, error):
     """A grandchild in a session of its own (out of reach of a process-group
     kill), started by native code past the audit hook: gone with the child."""
@@ -124,7 +124,7 @@ def test_what_a_child_leaves_behind_is_killed(tmp_path, then, error):
     """)
     with Sandbox(source, "toy", Limits(allow_processes=True)) as sandbox:
         uid = sandbox._request["uid"]
-        assert sandbox.run(PROGRAM, {"x": np.ones(3)}, 1).error == error
+        assert sandbox.run(PROGRAM, {"x": np.ones(3)}, 1).error is error
         deadline = time.monotonic() + 5
         while processes_of(uid) and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -144,7 +144,7 @@ def test_a_dead_zygote_is_replaced(tmp_path):
             time.sleep(0.01)
         assert not alive(keeper)
         crash = sandbox.run(PROGRAM, {"x": np.ones(3)}, 10)
-        assert crash.error == "crash" and "how was lost" in crash.message, crash.message
+        assert crash.error is ErrorKind.CRASH and "how was lost" in crash.message, crash.message
         # The next child comes from a fresh zygote, and reports as before.
         assert sandbox.run(PROGRAM, {"x": np.ones(3)}, 10).ok
         assert zygote_pid() != old
@@ -159,7 +159,7 @@ def test_no_torch_in_a_numpy_child_while_a_torch_zygote_runs(tmp_path):
             assert not [m for m in sys.modules if m.startswith('torch')], 'torch is loaded'
             import torch
         """)
-        assert outcome.error == "exception" and "torch may not be used" in outcome.message, outcome.message
+        assert outcome.error is ErrorKind.EXCEPTION and "torch may not be used" in outcome.message, outcome.message
         assert zygote_pid(TORCH_LIMITS) != zygote_pid()
 
 
