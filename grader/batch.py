@@ -66,6 +66,7 @@ from grader.results import (
     RESULT_FILE,
     GradeResult,
     ResultFormatError,
+    SkippedPolicy,
     Status,
     read_result,
     result_path,
@@ -148,7 +149,8 @@ def _stop_worker(signum, frame) -> None:
 
 
 def grade_one(assignment: str, student: str, path: str, out: str, seed: str, hide: tuple[Path, ...], html: bool,
-              skipped: str = "exclude", allow_unconfined: bool = False) -> tuple[str, Status, str]:
+              skipped: SkippedPolicy = SkippedPolicy.EXCLUDE,
+              allow_unconfined: bool = False) -> tuple[str, Status, str]:
     """Grade one student and write their files; runs in a worker process.
     Returns (student, status, message); status ERROR with no result recorded
     when the files could not be written."""
@@ -170,7 +172,8 @@ def grade_one(assignment: str, student: str, path: str, out: str, seed: str, hid
 
 # --- wherever a student is graded: a local worker, or a cluster's (grader/cluster.py) -------------------------------
 
-def grade(suite, path: Path, seed: str, hide: tuple[Path, ...], skipped: str, allow_unconfined: bool) -> GradeResult:
+def grade(suite, path: Path, seed: str, hide: tuple[Path, ...], skipped: SkippedPolicy,
+          allow_unconfined: bool) -> GradeResult:
     """One student's result: ERROR with the reason when the grader itself fails."""
     try:
         # The class's submissions and results are hidden from each student's code.
@@ -406,7 +409,7 @@ class Job:
     seed: str = field(repr=False)
     hide: tuple[Path, ...]  # from the student's code, besides the solutions and suites
     html: bool
-    skipped: str
+    skipped: SkippedPolicy
     allow_unconfined: bool
 
 
@@ -447,7 +450,7 @@ class Engine(Protocol):
 
 
 def grade_class(suite: Suite, folder: Path, out: Path, secret: Secret, students: dict[str, Path], engine: Engine,
-                regrade: bool, html: bool, skipped: str, allow_unconfined: bool) -> int:
+                regrade: bool, html: bool, skipped: SkippedPolicy, allow_unconfined: bool) -> int:
     """Grade ``students`` (of ``folder``, as ``discover`` found them) with
     ``engine``, into ``out``, and write the gradebook; the exit status."""
     for stale in out.glob("students/*/.*.tmp"):  # left by a batch killed mid-write; never read

@@ -46,7 +46,7 @@ import distributed.comm
 from grader.batch import BatchStopped, Job, describe, grade, renderings, write_student
 from grader.course import Course
 from grader.exits import EXIT_INTERNAL, EXIT_USAGE, version
-from grader.results import GradeResult, Status
+from grader.results import GradeResult, SkippedPolicy, Status
 from grader.submissions import MAX_FOLDER_BYTES, MAX_FOLDER_FILES, MAX_SOURCE_BYTES, MAX_UNZIPPED_BYTES
 from grader.suites import DEFINES_SUITE, SUITES
 
@@ -187,7 +187,7 @@ class Task:
     submission: tuple[Entry, ...]
     seed: str
     html: bool
-    skipped: str
+    skipped: SkippedPolicy
     allow_unconfined: bool
     fingerprint: Fingerprint
 

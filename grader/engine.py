@@ -30,7 +30,7 @@ from grader.course import Course, Secret
 from grader.datasets import DatasetError
 from grader.forbidden import scan
 from grader.judging import judge_case
-from grader.results import FunctionResult, GradeResult, Status
+from grader.results import FunctionResult, GradeResult, SkippedPolicy, Status
 from grader.sandbox import OUTPUT_MARKER, Outcome, Sandbox, SandboxError
 from grader.spec import Case, GradedFunction, Suite
 from grader.speed import grade_speed
@@ -46,13 +46,14 @@ TIMEOUTS_PER_FUNCTION = 2  # after this many, the function's other cases are not
 
 
 def grade_submission(suite: Suite, path: Path, secret: Secret, course: Course | None = None,
-                     hide: tuple[Path, ...] = (), skipped: str = "exclude", allow_unconfined: bool = False,
+                     hide: tuple[Path, ...] = (), skipped: SkippedPolicy = SkippedPolicy.EXCLUDE,
+                     allow_unconfined: bool = False,
                      throughput: ReferenceThroughput | None = None) -> GradeResult:
     """``hide``: folders the student's code must not see besides the solutions
     and suites (a batch adds the class's submissions and results).
     ``skipped``: how checks that cannot run here (GPU-only ones on a machine
-    without a GPU) count: "exclude" leaves their points out of the total,
-    "zero" counts them as lost. Either way they are reported as skipped.
+    without a GPU) count: EXCLUDE leaves their points out of the total, ZERO
+    counts them as lost. Either way they are reported as skipped.
     ``throughput``: the reference solution's training throughput, measured
     once per process and kept by the caller across submissions (a batch worker)."""
     course = course or Course.locate()
@@ -96,7 +97,7 @@ def grade_submission(suite: Suite, path: Path, secret: Secret, course: Course | 
             except DatasetError as e:
                 status, message = Status.ERROR, f"the grader's data for {suite.training.name} is missing: {e}"
         guarantees = getattr(student, "guarantees", {})
-    if skipped == "exclude":
+    if skipped == SkippedPolicy.EXCLUDE:
         for case in (c for f in functions for c in f.cases if c.skipped):
             case.max_score = 0.0
     return result(functions, status, message, leaderboard=session.leaderboard,

@@ -33,8 +33,14 @@ class Status(str, enum.Enum):
         return self in (Status.GRADED, Status.INVALID)
 
 
-# How checks that cannot run here count (``CaseResult.skipped``): left out of the total, or as lost.
-SKIPPED_POLICIES = ("exclude", "zero")
+class SkippedPolicy(str, enum.Enum):
+    """How checks that cannot run here count (``CaseResult.skipped``): left out of the total, or as lost."""
+
+    EXCLUDE = "exclude"
+    ZERO = "zero"
+
+    def __str__(self) -> str:  # as argparse shows a choice
+        return self.value
 
 # gradebook.csv (``dlgrade grade-batch``, read by ``dlgrade report``): these columns, with one column of points
 # per graded function between them.

@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from grader.results import SKIPPED_POLICIES
+from grader.results import SkippedPolicy
 
 
 def at_least_one(text: str) -> int:
@@ -47,11 +47,20 @@ def add_secret_arguments(parser: argparse.ArgumentParser) -> None:
                              "namespaces); results are marked unconfined")
 
 
+def skipped_policy(text: str) -> SkippedPolicy:
+    try:
+        return SkippedPolicy(text)
+    except ValueError:  # from the option or from $DLGRADE_SKIPPED
+        raise argparse.ArgumentTypeError(f"must be {' or '.join(map(str, SkippedPolicy))}, not {text!r} "
+                                         f"(also from $DLGRADE_SKIPPED)") from None
+
+
 def add_grading_arguments(parser: argparse.ArgumentParser) -> None:
     """--development and --skipped: the verbs that record grades (grade, grade-batch)."""
     parser.add_argument("--development", action="store_true",
                         help="without a secret seed, grade with the public development seed (every result is marked "
                              "as such): for trying things out, never for grades")
-    parser.add_argument("--skipped", choices=SKIPPED_POLICIES, default=os.environ.get("DLGRADE_SKIPPED", "exclude"),
+    parser.add_argument("--skipped", type=skipped_policy, choices=tuple(SkippedPolicy),
+                        default=os.environ.get("DLGRADE_SKIPPED", SkippedPolicy.EXCLUDE.value),
                         help="checks that cannot run here (GPU-only ones without a GPU): left out of the total "
                              "(exclude) or counted as lost (zero); default: $DLGRADE_SKIPPED, else exclude")
