@@ -52,7 +52,7 @@ def skipped_policy(text: str) -> SkippedPolicy:
         return SkippedPolicy(text)
     except ValueError:  # from the option or from $DLGRADE_SKIPPED
         raise argparse.ArgumentTypeError(f"must be {' or '.join(map(str, SkippedPolicy))}, not {text!r} "
-                                         f"(also from $DLGRADE_SKIPPED)") from None
+                                         f"(given by --skipped or $DLGRADE_SKIPPED)") from None
 
 
 def add_grading_arguments(parser: argparse.ArgumentParser) -> None:
