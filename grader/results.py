@@ -88,33 +88,45 @@ class CaseResult:
         return self.skipped is None and self.score >= self.max_score
 
 
+class _Totals:
+    """Points and recognised bugs summed over the parts: a function's cases, a grade's functions."""
+
+    @property
+    def _parts(self) -> list:
+        raise NotImplementedError
+
+    @property
+    def score(self) -> float:
+        return sum(part.score for part in self._parts)
+
+    @property
+    def max_score(self) -> float:
+        return sum(part.max_score for part in self._parts)
+
+    @property
+    def bugs(self) -> list[str]:
+        """Each catalogued bug recognised in any part, once."""
+        return list(dict.fromkeys(b for part in self._parts for b in part.bugs))
+
+
 @dataclass
-class FunctionResult:
+class FunctionResult(_Totals):
     name: str
     cases: list[CaseResult]
     notes: list[str] = field(default_factory=list)  # shown whatever the score, e.g. the measured speed
 
     @property
-    def score(self) -> float:
-        return sum(c.score for c in self.cases)
-
-    @property
-    def max_score(self) -> float:
-        return sum(c.max_score for c in self.cases)
+    def _parts(self) -> list:
+        return self.cases
 
     @property
     def hints(self) -> list[str]:
         """Each recognised bug's hint once."""
         return list(dict.fromkeys(h for c in self.cases for h in c.hints))
 
-    @property
-    def bugs(self) -> list[str]:
-        """Each catalogued bug recognised in any of its cases, once."""
-        return list(dict.fromkeys(b for c in self.cases for b in c.bugs))
-
 
 @dataclass
-class GradeResult:
+class GradeResult(_Totals):
     assignment: str
     submission: str
     functions: list[FunctionResult]
@@ -134,16 +146,8 @@ class GradeResult:
         self.status = Status(self.status)  # "graded" is taken for Status.GRADED
 
     @property
-    def score(self) -> float:
-        return sum(f.score for f in self.functions)
-
-    @property
-    def bugs(self) -> list[str]:
-        return list(dict.fromkeys(b for f in self.functions for b in f.bugs))
-
-    @property
-    def max_score(self) -> float:
-        return sum(f.max_score for f in self.functions)
+    def _parts(self) -> list:
+        return self.functions
 
     @property
     def percent(self) -> float:

@@ -212,7 +212,7 @@ def test_outputs_over_the_wire_limit_are_refused_each_and_together(monkeypatch):
     from grader.child import program as child_program
     from grader.child.protocol import Request
 
-    monkeypatch.setattr(child_program, "MAX_MESSAGE_BYTES", 1000)
+    monkeypatch.setattr(child_program.wire, "MAX_MESSAGE_BYTES", 1000)
     module = SimpleNamespace(pair=lambda n: (np.zeros(n), np.zeros(n)))
     both = Request(Program((call("pair", "n"),), {"a": Returned(0, 0), "b": Returned(0, 1)}))
     assert set(child_program.run_program(module, both, {"n": 60})) == {"a", "b"}  # 2 x 480 bytes

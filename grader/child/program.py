@@ -21,40 +21,13 @@ from typing import Any
 import numpy as np
 
 try:  # as grader.child.program, in the grader
-    from . import timing
-    from .protocol import (
-        BUILTIN,
-        Call,
-        Device,
-        ErrorKind,
-        Gradient,
-        Input,
-        Kept,
-        Output,
-        Request,
-        Returned,
-        Stack,
-        Tensor,
-    )
-    from .wire import MAX_MESSAGE_BYTES
-except ImportError:  # as the child's own top-level module
-    # The same modules by their top-level names, which mypy (checking the package) cannot tell.
+    from . import protocol, timing, wire
+except ImportError:  # as the child's own top-level modules, which mypy (checking the package) cannot tell
+    import protocol  # type: ignore[no-redef]
     import timing  # type: ignore[no-redef]
-    from protocol import (  # type: ignore[no-redef]
-        BUILTIN,
-        Call,
-        Device,
-        ErrorKind,
-        Gradient,
-        Input,
-        Kept,
-        Output,
-        Request,
-        Returned,
-        Stack,
-        Tensor,
-    )
-    from wire import MAX_MESSAGE_BYTES  # type: ignore[no-redef]
+    import wire  # type: ignore[no-redef]
+
+ErrorKind = protocol.ErrorKind  # by its own name: the errors below name it often
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -93,7 +66,7 @@ class StudentError(Exception):
         self.message = message
 
 
-def run_program(module: ModuleType, request: Request, inputs: dict, source_file: str | None = None,
+def run_program(module: ModuleType, request: protocol.Request, inputs: dict, source_file: str | None = None,
                 kept: dict[str, Any] | None = None) -> dict[str, np.ndarray]:
     """Call the program's functions in order; return its outputs as plain
     arrays. ``kept``: the values earlier programs of the submission kept
@@ -109,7 +82,7 @@ def run_program(module: ModuleType, request: Request, inputs: dict, source_file:
     # steps of a trajectory overwritten by later ones. Dict entries (key) are
     # read at the end: they are state that later calls update.
     parts = {(name, i): part for name, output in program.outputs.items()
-             for i, part in enumerate(output.parts if isinstance(output, Stack) else [output])}
+             for i, part in enumerate(output.parts if isinstance(output, protocol.Stack) else [output])}
     taken = {}
     graded = program.graded_function
     for step in program.calls:
@@ -123,7 +96,7 @@ def run_program(module: ModuleType, request: Request, inputs: dict, source_file:
             raise StudentError(e.kind, f"not graded: `{step.function}` failed on this input: {e.message}",
                                step.function) from None
         for (name, i), part in parts.items():
-            if isinstance(part, Returned) and part.call == len(run.results) - 1 and part.key is None:
+            if isinstance(part, protocol.Returned) and part.call == len(run.results) - 1 and part.key is None:
                 value = run.resolve(part)
                 if isinstance(value, np.ndarray):
                     _check_size(value.nbytes)  # before the copy: copying hundreds of MiB costs seconds
@@ -138,7 +111,8 @@ def run_program(module: ModuleType, request: Request, inputs: dict, source_file:
     return outputs
 
 
-def _call(module: ModuleType, request: Request, step: Call, run: "_Run", source_file: str | None) -> None:
+def _call(module: ModuleType, request: protocol.Request, step: protocol.Call, run: "_Run",
+          source_file: str | None) -> None:
     """One call of the program, its result appended to ``run.results``.
 
     A student function gets arguments it may not change: the grader's inputs
@@ -209,9 +183,9 @@ def _changed(value, before, name: str) -> str | None:
 
 def _check_size(nbytes: int) -> None:
     """What one answer may carry (the wire's limit), said as a mistake of the student's."""
-    if nbytes > MAX_MESSAGE_BYTES:
+    if nbytes > wire.MAX_MESSAGE_BYTES:
         raise StudentError(ErrorKind.BAD_RETURN, f"the returned arrays take {nbytes >> 20} MiB, more than "
-                                         f"{MAX_MESSAGE_BYTES >> 20} MiB")
+                                         f"{wire.MAX_MESSAGE_BYTES >> 20} MiB")
 
 
 def _builtin(name: str):
@@ -220,7 +194,8 @@ def _builtin(name: str):
 
 def _function(module: ModuleType, fname: str, source_file: str | None):
     """What a call of the program names: a builtin, or the student's function."""
-    func = _builtin(fname[len(BUILTIN):]) if fname.startswith(BUILTIN) else getattr(module, fname, None)
+    builtin = fname.startswith(protocol.BUILTIN)
+    func = _builtin(fname[len(protocol.BUILTIN):]) if builtin else getattr(module, fname, None)
     if not callable(func):
         where = os.path.basename(source_file) if source_file else "the module"
         raise StudentError(ErrorKind.MISSING, f"{where} has no function named {fname}")
@@ -261,7 +236,7 @@ def _guarded(forbidden: tuple[str, ...], fname: str, source_file: str | None, en
         raise StudentError(ErrorKind.EXCEPTION, f"{fname} raised {describe_exception(e, source_file)}") from None
 
 
-def _timed(module: ModuleType, request: Request, inputs: dict, source_file: str | None,
+def _timed(module: ModuleType, request: protocol.Request, inputs: dict, source_file: str | None,
            kept: dict[str, Any]) -> dict[str, np.ndarray]:
     """Time the program's one call against a trusted builtin with the shared
     harness, each call on its own set of inputs (``name@i``: set ``i``; the
@@ -312,38 +287,39 @@ def _timed(module: ModuleType, request: Request, inputs: dict, source_file: str 
 class _Run:
     """The state of one program's run: its calls' results and the tensors it made."""
 
-    def __init__(self, request: Request, inputs: dict, kept: dict[str, Any]):
+    def __init__(self, request: protocol.Request, inputs: dict, kept: dict[str, Any]):
         self.program, self.inputs, self.kept = request.program, inputs, kept
         self.results: list[Any] = []
         self.device = request.device
         self.tensors: dict[str, Any] = {}
 
-    def arguments(self, step: Call) -> tuple[list, dict]:
+    def arguments(self, step: protocol.Call) -> tuple[list, dict]:
         return [self.resolve(a) for a in step.args], {k: self.resolve(a) for k, a in step.kwargs}
 
-    def resolve(self, part: Input | Returned | Tensor | Device | Kept | Gradient):
-        if isinstance(part, Input):
+    def resolve(self, part: protocol.Input | protocol.Returned | protocol.Tensor | protocol.Device | protocol.Kept
+                | protocol.Gradient):
+        if isinstance(part, protocol.Input):
             # A copy for every use: what a call does to its arguments stays out of the grader's inputs.
             value = self.inputs[part.name]
             value = value if part.index is None else value[part.index]
             return value.copy() if isinstance(value, np.ndarray) else value
-        if isinstance(part, Tensor):
+        if isinstance(part, protocol.Tensor):
             if part.name not in self.tensors:
                 self.tensors[part.name] = torch_support().to_tensor(self.inputs[part.name], self.device,
                                                                     part.requires_grad)
             return self.tensors[part.name]
-        if isinstance(part, Device):
+        if isinstance(part, protocol.Device):
             return self.device
-        if isinstance(part, Kept):
+        if isinstance(part, protocol.Kept):
             if part.name not in self.kept:
                 raise StudentError(ErrorKind.MISSING,
                                    f"{part.name} is not available: the step that makes it did not finish")
             return self.kept[part.name]
-        if isinstance(part, Gradient):
+        if isinstance(part, protocol.Gradient):
             return self.gradient(part)
         return self.returned(part)
 
-    def returned(self, ref: Returned):
+    def returned(self, ref: protocol.Returned):
         value = self.results[ref.call]
         producer = self.program.calls[ref.call].function
         if ref.index is not None:
@@ -360,7 +336,7 @@ class _Run:
             value = value[ref.key]
         return value
 
-    def gradient(self, spec: Gradient):
+    def gradient(self, spec: protocol.Gradient):
         support = torch_support()
         of = self.resolve(spec.of)
         producer = self.program.calls[spec.of.call].function
@@ -375,11 +351,11 @@ class _Run:
             raise StudentError(ErrorKind.BAD_RETURN, f"autograd failed on what {producer} returned: {e}") from None
 
 
-def _output(output: Output, name: str, run: _Run, taken: dict) -> np.ndarray:
-    def value(i: int, part: Input | Returned | Gradient):
+def _output(output: protocol.Output, name: str, run: _Run, taken: dict) -> np.ndarray:
+    def value(i: int, part: protocol.Input | protocol.Returned | protocol.Gradient):
         return taken[name, i] if (name, i) in taken else run.resolve(part)
 
-    if not isinstance(output, Stack):
+    if not isinstance(output, protocol.Stack):
         return _as_plain_array(value(0, output), name)
     parts = [_as_plain_array(value(i, p), f"{name}[{i}]") for i, p in enumerate(output.parts)]
     shapes = {p.shape for p in parts}
