@@ -36,12 +36,10 @@ from __future__ import annotations
 
 from typing import Callable, Mapping
 
-import numpy as np
 import torch
 
-from grader.spec import Bug, Case, Suite, Tolerance
-from grader.suites.inputs import uniform32
-from grader.suites.trajectories import Optimiser, Rule, departure, on_gradients, on_quadratic, rule_trajectory
+from grader.spec import Bug, Suite, Tolerance
+from grader.suites.trajectories import Optimiser, Rule, Trajectory, departure, rule_trajectory
 
 # Near the minimum of a quadratic, Adam's steps are close to lr * sign(gradient):
 # a gradient component near 0 turns float32 rounding into steps of another size,
@@ -128,40 +126,28 @@ def _rmsprop_rule(*, eps_in_root: bool = False, weighted: bool = True, bias_corr
 
 # --------------------------------------------------------------------------- SGD
 
-_SGD_HYPER = ("lr", "momentum", "nesterov", "weight_decay")
-
-
-def _sgd(lr: float, momentum: float = 0.0, nesterov: bool = False, weight_decay: float = 0.0) -> dict:
-    return {"lr": lr, "momentum": momentum, "nesterov": nesterov, "weight_decay": weight_decay}
-
-
-def _sgd_cases(rng: np.random.Generator) -> list[Case]:
-    u = lambda low, high: uniform32(rng, low, high)  # noqa: E731
-    return [
-        Case("plain SGD, vector (D=10)", on_gradients(rng, (10,), **_sgd(u(0.05, 0.2)))),
-        Case("momentum, matrix (5, 4)", on_gradients(rng, (5, 4), **_sgd(u(0.02, 0.1), u(0.8, 0.95)))),
-        Case("Nesterov momentum, matrix (3, 6)",
-             on_gradients(rng, (3, 6), **_sgd(u(0.02, 0.1), u(0.8, 0.95), nesterov=True))),
-        Case("weight decay, no momentum (D=8)",
-             on_gradients(rng, (8,), **_sgd(u(0.1, 0.3), weight_decay=u(0.2, 0.5)))),
-        Case("Nesterov momentum and weight decay, matrix (4, 4)",
-             on_gradients(rng, (4, 4), **_sgd(u(0.02, 0.1), u(0.5, 0.9), True, u(0.1, 0.3)))),
-        Case("large gradients (~1e3), momentum, 3-d (2, 3, 4)",
-             on_gradients(rng, (2, 3, 4), 1e3, **_sgd(u(1e-5, 1e-4), u(0.6, 0.9)))),
-        Case("one parameter (shape (1,)), momentum and weight decay",
-             on_gradients(rng, (1,), **_sgd(u(0.05, 0.2), u(0.5, 0.9), weight_decay=u(0.1, 0.3)))),
-    ]
-
-
-def _sgd_quadratic_cases(rng: np.random.Generator) -> list[Case]:
-    u = lambda low, high: uniform32(rng, low, high)  # noqa: E731
-    return [
-        Case("gradient descent, vector (D=6)", on_quadratic(rng, (6,), **_sgd(u(0.1, 0.3)))),
-        Case("momentum, matrix (5, 3)", on_quadratic(rng, (5, 3), **_sgd(u(0.02, 0.08), u(0.8, 0.9)))),
-        Case("Nesterov momentum, vector (D=8)", on_quadratic(rng, (8,), **_sgd(u(0.02, 0.08), u(0.8, 0.9), True))),
-        Case("momentum and weight decay, matrix (4, 2)",
-             on_quadratic(rng, (4, 2), **_sgd(u(0.02, 0.08), u(0.7, 0.9), weight_decay=u(0.2, 0.5)))),
-    ]
+# torch.optim.SGD's defaults (every case sets its own learning rate).
+_SGD_DEFAULTS = {"lr": 1e-3, "momentum": 0.0, "nesterov": False, "weight_decay": 0.0}
+_SGD_ON_GRADIENTS = (
+    Trajectory("plain SGD, vector (D=10)", (10,), {"lr": (0.05, 0.2)}),
+    Trajectory("momentum, matrix (5, 4)", (5, 4), {"lr": (0.02, 0.1), "momentum": (0.8, 0.95)}),
+    Trajectory("Nesterov momentum, matrix (3, 6)", (3, 6),
+               {"lr": (0.02, 0.1), "momentum": (0.8, 0.95), "nesterov": True}),
+    Trajectory("weight decay, no momentum (D=8)", (8,), {"lr": (0.1, 0.3), "weight_decay": (0.2, 0.5)}),
+    Trajectory("Nesterov momentum and weight decay, matrix (4, 4)", (4, 4),
+               {"lr": (0.02, 0.1), "momentum": (0.5, 0.9), "nesterov": True, "weight_decay": (0.1, 0.3)}),
+    Trajectory("large gradients (~1e3), momentum, 3-d (2, 3, 4)", (2, 3, 4),
+               {"lr": (1e-5, 1e-4), "momentum": (0.6, 0.9)}, scale=1e3),
+    Trajectory("one parameter (shape (1,)), momentum and weight decay", (1,),
+               {"lr": (0.05, 0.2), "momentum": (0.5, 0.9), "weight_decay": (0.1, 0.3)}),
+)
+_SGD_ON_QUADRATIC = (
+    Trajectory("gradient descent, vector (D=6)", (6,), {"lr": (0.1, 0.3)}),
+    Trajectory("momentum, matrix (5, 3)", (5, 3), {"lr": (0.02, 0.08), "momentum": (0.8, 0.9)}),
+    Trajectory("Nesterov momentum, vector (D=8)", (8,), {"lr": (0.02, 0.08), "momentum": (0.8, 0.9), "nesterov": True}),
+    Trajectory("momentum and weight decay, matrix (4, 2)", (4, 2),
+               {"lr": (0.02, 0.08), "momentum": (0.7, 0.9), "weight_decay": (0.2, 0.5)}),
+)
 
 
 def _make_sgd(params, h) -> torch.optim.Optimizer:
@@ -198,7 +184,7 @@ _SGD_BUGS = (
     ),
 )
 
-SGD_STEP, SGD_QUADRATIC = Optimiser("sgd_step", _make_sgd, _SGD_HYPER, _sgd_cases, _sgd_quadratic_cases,
+SGD_STEP, SGD_QUADRATIC = Optimiser("sgd_step", _make_sgd, _SGD_DEFAULTS, _SGD_ON_GRADIENTS, _SGD_ON_QUADRATIC,
                                      (7, 4), _SGD_BUGS, departure(
                                          "check the update rule, the sign of the weight decay term and the momentum "
                                          "buffer's first value (torch starts it at the gradient itself, undampened)",
@@ -206,67 +192,40 @@ SGD_STEP, SGD_QUADRATIC = Optimiser("sgd_step", _make_sgd, _SGD_HYPER, _sgd_case
 
 # --------------------------------------------------------------------------- Adam and AdamW
 
-_ADAM_HYPER = ("lr", "beta1", "beta2", "eps", "weight_decay")
-
-
-def _adam(lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
-          weight_decay: float = 0.0) -> dict:
-    return {"lr": lr, "beta1": beta1, "beta2": beta2, "eps": eps, "weight_decay": weight_decay}
-
-
-def _adam_cases(rng: np.random.Generator) -> list[Case]:
-    u = lambda low, high: uniform32(rng, low, high)  # noqa: E731
-    return [
-        Case("default hyper-parameters, vector (D=10)", on_gradients(rng, (10,), **_adam())),
-        Case("other betas, matrix (6, 4)",
-             on_gradients(rng, (6, 4), **_adam(u(0.005, 0.02), u(0.7, 0.85), u(0.95, 0.99)))),
-        Case("L2 weight decay, matrix (4, 5)",
-             on_gradients(rng, (4, 5), **_adam(u(0.005, 0.02), weight_decay=u(0.1, 0.3)))),
-        Case("small gradients (~1e-4)", on_gradients(rng, (8,), 1e-4, **_adam(u(0.005, 0.02)))),
-        Case("tiny gradients (~1e-7)", on_gradients(rng, (3, 3), 1e-7, **_adam(u(0.005, 0.02)))),
-        Case("large gradients (~1e3), 3-d (2, 3, 4)", on_gradients(rng, (2, 3, 4), 1e3, **_adam(u(0.005, 0.02)))),
-        Case("some gradients exactly zero, matrix (5, 3)",
-             on_gradients(rng, (5, 3), zeros=True, **_adam(u(0.005, 0.02)))),
-    ]
-
-
-def _adam_quadratic_cases(rng: np.random.Generator) -> list[Case]:
-    u = lambda low, high: uniform32(rng, low, high)  # noqa: E731
-    return [
-        Case("vector (D=6)", on_quadratic(rng, (6,), **_adam(u(0.02, 0.05)))),
-        Case("other betas, matrix (5, 3)",
-             on_quadratic(rng, (5, 3), **_adam(u(0.02, 0.05), u(0.7, 0.85), u(0.95, 0.99)))),
-        Case("L2 weight decay, vector (D=8)",
-             on_quadratic(rng, (8,), **_adam(u(0.02, 0.05), weight_decay=u(0.2, 0.5)))),
-        Case("small learning rate, matrix (4, 4)", on_quadratic(rng, (4, 4), **_adam(u(0.005, 0.01)))),
-        Case("flat quadratic (gradients ~1e-5), vector (D=5)", on_quadratic(rng, (5,), 1e-5, **_adam(u(0.02, 0.05)))),
-    ]
-
-
-def _adamw_cases(rng: np.random.Generator) -> list[Case]:
-    u = lambda low, high: uniform32(rng, low, high)  # noqa: E731
-    return [
-        Case("default hyper-parameters, vector (D=10)", on_gradients(rng, (10,), **_adam(weight_decay=1e-2))),
-        Case("strong weight decay, matrix (5, 4)",
-             on_gradients(rng, (5, 4), **_adam(u(0.01, 0.05), weight_decay=u(0.2, 0.5)))),
-        Case("small gradients (~1e-3), weight decay",
-             on_gradients(rng, (8,), 1e-3, **_adam(u(0.005, 0.02), weight_decay=u(0.1, 0.3)))),
-        Case("no weight decay (Adam), matrix (3, 5)", on_gradients(rng, (3, 5), **_adam(u(0.005, 0.02)))),
-        Case("large gradients (~1e3), other betas",
-             on_gradients(rng, (2, 6), 1e3,
-                           **_adam(u(0.01, 0.05), u(0.7, 0.85), u(0.95, 0.99), weight_decay=u(0.1, 0.3)))),
-    ]
-
-
-def _adamw_quadratic_cases(rng: np.random.Generator) -> list[Case]:
-    u = lambda low, high: uniform32(rng, low, high)  # noqa: E731
-    return [
-        Case("vector (D=6)", on_quadratic(rng, (6,), **_adam(u(0.02, 0.05), weight_decay=u(0.1, 0.3)))),
-        Case("strong weight decay, matrix (5, 3)",
-             on_quadratic(rng, (5, 3), **_adam(u(0.02, 0.05), weight_decay=u(0.5, 1.0)))),
-        Case("other betas, vector (D=8)",
-             on_quadratic(rng, (8,), **_adam(u(0.02, 0.05), u(0.7, 0.85), u(0.95, 0.99), weight_decay=u(0.1, 0.3)))),
-    ]
+# torch.optim.Adam's defaults; AdamW's differ in the weight decay only.
+_ADAM_DEFAULTS = {"lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.0}
+_ADAMW_DEFAULTS = {**_ADAM_DEFAULTS, "weight_decay": 1e-2}
+_OTHER_BETAS = {"beta1": (0.7, 0.85), "beta2": (0.95, 0.99)}
+_ADAM_ON_GRADIENTS = (
+    Trajectory("default hyper-parameters, vector (D=10)", (10,)),
+    Trajectory("other betas, matrix (6, 4)", (6, 4), {"lr": (0.005, 0.02), **_OTHER_BETAS}),
+    Trajectory("L2 weight decay, matrix (4, 5)", (4, 5), {"lr": (0.005, 0.02), "weight_decay": (0.1, 0.3)}),
+    Trajectory("small gradients (~1e-4)", (8,), {"lr": (0.005, 0.02)}, scale=1e-4),
+    Trajectory("tiny gradients (~1e-7)", (3, 3), {"lr": (0.005, 0.02)}, scale=1e-7),
+    Trajectory("large gradients (~1e3), 3-d (2, 3, 4)", (2, 3, 4), {"lr": (0.005, 0.02)}, scale=1e3),
+    Trajectory("some gradients exactly zero, matrix (5, 3)", (5, 3), {"lr": (0.005, 0.02)}, zeros=True),
+)
+_ADAM_ON_QUADRATIC = (
+    Trajectory("vector (D=6)", (6,), {"lr": (0.02, 0.05)}),
+    Trajectory("other betas, matrix (5, 3)", (5, 3), {"lr": (0.02, 0.05), **_OTHER_BETAS}),
+    Trajectory("L2 weight decay, vector (D=8)", (8,), {"lr": (0.02, 0.05), "weight_decay": (0.2, 0.5)}),
+    Trajectory("small learning rate, matrix (4, 4)", (4, 4), {"lr": (0.005, 0.01)}),
+    Trajectory("flat quadratic (gradients ~1e-5), vector (D=5)", (5,), {"lr": (0.02, 0.05)}, scale=1e-5),
+)
+_ADAMW_ON_GRADIENTS = (
+    Trajectory("default hyper-parameters, vector (D=10)", (10,)),
+    Trajectory("strong weight decay, matrix (5, 4)", (5, 4), {"lr": (0.01, 0.05), "weight_decay": (0.2, 0.5)}),
+    Trajectory("small gradients (~1e-3), weight decay", (8,), {"lr": (0.005, 0.02), "weight_decay": (0.1, 0.3)},
+               scale=1e-3),
+    Trajectory("no weight decay (Adam), matrix (3, 5)", (3, 5), {"lr": (0.005, 0.02), "weight_decay": 0.0}),
+    Trajectory("large gradients (~1e3), other betas", (2, 6),
+               {"lr": (0.01, 0.05), **_OTHER_BETAS, "weight_decay": (0.1, 0.3)}, scale=1e3),
+)
+_ADAMW_ON_QUADRATIC = (
+    Trajectory("vector (D=6)", (6,), {"lr": (0.02, 0.05), "weight_decay": (0.1, 0.3)}),
+    Trajectory("strong weight decay, matrix (5, 3)", (5, 3), {"lr": (0.02, 0.05), "weight_decay": (0.5, 1.0)}),
+    Trajectory("other betas, vector (D=8)", (8,), {"lr": (0.02, 0.05), **_OTHER_BETAS, "weight_decay": (0.1, 0.3)}),
+)
 
 
 def _make_adam(params, h) -> torch.optim.Optimizer:
@@ -329,48 +288,33 @@ _ADAMW_BUGS = (
     ),
 )
 
-ADAM_STEP, ADAM_QUADRATIC = Optimiser("adam_step", _make_adam, _ADAM_HYPER, _adam_cases, _adam_quadratic_cases,
+ADAM_STEP, ADAM_QUADRATIC = Optimiser("adam_step", _make_adam, _ADAM_DEFAULTS, _ADAM_ON_GRADIENTS, _ADAM_ON_QUADRATIC,
                                        (7, 5), _ADAM_BUGS, ADAM_DEPARTURE, _ADAM_QUADRATIC_TOLERANCE).functions
-ADAMW_STEP, ADAMW_QUADRATIC = Optimiser("adamw_step", _make_adamw, _ADAM_HYPER, _adamw_cases,
-                                         _adamw_quadratic_cases, (5, 3), _ADAMW_BUGS, ADAM_DEPARTURE,
+ADAMW_STEP, ADAMW_QUADRATIC = Optimiser("adamw_step", _make_adamw, _ADAMW_DEFAULTS, _ADAMW_ON_GRADIENTS,
+                                         _ADAMW_ON_QUADRATIC, (5, 3), _ADAMW_BUGS, ADAM_DEPARTURE,
                                          _ADAM_QUADRATIC_TOLERANCE).functions
 
 # --------------------------------------------------------------------------- RMSprop
 
-_RMSPROP_HYPER = ("lr", "alpha", "eps", "weight_decay", "momentum")
-
-
-def _rmsprop(lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8, weight_decay: float = 0.0,
-             momentum: float = 0.0) -> dict:
-    return {"lr": lr, "alpha": alpha, "eps": eps, "weight_decay": weight_decay, "momentum": momentum}
-
-
-def _rmsprop_cases(rng: np.random.Generator) -> list[Case]:
-    u = lambda low, high: uniform32(rng, low, high)  # noqa: E731
-    return [
-        Case("default hyper-parameters, vector (D=10)", on_gradients(rng, (10,), **_rmsprop())),
-        Case("smaller alpha, matrix (5, 4)", on_gradients(rng, (5, 4), **_rmsprop(u(0.001, 0.01), u(0.8, 0.95)))),
-        Case("momentum, matrix (3, 6)", on_gradients(rng, (3, 6), **_rmsprop(u(0.001, 0.01), momentum=u(0.8, 0.95)))),
-        Case("weight decay (D=8)", on_gradients(rng, (8,), **_rmsprop(u(0.005, 0.02), weight_decay=u(0.2, 0.5)))),
-        Case("small gradients (~1e-4)", on_gradients(rng, (8,), 1e-4, **_rmsprop(u(0.001, 0.01)))),
-        Case("large gradients (~1e3), 3-d (2, 3, 4)", on_gradients(rng, (2, 3, 4), 1e3, **_rmsprop(u(0.001, 0.01)))),
-        Case("momentum and weight decay, some gradients exactly zero (4, 4)",
-             on_gradients(rng, (4, 4), zeros=True, **_rmsprop(u(0.001, 0.01), u(0.9, 0.99), weight_decay=u(0.1, 0.3),
-                                                              momentum=u(0.5, 0.9)))),
-    ]
-
-
-def _rmsprop_quadratic_cases(rng: np.random.Generator) -> list[Case]:
-    u = lambda low, high: uniform32(rng, low, high)  # noqa: E731
-    return [
-        Case("vector (D=6)", on_quadratic(rng, (6,), **_rmsprop(u(0.005, 0.02)))),
-        Case("momentum, matrix (5, 3)",
-             on_quadratic(rng, (5, 3), **_rmsprop(u(0.002, 0.01), u(0.9, 0.99), momentum=u(0.8, 0.9)))),
-        Case("weight decay, vector (D=8)",
-             on_quadratic(rng, (8,), **_rmsprop(u(0.005, 0.02), weight_decay=u(0.2, 0.5)))),
-        Case("flat quadratic (gradients ~1e-5), vector (D=5)",
-             on_quadratic(rng, (5,), 1e-5, **_rmsprop(u(0.005, 0.02)))),
-    ]
+# torch.optim.RMSprop's defaults.
+_RMSPROP_DEFAULTS = {"lr": 1e-2, "alpha": 0.99, "eps": 1e-8, "weight_decay": 0.0, "momentum": 0.0}
+_RMSPROP_ON_GRADIENTS = (
+    Trajectory("default hyper-parameters, vector (D=10)", (10,)),
+    Trajectory("smaller alpha, matrix (5, 4)", (5, 4), {"lr": (0.001, 0.01), "alpha": (0.8, 0.95)}),
+    Trajectory("momentum, matrix (3, 6)", (3, 6), {"lr": (0.001, 0.01), "momentum": (0.8, 0.95)}),
+    Trajectory("weight decay (D=8)", (8,), {"lr": (0.005, 0.02), "weight_decay": (0.2, 0.5)}),
+    Trajectory("small gradients (~1e-4)", (8,), {"lr": (0.001, 0.01)}, scale=1e-4),
+    Trajectory("large gradients (~1e3), 3-d (2, 3, 4)", (2, 3, 4), {"lr": (0.001, 0.01)}, scale=1e3),
+    Trajectory("momentum and weight decay, some gradients exactly zero (4, 4)", (4, 4),
+               {"lr": (0.001, 0.01), "alpha": (0.9, 0.99), "weight_decay": (0.1, 0.3), "momentum": (0.5, 0.9)},
+               zeros=True),
+)
+_RMSPROP_ON_QUADRATIC = (
+    Trajectory("vector (D=6)", (6,), {"lr": (0.005, 0.02)}),
+    Trajectory("momentum, matrix (5, 3)", (5, 3), {"lr": (0.002, 0.01), "alpha": (0.9, 0.99), "momentum": (0.8, 0.9)}),
+    Trajectory("weight decay, vector (D=8)", (8,), {"lr": (0.005, 0.02), "weight_decay": (0.2, 0.5)}),
+    Trajectory("flat quadratic (gradients ~1e-5), vector (D=5)", (5,), {"lr": (0.005, 0.02)}, scale=1e-5),
+)
 
 
 def _make_rmsprop(params, h) -> torch.optim.Optimizer:
@@ -406,12 +350,11 @@ _RMSPROP_BUGS = (
     ),
 )
 
-RMSPROP_STEP, RMSPROP_QUADRATIC = Optimiser("rmsprop_step", _make_rmsprop, _RMSPROP_HYPER, _rmsprop_cases,
-                                             _rmsprop_quadratic_cases, (7, 4), _RMSPROP_BUGS, departure(
+RMSPROP_STEP, RMSPROP_QUADRATIC = Optimiser("rmsprop_step", _make_rmsprop, _RMSPROP_DEFAULTS, _RMSPROP_ON_GRADIENTS,
+                                             _RMSPROP_ON_QUADRATIC, (7, 4), _RMSPROP_BUGS, departure(
                                                  "check the square average's first value ((1 - alpha) * dw**2, from "
                                                  "0, with no bias correction) and where eps goes (outside the root)",
                                                  "the square average and the momentum buffer")).functions
-
 
 SUITE = Suite(
     assignment="optim",

@@ -40,6 +40,7 @@ from grader.spec import (
     call,
     float32_exact,
 )
+from grader.suites.inputs import uniform32
 
 STEPS = 30  # steps on supplied gradients
 # The arguments a step may update in place (w, state), as CS231n's optimisers do (w -= lr * dw; return w, config):
@@ -172,30 +173,59 @@ def _quadratic_reference(make: Factory, departs: Callable[[int], str]):
     return reference
 
 
+Hyper = Mapping[str, float | bool | tuple[float, float]]
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """One case of either program: the parameters' ``shape``, the ``hyper``-parameters that differ from the
+    optimiser's defaults (a ``(low, high)`` pair is drawn uniformly, float32-representable), the gradients'
+    ``scale`` (on a quadratic, the loss's) and, on supplied gradients, ``zeros``: some gradients exactly 0."""
+
+    name: str
+    shape: tuple[int, ...]
+    hyper: Hyper = field(default_factory=dict)
+    scale: float = 1.0
+    zeros: bool = False
+
+    def case(self, rng: np.random.Generator, defaults: Hyper, quadratic: bool) -> Case:
+        drawn = {name: uniform32(rng, *value) if isinstance(value, tuple) else value
+                 for name, value in {**defaults, **self.hyper}.items()}
+        if quadratic:
+            return Case(self.name, on_quadratic(rng, self.shape, self.scale, **drawn))
+        return Case(self.name, on_gradients(rng, self.shape, self.scale, self.zeros, **drawn))
+
+
 @dataclass(frozen=True)
 class Optimiser:
     """An optimiser's two graded functions: ``torch(params, hyper)`` makes torch's optimiser with the case's
-    hyper-parameters (``hyper``: their names, passed to the step as keywords); ``on_gradients`` and
-    ``on_quadratic`` draw the cases of each program, whose points add up to ``points``."""
+    hyper-parameters (``defaults``: their names and torch's default values, passed to the step as keywords);
+    ``on_gradients`` and ``on_quadratic`` are the cases of each program, whose points add up to ``points``."""
 
     step: str
     torch: Factory
-    hyper: tuple[str, ...]
-    on_gradients: Callable[[np.random.Generator], list[Case]]
-    on_quadratic: Callable[[np.random.Generator], list[Case]]
+    defaults: Hyper
+    on_gradients: tuple[Trajectory, ...]
+    on_quadratic: tuple[Trajectory, ...]
     points: tuple[float, float]
     bugs: tuple[Bug, ...]
     departs: Callable[[int], str]
     quadratic_tolerance: Tolerance = field(default_factory=Tolerance)
 
+    def _cases(self, table: tuple[Trajectory, ...], quadratic: bool) -> Callable[[np.random.Generator], list[Case]]:
+        return lambda rng: [trajectory.case(rng, self.defaults, quadratic) for trajectory in table]
+
     @property
     def functions(self) -> tuple[GradedFunction, GradedFunction]:
+        hyper = tuple(self.defaults)
         return (
-            GradedFunction(name=self.step, program=_trajectory_program(self.step, self.hyper),
-                           cases=self.on_gradients, reference=_gradients_reference(self.torch, self.departs),
+            GradedFunction(name=self.step, program=_trajectory_program(self.step, hyper),
+                           cases=self._cases(self.on_gradients, quadratic=False),
+                           reference=_gradients_reference(self.torch, self.departs),
                            points=self.points[0], bugs=self.bugs),
-            GradedFunction(name=f"{self.step} on a quadratic", program=_quadratic_program(self.step, self.hyper),
-                           cases=self.on_quadratic, reference=_quadratic_reference(self.torch, self.departs),
+            GradedFunction(name=f"{self.step} on a quadratic", program=_quadratic_program(self.step, hyper),
+                           cases=self._cases(self.on_quadratic, quadratic=True),
+                           reference=_quadratic_reference(self.torch, self.departs),
                            points=self.points[1], bugs=self.bugs, tolerance=self.quadratic_tolerance),
         )
 
