@@ -71,20 +71,22 @@ def grade_submission(suite: Suite, path: Path, secret: Secret, course: Course | 
         status, message = Status.GRADED, ""
         source, digest = "", ""  # an invalid submission runs nothing: its inputs need not be its own
         student: _Bounded | _Unavailable
+        device: DeviceName = gpu_device() if suite.gpu else "cpu"
         try:
             module_file = materialize(path, suite, scratch)
             source = module_file.read_text(errors="replace")
             digest = submission_digest(module_file, helpers=path.is_dir())
             student = _Bounded(stack.enter_context(Sandbox(module_file, suite.module, suite.limits, hide,
-                                                           helpers=path.is_dir(), allow_unconfined=allow_unconfined)))
+                                                           helpers=path.is_dir(), allow_unconfined=allow_unconfined,
+                                                           device=device)))
         except SubmissionError as e:
             student = _Unavailable(str(e))
             status, message = Status.INVALID, str(e)
         except SandboxError as e:  # this machine's fault, never the student's: a rerun retries it
             return result([], Status.ERROR, f"not graded: {e}")
         session = Session(suite, secret, digest, source, student,
-                          _LazySandbox(stack, course.solution_file(suite), suite.module, suite.limits, hide),
-                          gpu_device() if suite.gpu else "cpu", throughput or ReferenceThroughput())
+                          _LazySandbox(stack, course.solution_file(suite), suite.module, suite.limits, hide, device),
+                          device, throughput or ReferenceThroughput())
         try:
             functions = [session.grade_function(fn) for fn in suite.functions]
         except SandboxError as e:
@@ -281,10 +283,11 @@ class _LazySandbox:
     """The reference solution's own sandbox, started on first use (only a
     training task's throughput is measured against it)."""
 
-    def __init__(self, stack: contextlib.ExitStack, solution: Path | None, module: str, limits, hide):
+    def __init__(self, stack: contextlib.ExitStack, solution: Path | None, module: str, limits, hide,
+                 device: DeviceName):
         self._stack, self._solution, self._module = stack, solution, module
         self._sandbox: Sandbox | None = None
-        self._limits, self._hide = limits, hide
+        self._limits, self._hide, self._device = limits, hide, device
 
     def __bool__(self) -> bool:
         return self._solution is not None
@@ -294,6 +297,6 @@ class _LazySandbox:
             assert self._solution is not None  # asked only where there is one (bool(self))
             # The reference solution is trusted: it runs wherever the machine allows.
             self._sandbox = self._stack.enter_context(Sandbox(self._solution, self._module, self._limits, self._hide,
-                                                              allow_unconfined=True))
+                                                              allow_unconfined=True, device=self._device))
         return self._sandbox
 

@@ -50,9 +50,11 @@ def render(course: Course, suites: list[Suite]) -> dict[Path, str]:
         tests = {target / test.name: test.read_text() for test in sorted(solution_dir.glob("test_*.py"))}
         files.update(tests)
         files[target / HELPER_SOURCE.name] = helper
-        local = {path.stem for path in [*tests, module_path, HELPER_SOURCE]}
+        support = {target / name: (solution_dir / name).read_text() for name in suite.support}
+        files.update(support)
+        local = {path.stem for path in [*tests, *support, module_path, HELPER_SOURCE]}
         # pytest runs the checks; a Jupyter kernel runs the notebook (its pictures import what they draw with).
-        install = packages_imported(["import pytest", stub, helper, *tests.values()], local)
+        install = packages_imported(["import pytest", stub, helper, *tests.values(), *support.values()], local)
         notebook_install = [p for p in packages_imported(["import ipykernel", *narrative_code(notebook)], local)
                             if p not in install]
         intro = ast.get_docstring(ast.parse(source)) or ""

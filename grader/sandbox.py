@@ -37,14 +37,14 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from grader.cgroups import Cgroup
 from grader.child.confine import Confinement
-from grader.child.protocol import ErrorKind, ReplyKind, Request, child_error, encode_request
+from grader.child.protocol import DeviceName, ErrorKind, ReplyKind, Request, child_error, encode_request
 from grader.child.wire import WireError, encode, read_message
 from grader.spec import Limits
 
@@ -243,8 +243,9 @@ class _Timeout(Exception):
 
 class Sandbox:
     def __init__(self, module_file: Path, module_name: str, limits: Limits = Limits(), hide: tuple[Path, ...] = (),
-                 helpers: bool = False, allow_unconfined: bool = False):
-        """``hide``: folders the child must not see even where a bind of the
+                 helpers: bool = False, allow_unconfined: bool = False, device: DeviceName = "cpu"):
+        """``device``: where the programs run (in CPU mode the child's environment holds ``limits.cpu_environment``).
+        ``hide``: folders the child must not see even where a bind of the
         view would bring them in (the view is an allow-list: solutions, suites
         and other students' work are outside it anyway). ``helpers``: the
         submission is a folder of the student's own, whose other ``.py`` files
@@ -290,7 +291,8 @@ class Sandbox:
             "cgroups": self._cgroup.paths if self._cgroup else [],
             "view": dict(_view(limits.packages, limits.gpu, tuple(_hideable(hide))), home_bytes=limits.scratch_bytes,
                          tmp_bytes=limits.scratch_bytes) if namespaced else None,
-            "limits": _limits_request(limits, own_uid=uid is not None), "env": {**_child_environment(), "HOME": home}}
+            "limits": _limits_request(limits, own_uid=uid is not None),
+            "env": {**_child_environment(), **dict(limits.cpu_environment if device == "cpu" else ()), "HOME": home}}
         # What held for this submission, for its result: the level, and whether a
         # cgroup limited its memory and processes.
         self.guarantees: dict[str, str] = {"confinement": self.confinement.value,
@@ -314,13 +316,29 @@ class Sandbox:
         self._log_path.unlink(missing_ok=True)
 
     def run(self, request: Request, inputs: dict, time_limit: float) -> Outcome:
+        """The request's outcome, within ``time_limit`` seconds. A program in
+        parts (``Program.then``) runs each later part in a fresh child, on the
+        inputs and the outputs of the parts before it: what one child held in
+        memory never reaches the next, and what passes between them (a
+        checkpoint's bytes) stays within this submission's sandbox."""
+        deadline = time.monotonic() + time_limit
+        outputs: dict[str, np.ndarray] = {}
+        for i, part in enumerate(request.program.parts):
+            if i:
+                self._kill()
+            outcome = self._run_part(replace(request, program=part), {**inputs, **outputs}, deadline, time_limit)
+            if not outcome.ok:
+                return outcome
+            outputs.update(outcome.outputs)
+        return Outcome(outputs=outputs)
+
+    def _run_part(self, request: Request, inputs: dict, deadline: float, time_limit: float) -> Outcome:
         if self._import_error is None and self._child is None:
             self._start()
         if self._import_error is not None:
             return Outcome(error=ErrorKind.IMPORT, message=self._import_error)
         scalars = {k: v for k, v in inputs.items() if not isinstance(v, np.ndarray)}
         arrays = {k: v for k, v in inputs.items() if isinstance(v, np.ndarray)}
-        deadline = time.monotonic() + time_limit
         try:
             self._send(encode({"request": encode_request(request), "scalars": scalars}, arrays), deadline)
             meta, outputs = self._receive(deadline)

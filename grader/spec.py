@@ -42,7 +42,7 @@ from grader.child.protocol import (  # noqa: F401 - re-exported for suites
 )
 from grader.compare import Expected, Tolerance  # noqa: F401 - re-exported for suites
 
-Value = Union[np.ndarray, float, int, bool, str]
+Value = Union[np.ndarray, float, int, bool, str, tuple[int, ...]]  # a tuple: a shape (the child's builtin:shape)
 
 
 def forward_program(layer: str, *args: str, output: str = "out") -> Program:
@@ -220,6 +220,9 @@ class Limits:
     # the standard library: nothing else of site-packages is there.
     packages: tuple[str, ...] = ("numpy",)
     gpu: bool = False  # the view holds the NVIDIA device nodes and /sys, which CUDA reads
+    # Variables of the child's environment in CPU mode only (no GPU, or DLGRADE_DEVICE=cpu): Triton's
+    # interpreter (TRITON_INTERPRET=1) runs GPU kernels on CPU tensors, and is chosen before triton is imported.
+    cpu_environment: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self):
         both = {name.partition(".")[0] for name in self.preload} & set(self.forbidden_modules)
@@ -241,6 +244,10 @@ class Suite:
     limits: Limits = field(default_factory=Limits)  # what the process running student code may use
     training: "Training | None" = None  # a model the grader trains through the student's code (grader/training.py)
     gpu: bool = False  # student code runs on a CUDA GPU where there is one (else in CPU mode)
+    # Modules of the course beside the student's that the public tests and the notebook import and the student
+    # reads but does not hand in (the lectures' layer tables, a weights loader): copied verbatim from
+    # solutions/<folder>/ by generate. The graded functions never need them (they are not in the child's view).
+    support: tuple[str, ...] = ()
 
     def function(self, name: str) -> GradedFunction:
         for f in self.functions:
@@ -295,7 +302,12 @@ class Training:
     CUDA after training), ``time`` (training within the mode's budget),
     ``throughput`` (training images per second over one epoch, at least
     ``min_throughput_ratio`` times the reference solution's, measured in the
-    same run). ``on_gpu`` and ``throughput`` are GPU-only."""
+    same run). ``on_gpu`` and ``throughput`` are GPU-only.
+
+    ``backbone``: a pretrained feature extractor, loaded when grading (``Backbone``), that ``build(backbone)`` is
+    given as a module; the same architecture, initialised at random and trainable, is then also given to ``build``
+    and trained by ``train`` on the same examples, and ``margin_points`` are for the transfer's test accuracy
+    minus that from-scratch run's: all from ``full_margin``, none at ``zero_margin``, linear between."""
 
     name: str
     data: Callable[[Mode, np.random.Generator], tuple]
@@ -310,6 +322,10 @@ class Training:
     time_points: float = 1.0
     throughput_points: float = 1.0
     min_throughput_ratio: float = 0.05
+    backbone: Callable[[], "Backbone"] | None = None
+    full_margin: float = 0.05
+    zero_margin: float = 0.0
+    margin_points: float = 2.0
 
     @property
     def functions(self) -> tuple[str, ...]:
@@ -317,4 +333,14 @@ class Training:
 
     @property
     def max_points(self) -> float:
-        return self.accuracy_points + self.on_gpu_points + self.time_points + self.throughput_points
+        return (self.accuracy_points + self.on_gpu_points + self.time_points + self.throughput_points
+                + (self.margin_points if self.backbone else 0.0))
+
+
+@dataclass(frozen=True)
+class Backbone:
+    """A pretrained feature extractor: ``layers``, its architecture as data ([torch.nn class name, keyword
+    arguments] each, in order: the child builds the ``nn.Sequential``), and its ``tensors`` by state-dict name."""
+
+    layers: list
+    tensors: Mapping[str, np.ndarray]

@@ -5,8 +5,11 @@ training alone: data in, then CUDA and cuDNN warmed up, the model built, the
 timed training run (the child waits for the GPU before it answers), then
 predictions on test images whose labels never leave this process. On a GPU a
 second, one-epoch run measures throughput against the reference solution's,
-measured in the same grading process. The model itself never crosses the
-boundary: it is kept in the child between requests.
+measured in the same grading process. A task with a pretrained backbone is
+then trained once more, from scratch (the same architecture, initialised at
+random), on the same examples, and its margin over that run is graded. The
+model itself never crosses the boundary: it is kept in the child between
+requests.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import numpy as np
 
 from grader.child.protocol import Request
 from grader.results import CaseResult, FunctionResult
-from grader.spec import BUILTIN, Device, Input, Kept, Mode, Program, Returned, Training, call
+from grader.spec import BUILTIN, Call, Device, Input, Kept, Mode, Program, Returned, Tensor, Training, call
 
 
 class TrainingCase(str, enum.Enum):
@@ -30,13 +33,15 @@ class TrainingCase(str, enum.Enum):
     ON_GPU = "model on the GPU"
     TIME = "training time"
     THROUGHPUT = "throughput"
+    MARGIN = "margin over training from scratch"  # a task with a backbone only
 
 
 def training_cases(task: Training) -> list[tuple[str, float]]:
     """(case name, points) of a training task's result, in its order."""
     points = {TrainingCase.ACCURACY: task.accuracy_points, TrainingCase.ON_GPU: task.on_gpu_points,
-              TrainingCase.TIME: task.time_points, TrainingCase.THROUGHPUT: task.throughput_points}
-    return [(case.value, points[case]) for case in TrainingCase]
+              TrainingCase.TIME: task.time_points, TrainingCase.THROUGHPUT: task.throughput_points,
+              TrainingCase.MARGIN: task.margin_points}
+    return [(case.value, points[case]) for case in TrainingCase if case is not TrainingCase.MARGIN or task.backbone]
 
 
 SETUP_TIME_LIMIT = 120.0  # seconds for each step that is not timed (data, warm-up, building, predicting)
@@ -47,23 +52,42 @@ def _step(*calls, outputs=None, keep=None, synchronize=False) -> Program:
 
 
 _SEED = call(f"{BUILTIN}seed_everything", "seed")
+BACKBONE_LAYERS = "backbone_layers"  # the input holding a backbone's architecture; its tensors are "backbone:<name>"
+
+
+def backbone_inputs(task: Training) -> dict:
+    """The inputs that carry the task's backbone to the child (none without one)."""
+    if task.backbone is None:
+        return {}
+    backbone = task.backbone()
+    return {BACKBONE_LAYERS: backbone.layers, **{f"backbone:{k}": v for k, v in backbone.tensors.items()}}
 
 
 def step_programs(task: Training) -> dict[str, Program]:
+    # The pretrained backbone is built in the child with the data and kept there; build is given it.
+    backbone = {name.partition(":")[2]: Tensor(name) for name in backbone_inputs(task) if name != BACKBONE_LAYERS}
+    made = (Call(f"{BUILTIN}dict", kwargs=tuple(backbone.items())),
+            call(f"{BUILTIN}sequential", BACKBONE_LAYERS, Returned(3))) if task.backbone else ()
+    given = (Kept("backbone"),) if task.backbone else ()
     return {
         "data": _step(call(f"{BUILTIN}images", "train_images"), call(f"{BUILTIN}labels", "train_labels"),
-                      call(f"{BUILTIN}images", "test_images"),
-                      keep={"train_images": Returned(0), "train_labels": Returned(1), "test_images": Returned(2)}),
+                      call(f"{BUILTIN}images", "test_images"), *made,
+                      keep={"train_images": Returned(0), "train_labels": Returned(1), "test_images": Returned(2),
+                            **({"backbone": Returned(4)} if made else {})}),
         "warm_up": _step(call(f"{BUILTIN}warm_up", Device(), Kept("train_images"), "classes")),
         # Every step that runs the student's random code starts from the case's seed (random, numpy, torch on
         # the CPU and CUDA): a regrade of the same submission trains the same model to the same score.
-        "build": _step(_SEED, call(task.build), keep={"model": Returned(1)}),
+        "build": _step(_SEED, call(task.build, *given), keep={"model": Returned(1)}),
+        # The from-scratch comparison: the backbone's architecture at torch's initialisation, made trainable
+        # after build froze it, in place of the model (train and predict then run as for the transfer).
+        "scratch": _step(_SEED, call(f"{BUILTIN}sequential", BACKBONE_LAYERS), call(task.build, Returned(1)),
+                         call(f"{BUILTIN}unfrozen", Returned(1)), keep={"model": Returned(2)}),
         "train": _step(_SEED, call(task.train, Kept("model"), Kept("train_images"), Kept("train_labels"), Device()),
                        call(f"{BUILTIN}floats", Returned(1)), outputs={"losses": Returned(2)}, synchronize=True),
         "predict": _step(call(f"{BUILTIN}placement", Kept("model")),
                          call(task.predict, Kept("model"), Kept("test_images"), Device()),
                          outputs={"placement": Returned(0), "predictions": Returned(1)}),
-        "one_epoch": _step(_SEED, call(task.build),
+        "one_epoch": _step(_SEED, call(task.build, *given),
                            call(task.train, Returned(1), Kept("train_images"), Kept("train_labels"), Device(),
                                 epochs=Input("epochs")), synchronize=True),
     }
@@ -128,7 +152,8 @@ def grade_training(task: Training, mode: Mode, data: tuple, student, reference, 
     ``throughput``: the reference's throughput measured so far (a new one when not given).
     Returns the result and Gradescope leaderboard entries."""
     train_x, train_y, test_x, test_y, description = data
-    inputs = {"train_images": train_x, "train_labels": train_y, "test_images": test_x, "seed": seed}
+    inputs = {"train_images": train_x, "train_labels": train_y, "test_images": test_x, "seed": seed,
+              **backbone_inputs(task)}
     gpu = mode.device == "cuda"
     notes = [f"{'GPU' if gpu else 'CPU'} mode: trained on {len(train_x)} images of {description}, tested on "
              f"{len(test_x)}"]
@@ -169,6 +194,10 @@ def grade_training(task: Training, mode: Mode, data: tuple, student, reference, 
         cases.append(case)
         notes.append(note)
     accuracy = cases[0].details.get("accuracy")
+    if task.backbone:
+        case, note = _margin_case(task, accuracy, _from_scratch(student, task, mode, seed), test_y)
+        cases.append(case)
+        notes.append(note)
     if run.seconds is not None:
         reached = f" (time to {100 * accuracy:.2f}% test accuracy)" if accuracy is not None else ""
         notes.append(f"training took {run.seconds:.2f} s{reached}")
@@ -190,14 +219,9 @@ def _accuracy_case(task: Training, mode: Mode, predicted: dict | None, labels: n
     points = task.accuracy_points
     if predicted is None:
         return CaseResult(name, 0.0, points, [run.error or "no predictions"])
-    p = predicted["predictions"]
-    if p.shape != labels.shape:
-        return CaseResult(name, 0.0, points, [f"{task.predict} returned shape {p.shape}; one class per image, "
-                                              f"shape {labels.shape}, is expected"])
-    if p.dtype.kind == "f" and not np.all(np.isfinite(p) & (p == np.round(p))):
-        return CaseResult(name, 0.0, points, [f"{task.predict} returned non-integer values: classes "
-                                              f"0..{task.classes - 1} are expected (take the argmax of the scores)"])
-    p = p.astype(np.int64)
+    p = _classes(task, predicted["predictions"], labels)
+    if isinstance(p, str):
+        return CaseResult(name, 0.0, points, [p])
     accuracy = float(np.mean(p == labels))
     share = np.clip((accuracy - mode.zero_accuracy) / (mode.full_accuracy - mode.zero_accuracy), 0.0, 1.0)
     score = round(points * float(share), 4)
@@ -211,6 +235,49 @@ def _accuracy_case(task: Training, mode: Mode, predicted: dict | None, labels: n
         f"test accuracy {100 * accuracy:.2f}%: full points from {100 * mode.full_accuracy:g}%, none at "
         f"{100 * mode.zero_accuracy:g}% or below"]
     return CaseResult(name, score, points, messages, details=details)
+
+
+def _classes(task: Training, p: np.ndarray, labels: np.ndarray) -> np.ndarray | str:
+    """The predicted classes as int64, or what is wrong with them."""
+    if p.shape != labels.shape:
+        return f"{task.predict} returned shape {p.shape}; one class per image, shape {labels.shape}, is expected"
+    if p.dtype.kind == "f" and not np.all(np.isfinite(p) & (p == np.round(p))):
+        return (f"{task.predict} returned non-integer values: classes 0..{task.classes - 1} are expected (take the "
+                f"argmax of the scores)")
+    return p.astype(np.int64)
+
+
+def _from_scratch(box, task: Training, mode: Mode, seed: int) -> np.ndarray | str:
+    """The predictions of the same architecture trained from scratch by the student's code, or the error."""
+    programs = step_programs(task)
+    for step, limit in (("scratch", SETUP_TIME_LIMIT), ("train", mode.time_limit), ("predict", SETUP_TIME_LIMIT)):
+        outcome, _ = _request(box, programs[step], {"seed": seed, **backbone_inputs(task)}, mode, limit)
+        if not outcome.ok:
+            return outcome.message
+    return outcome.outputs["predictions"]
+
+
+def _margin_case(task: Training, accuracy: float | None, scratch: np.ndarray | str,
+                 labels: np.ndarray) -> tuple[CaseResult, str]:
+    name, points = TrainingCase.MARGIN.value, task.margin_points
+    if accuracy is None:
+        return CaseResult(name, 0.0, points, ["not compared: the transfer run failed"]), "from scratch: not trained"
+    classes = scratch if isinstance(scratch, str) else _classes(task, scratch, labels)
+    if isinstance(classes, str):
+        return (CaseResult(name, 0.0, points, [f"training from scratch failed: {classes}"]),
+                "from scratch: failed")
+    from_scratch = float(np.mean(classes == labels))
+    margin = accuracy - from_scratch
+    share = (margin - task.zero_margin) / (task.full_margin - task.zero_margin)
+    score = round(points * float(np.clip(share, 0.0, 1.0)), 4)
+    note = (f"the same architecture trained from scratch on the same examples: {100 * from_scratch:.2f}% test "
+            f"accuracy, so the pretrained backbone's margin is {100 * margin:+.2f} points")
+    messages = [] if score >= points else [
+        f"the transfer's test accuracy minus training from scratch's is {100 * margin:+.2f} points: full points "
+        f"from {100 * task.full_margin:+g}, none at {100 * task.zero_margin:+g} or below (are the pretrained "
+        f"features used, frozen, with their statistics?)"]
+    return CaseResult(name, score, points, messages,
+                      details={"scratch_accuracy": from_scratch, "margin": margin}), note
 
 
 def _gpu_case(task: Training, mode: Mode, placement: np.ndarray | None, run: _Run) -> CaseResult:

@@ -121,5 +121,5 @@ def test_hidden_inputs_change_with_the_seed(suite):
                   if isinstance(x, np.ndarray) and x.size > 1 and np.issubdtype(x.dtype, np.floating)]
         if arrays:
             assert any(x.shape != y.shape or not np.array_equal(x, y) for x, y in arrays), fn.name
-        else:  # a function of sizes only (e.g. conv_output_size): its integers change
-            assert any(x != y for x, y in pairs if isinstance(x, int) and not isinstance(x, bool)), fn.name
+        else:  # a function of sizes only (conv_output_size, fan_in_and_out): its integers or shapes change
+            assert any(x != y for x, y in pairs if isinstance(x, (int, tuple)) and not isinstance(x, bool)), fn.name

@@ -183,9 +183,13 @@ def test_a_function_without_narrative_is_introduced_by_its_docstring():
 
 
 def public_checks_in(folder, suite) -> None:
-    """The public tests and the helper they import, as in the assignment folder."""
+    """The public tests, the helper and the course's modules they import, as in the assignment folder."""
     shutil.copy(COURSE.solution_dir(suite) / "test_public.py", folder)
     shutil.copy(HELPER_SOURCE, folder)
+    for name in suite.support:
+        shutil.copy(COURSE.solution_dir(suite) / name, folder)
+    for data in COURSE.assignment_dir(suite).glob("*.safetensors"):  # shipped beside them (09_transfer's backbone)
+        shutil.copy(data, folder)
 
 
 def test_check_reports_each_state_of_a_function(tmp_path, monkeypatch):

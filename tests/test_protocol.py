@@ -28,7 +28,8 @@ from tests.test_zygote import PROGRAM, submission
 def _every_request():
     for suite in SUITES.values():
         for fn in suite.functions:
-            yield f"{suite.assignment}.{fn.name}", Request(fn.program, "cpu", fn.forbidden)
+            for i, part in enumerate(fn.program.parts):  # a program in parts crosses one part at a time
+                yield f"{suite.assignment}.{fn.name}[{i}]", Request(part, "cpu", fn.forbidden)
             if fn.speed and fn.speed.baseline:
                 yield f"{fn.name} timed", Request(fn.program, "cuda", fn.forbidden,
                                                   Timing(fn.speed.baseline, 3, 5, tuple(fn.program.outputs)))

@@ -78,10 +78,13 @@ def relative_error(a: np.ndarray, b: np.ndarray) -> float:
 def assert_gradient(f: Callable[[], np.ndarray], x: np.ndarray, analytic, dout: np.ndarray | float = 1.0,
                     name: str = "dx") -> None:
     """Assert that ``analytic`` is d(sum(f() * dout))/dx, with a step and a
-    tolerance that suit the precision ``f`` computes in (float64 or float32)."""
+    tolerance that suit the precision computed in: float32 when ``f``'s result or
+    the gradient is float32 (a loss computed in float32 may come back as a Python
+    float), float64 otherwise."""
     analytic = np.asarray(analytic)
     assert analytic.size == np.size(x), f"{name} should have shape {np.shape(x)}; got {analytic.shape}"
-    precision = np.dtype(np.float32) if np.asarray(f()).dtype == np.float32 else np.dtype(np.float64)
+    in_float32 = np.dtype(np.float32) in (np.asarray(f()).dtype, analytic.dtype)
+    precision = np.dtype(np.float32) if in_float32 else np.dtype(np.float64)
     numeric = numerical_gradient(f, x, dout, STEP[precision])
     analytic = analytic.reshape(np.shape(x)).astype(np.float64)
     if precision == np.float32:

@@ -1,21 +1,26 @@
 """Public checks for assignment 5. Run them with ``pytest test_public.py`` in this folder.
 
 They test values you can verify by hand (a filter that picks one pixel, a sum
-over a window, the maximum of each window) and compare every backward function
-with a numerical gradient (central differences). Passing them is a good sign,
+over a window, the maximum of each window, rows of the lectures' tables) and
+compare every backward function with a numerical gradient (central differences). Passing them is a good sign,
 not a guarantee: the grader uses other shapes, strides, paddings and ties.
 """
 
 import numpy as np
 
+from architectures import RESNET18, VGG16
 from conv import (
     avg_pool_backward,
     avg_pool_forward,
     conv_backward,
     conv_forward,
     conv_output_size,
+    conv_params,
+    layer_summary,
+    linear_params,
     max_pool_backward,
     max_pool_forward,
+    network_summary,
 )
 from dlgrade_student import assert_gradient
 
@@ -197,3 +202,60 @@ def test_avg_pool_backward_gradcheck():
     x = np.random.default_rng(0).standard_normal((2, 3, 7, 6))
     check_gradient(lambda v: avg_pool_forward(v, 3, 2, 2), avg_pool_backward, x)
     check_gradient(lambda v: avg_pool_forward(v, 2, 2, 1), avg_pool_backward, x)
+
+
+# --------------------------------------------------------------------------- architecture arithmetic
+
+
+def test_conv_params_lecture_rows():
+    assert conv_params(3, 64, 3, 3) == 1792, "VGG-16's first layer: 64 filters of 3 * 3 * 3 weights, and 64 biases"
+    assert conv_params(64, 128, 3, 3) == 73856, "64 input channels, 128 filters of 3x3: 128 * (3 * 3 * 64 + 1)"
+    assert conv_params(64, 128, 1, 1, bias=False) == 8192, "a 1x1 convolution without bias: 128 * 64 weights"
+
+
+def test_linear_params_lecture_row():
+    assert linear_params(25088, 4096) == 102764544, "VGG-16's first fully connected layer: 25088 * 4096 + 4096"
+    assert linear_params(10, 3, bias=False) == 30, "10 inputs, 3 outputs, no bias: 30 weights"
+
+
+def test_layer_summary_of_each_kind():
+    rows = {
+        "conv": ((3, 224, 224), ("conv", 64, 3, 3, 1, 1, True), (64, 224, 224, 1792)),
+        "max_pool": ((64, 224, 224), ("max_pool", 2, 2, 2, 0), (64, 112, 112, 0)),
+        "avg_pool": ((512, 7, 7), ("avg_pool", 7, 7, 7, 0), (512, 1, 1, 0)),
+        "batchnorm": ((64, 56, 56), ("batchnorm",), (64, 56, 56, 128)),
+        "relu": ((64, 56, 56), ("relu",), (64, 56, 56, 0)),
+        "flatten": ((512, 7, 7), ("flatten",), (25088, 1, 1, 0)),
+        "linear": ((25088, 1, 1), ("linear", 4096, True), (4096, 1, 1, 102764544)),
+    }
+    for kind, (shape, layer, expected) in rows.items():
+        got = tuple(layer_summary(shape, layer))
+        assert got == expected, f"{kind} on {shape}: expected (C_out, H_out, W_out, params) = {expected}; got {got}"
+
+
+def test_layer_summary_rounds_down_and_takes_lists():
+    # The grader sends lists. ResNet-18's first layer in the lectures' table: 227x227, 7x7 filters, stride 2, pad 1.
+    got = tuple(layer_summary([3, 227, 227], ["conv", 64, 7, 7, 2, 1, True]))
+    assert got == (64, 112, 112, 9472), f"(227 - 7 + 2) / 2 + 1 = 112 rounded down, 64 * (7 * 7 * 3 + 1); got {got}"
+
+
+def test_network_summary_of_a_residual_block():
+    # A block that halves the size and doubles the channels, so its shortcut is a 1x1 convolution of stride 2.
+    block = ("residual", [("conv", 16, 3, 3, 2, 1, False), ("batchnorm",), ("relu",),
+                          ("conv", 16, 3, 3, 1, 1, False), ("batchnorm",)],
+             [("conv", 16, 1, 1, 2, 0, False), ("batchnorm",)])
+    table = network_summary((8, 9, 9), [block, ("relu",), ("flatten",)])
+    assert np.shape(table) == (3, 4), f"one row (C_out, H_out, W_out, params) per layer; got shape {np.shape(table)}"
+    main = 16 * 8 * 9 + 2 * 16 + 16 * 16 * 9 + 2 * 16
+    shortcut = 16 * 8 + 2 * 16
+    expected = [[16, 5, 5, main + shortcut], [16, 5, 5, 0], [400, 1, 1, 0]]
+    assert np.array_equal(table, expected), (f"the block's row counts its main path ({main}) and its shortcut "
+                                              f"({shortcut}); expected {expected}, got {np.asarray(table).tolist()}")
+
+
+def test_network_summary_lecture_totals():
+    vgg = network_summary((3, 224, 224), VGG16)
+    assert tuple(vgg[-1]) == (1000, 1, 1, 4097000), f"VGG-16 ends in 1000 scores; got the row {tuple(vgg[-1])}"
+    assert vgg[:, 3].sum() == 138357544, f"VGG-16 has 138,357,544 parameters; got {vgg[:, 3].sum():,}"
+    resnet = network_summary((3, 224, 224), RESNET18)
+    assert resnet[:, 3].sum() == 11689512, f"ResNet-18 has 11,689,512 parameters; got {resnet[:, 3].sum():,}"

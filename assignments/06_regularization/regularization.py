@@ -21,6 +21,11 @@ Both layers behave differently while training and at test time, so both take a
   scaled by ``gamma`` and shifted by ``beta``; running averages of the batch
   statistics are kept in ``state`` and used instead at test time. The
   conventions are those of ``torch.nn.BatchNorm1d``.
+* ``spatial_batchnorm_forward(x, gamma, beta, state, train, momentum, eps)`` /
+  ``spatial_batchnorm_backward(dout, cache)``: the same for a convolutional
+  layer's feature maps ``x`` of shape (N, C, H, W), as
+  ``torch.nn.BatchNorm2d``: each channel is normalised with the statistics of
+  all its N * H * W values, and has one ``gamma`` and one ``beta``.
 
 The CS231n shape: ``*_forward(...) -> (out, cache)`` and
 ``*_backward(dout, cache) -> gradients``, where ``cache`` holds whatever the
@@ -139,4 +144,60 @@ def batchnorm_backward(dout, cache):
     """
     # TODO: sum over the batch for dgamma and dbeta; for dx, go back through x_hat, the mean and the variance
     raise NotImplementedError("batchnorm_backward is not implemented yet")
+
+
+def spatial_batchnorm_forward(x, gamma, beta, state, train, momentum=0.1, eps=1e-5):
+    """Batch normalisation of feature maps (torch.nn.BatchNorm2d).
+
+    A convolution applies the same filter at every position of a map, so all
+    N * H * W values of a channel are treated as one mini-batch: with ``mu``
+    and ``var`` the mean and the biased variance of each channel over the
+    axes N, H and W (shape (C,)), and ``gamma``, ``beta`` applied per channel,
+    the rest is ``batchnorm_forward``: the same ``x_hat``, output, running
+    statistics (the unbiased variance divides by N * H * W - 1, so a batch of
+    one image trains as long as it has two pixels) and eval mode.
+
+    Two ways to write it: reduce over ``axis=(0, 2, 3)`` and reshape the (C,)
+    vectors so that they broadcast along the channel axis (numpy lines a (C,)
+    array up with the *last* axis, W, otherwise); or move the channel axis
+    last, reshape ``x`` to (N * H * W, C), call your ``batchnorm_forward`` and
+    undo the reshape and the transpose.
+
+    Args:
+        x: feature maps, shape (N, C, H, W).
+        gamma: scale, shape (C,).
+        beta: shift, shape (C,).
+        state: a dict with the entries "running_mean" and "running_var", each of
+            shape (C,).
+        train: True while training, False at test time.
+        momentum: weight of the new batch statistic in the running averages.
+        eps: added to the variance before the square root.
+
+    Returns:
+        out: shape (N, C, H, W).
+        cache: what ``spatial_batchnorm_backward`` needs.
+    """
+    # TODO: per-channel statistics over the axes N, H and W; otherwise as batchnorm_forward
+    raise NotImplementedError("spatial_batchnorm_forward is not implemented yet")
+
+
+def spatial_batchnorm_backward(dout, cache):
+    """Backward pass of spatial batch normalisation in training mode.
+
+    ``batchnorm_backward``'s derivation, with every sum and mean over a
+    channel's N * H * W values instead of over the N rows (or, as for the
+    forward pass, a transpose and reshape to (N * H * W, C) around your
+    ``batchnorm_backward``).
+
+    Args:
+        dout: upstream gradient, shape (N, C, H, W).
+        cache: from ``spatial_batchnorm_forward`` called with ``train=True``.
+
+    Returns:
+        dx: shape (N, C, H, W).
+        dgamma: shape (C,).
+        dbeta: shape (C,).
+    """
+    # TODO: as batchnorm_backward, with the sums and means over the axes N, H and W of each channel
+    raise NotImplementedError("spatial_batchnorm_backward is not implemented yet")
 

@@ -37,6 +37,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 BUILTINS = {
     "dict": lambda **entries: dict(entries),
     "rng": lambda seed: np.random.default_rng(int(seed)),
+    # a shape: a tuple crosses the boundary as a JSON list
+    "shape": lambda dims: tuple(int(d) for d in dims),
     # gradient of 0.5 * w.A.w - b.w
     "quadratic_gradient": lambda w, a, b: a @ w - b,
 }

@@ -17,7 +17,7 @@ by the grader as ``grader.child.protocol``: standard library only.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Mapping, Union
 
 PROTOCOL_VERSION = 1
@@ -194,11 +194,21 @@ class Program:
     # graded: `<forward>` failed on this input", and its points are lost: the
     # graded function could not be shown right there (README, "For students").
     graded: str | None = None
+    # A part run after this one in a fresh child of the same submission's sandbox (``Sandbox.run``), on the case's
+    # inputs and the outputs of the parts before it: a checkpoint saved here is loaded there by a process that
+    # never held the objects saved. Each part crosses the boundary on its own (``parts``).
+    then: Program | None = None
+
+    @property
+    def parts(self) -> tuple[Program, ...]:
+        """The programs to run one after the other, each in a child of its own (one, unless ``then`` is given)."""
+        return (self,) if self.then is None else (replace(self, then=None), *self.then.parts)
 
     @property
     def functions(self) -> tuple[str, ...]:
-        """The student functions it calls (builtins excluded)."""
-        return tuple(dict.fromkeys(c.function for c in self.calls if not c.is_builtin))
+        """The student functions it calls, in every part (builtins excluded)."""
+        own = [c.function for c in self.calls if not c.is_builtin]
+        return tuple(dict.fromkeys([*own, *(self.then.functions if self.then else ())]))
 
     @property
     def graded_function(self) -> str | None:
@@ -267,6 +277,8 @@ def decode_request(meta: Any) -> Request:
 
 
 def _encode_program(program: Program) -> dict[str, Any]:
+    if program.then is not None:
+        raise ValueError("a program in parts crosses the boundary one part at a time (Program.parts)")
     return {"calls": [{"function": c.function, "args": [_encode_part(a) for a in c.args],
                        "kwargs": {k: _encode_part(v) for k, v in c.kwargs}, "modifies": list(c.modifies)}
                       for c in program.calls],

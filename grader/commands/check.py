@@ -49,10 +49,13 @@ def run(args: argparse.Namespace) -> int:
     if not source.is_file():
         print(f"dlgrade check: {source} does not exist", file=sys.stderr)
         return EXIT_USAGE
-    # Check a copy under the module's name beside the public tests.
+    # Check a copy under the module's name in a copy of the assignment folder (its public tests, the modules and
+    # data they import beside the student's).
     with tempfile.TemporaryDirectory(prefix="dlgrade-check-") as tmp:
+        for file in folder.iterdir():
+            if file.is_file() and file.name != f"{module}.py":
+                shutil.copyfile(file, Path(tmp) / file.name)
         shutil.copyfile(source, Path(tmp) / f"{module}.py")
-        shutil.copyfile(folder / PUBLIC_TESTS, Path(tmp) / PUBLIC_TESTS)
         return _run_pytest(Path(tmp), shown_as=source)
 
 
@@ -61,9 +64,12 @@ def _assignment_folders(assignments: Path) -> list[Path]:
 
 
 def student_module(folder: Path) -> str | None:
-    """The module the folder's public tests import from the folder (``neuron``)."""
-    imported = from_imports((folder / PUBLIC_TESTS).read_text())
-    return next((m for m in imported if m != HELPER and (folder / f"{m}.py").is_file()), None)
+    """The module the folder's public tests import from the folder (``neuron``): the one named like the
+    assignment (``05_conv``: ``conv``) where they import several (the course's tables beside the student's)."""
+    imported = [m for m in from_imports((folder / PUBLIC_TESTS).read_text())
+                if m != HELPER and (folder / f"{m}.py").is_file()]
+    named = folder.name.partition("_")[2]
+    return named if named in imported else next(iter(imported), None)
 
 
 def assignment_folder(path: Path, assignments: Path) -> Path | None:

@@ -1,6 +1,10 @@
 """Hidden suite of assignment 5 (conv): the output-size formula, a convolutional
 layer, max-pooling and average-pooling, each layer graded on its forward
-output and, separately, on the gradients of its backward pass.
+output and, separately, on the gradients of its backward pass; then the
+architecture arithmetic of whole networks (output shapes and parameter counts
+of each layer), against torch.nn modules the suite builds from the layers' own
+description, on the meta device (VGG-16 and ResNet-18 take no memory), with
+exact answers.
 
 Every float input is rounded to a float32-representable value (still a float64
 array): a student who casts to float32 then sees exactly the grader's inputs,
@@ -20,11 +24,15 @@ vectorised layer.
 from __future__ import annotations
 
 import dataclasses
-from typing import Iterator
+import enum
+import functools
+import json
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from grader.reference import gradients, numpy, tensors
 from grader.spec import (
@@ -44,16 +52,50 @@ from grader.suites.inputs import normal
 from grader.suites.layers import Layer, Pass, Sample, gradients_of, output_of
 from grader.suites.properties import pooling_windows, routes_to_one_maximum
 
+# --------------------------------------------------------------------------- functions of a few numbers
+
+# A function of a few numbers (a size, a count, one layer's row) is called several times per case, on
+# combinations of one kind: call i takes the inputs f"{argument}{i}".
+_CALLS_PER_CASE = 6
+
+
+def _calls_case(name: str, args: tuple[str, ...], combination: Callable[[int], tuple]) -> Case:
+    """A case of _CALLS_PER_CASE combinations of the arguments ``args``, call i's drawn by ``combination(i)``."""
+    inputs = {f"{a}{i}": v for i in range(_CALLS_PER_CASE) for a, v in zip(args, combination(i))}
+    return Case(f"{name} ({_CALLS_PER_CASE} combinations)", inputs)
+
+
+def _calls_program(function: str, args: tuple[str, ...], results: tuple[str, ...]) -> Program:
+    """_CALLS_PER_CASE calls of ``function``: output ``results[k]`` stacks item k of what each call returns, or,
+    for a single result, each call's whole return value."""
+    def part(i: int, k: int) -> Returned:
+        return Returned(i) if len(results) == 1 else Returned(i, k)
+
+    return Program(tuple(call(function, *(f"{a}{i}" for a in args)) for i in range(_CALLS_PER_CASE)),
+                   {name: Stack(tuple(part(i, k) for i in range(_CALLS_PER_CASE))) for k, name in enumerate(results)})
+
+
+def _draws(rng: np.random.Generator) -> tuple[Callable[[int, int], int], Callable[[], bool]]:
+    """Two ways of drawing from ``rng``: an int from lo to hi (both included), and True or False."""
+    return (lambda lo, hi: int(rng.integers(lo, hi + 1))), (lambda: bool(rng.random() < 0.5))
+
+
+def _arguments(inputs, args: tuple[str, ...]) -> list[tuple]:
+    """The arguments of each call of a ``_calls_program``."""
+    return [tuple(inputs[f"{a}{i}"] for a in args) for i in range(_CALLS_PER_CASE)]
+
+
+# Sizes and counts are whole numbers: ints, or floats holding whole numbers, and exactly right (an error of 1 is
+# above the tolerance even for VGG-16's 138 million parameters).
+WHOLE_NUMBERS = Tolerance(rtol=0.0, atol=1e-9)
+
 # --------------------------------------------------------------------------- conv_output_size
 
-# Each case checks several (H, W, HH, WW, stride, pad) combinations of one kind,
-# one call of conv_output_size each.
-_SIZES_PER_CASE = 6
 _SIZE_ARGS = ("H", "W", "HH", "WW", "stride", "pad")
 
 
 def _size_combination(rng: np.random.Generator, kind: str) -> tuple[int, ...]:
-    r = lambda lo, hi: int(rng.integers(lo, hi + 1))  # noqa: E731
+    r, _ = _draws(rng)
     if kind == "square":
         n, k = r(5, 32), r(1, 5)
         return n, n, k, k, 1, 0
@@ -92,14 +134,7 @@ def _size_cases(rng: np.random.Generator) -> list[Case]:
         ("window as large as the padded input", "whole input"),
         ("mixed sizes, strides and paddings", "mixed"),
     ]
-    cases = []
-    for name, kind in kinds:
-        inputs = {}
-        for i in range(_SIZES_PER_CASE):
-            values = _size_combination(rng, kind)
-            inputs.update({f"{a}{i}": v for a, v in zip(_SIZE_ARGS, values)})
-        cases.append(Case(f"{name} ({_SIZES_PER_CASE} combinations)", inputs))
-    return cases
+    return [_calls_case(name, _SIZE_ARGS, lambda _: _size_combination(rng, kind)) for name, kind in kinds]
 
 
 def _torch_output_size(h: int, w: int, hh: int, ww: int, stride: int, pad: int) -> tuple[int, int]:
@@ -108,32 +143,33 @@ def _torch_output_size(h: int, w: int, hh: int, ww: int, stride: int, pad: int) 
 
 
 def _size_reference(inputs) -> dict:
-    sizes = np.array([_torch_output_size(*(inputs[f"{a}{i}"] for a in _SIZE_ARGS)) for i in range(_SIZES_PER_CASE)],
-                     dtype=np.int64)
+    sizes = np.array([_torch_output_size(*args) for args in _arguments(inputs, _SIZE_ARGS)], dtype=np.int64)
     return {"H_out": sizes[:, 0], "W_out": sizes[:, 1]}
 
 
-_SIZE_PROGRAM = Program(
-    tuple(call("conv_output_size", *(f"{a}{i}" for a in _SIZE_ARGS)) for i in range(_SIZES_PER_CASE)),
-    {
-        "H_out": Stack(tuple(Returned(i, 0) for i in range(_SIZES_PER_CASE))),
-        "W_out": Stack(tuple(Returned(i, 1) for i in range(_SIZES_PER_CASE))),
-    },
-)
+_SIZE_PROGRAM = _calls_program("conv_output_size", _SIZE_ARGS, ("H_out", "W_out"))
 
+
+def _mistaken_sizes(size, h: int, w: int, hh: int, ww: int, stride: int, pad: int) -> list[float]:
+    """The output's height and width when each axis's size is ``size(n, k, stride, pad)``, from the input's length
+    ``n`` (a float64 tensor) and the window's ``k``."""
+    return [float(size(torch.tensor(n, dtype=torch.float64), k, stride, pad)) for n, k in ((h, hh), (w, ww))]
+
+
+def _padding_once(n: torch.Tensor, k: int, stride: int, pad: int) -> torch.Tensor:
+    return torch.div(n - k + pad, stride, rounding_mode="floor") + 1
+
+
+def _true_division(n: torch.Tensor, k: int, stride: int, pad: int) -> torch.Tensor:
+    return (n - k + 2 * pad) / stride + 1
 
 
 def _size_bug(size):
-    """The outputs of a conv_output_size that computes each axis's size as ``size(n, k, stride, pad)``, from the
-    input's length ``n`` (a float64 tensor) and the window's ``k``."""
+    """The outputs of a conv_output_size that computes each axis's size as ``size(n, k, stride, pad)``."""
 
     def reference(inputs) -> dict:
-        def axes(i: int) -> list:
-            h, w, hh, ww, stride, pad = (inputs[f"{a}{i}"] for a in _SIZE_ARGS)
-            return [size(torch.tensor(n, dtype=torch.float64), k, stride, pad) for n, k in ((h, hh), (w, ww))]
-
-        sizes = torch.tensor([axes(i) for i in range(_SIZES_PER_CASE)], dtype=torch.float64)
-        return {"H_out": numpy(sizes[:, 0]), "W_out": numpy(sizes[:, 1])}
+        sizes = np.array([_mistaken_sizes(size, *args) for args in _arguments(inputs, _SIZE_ARGS)])
+        return {"H_out": sizes[:, 0], "W_out": sizes[:, 1]}
 
     return reference
 
@@ -149,8 +185,7 @@ CONV_OUTPUT_SIZE = GradedFunction(
     program=_SIZE_PROGRAM,
     cases=_size_cases,
     reference=_size_reference,
-    # Sizes are whole numbers: ints, or floats holding whole numbers, and exactly right.
-    tolerance=Tolerance(rtol=0.0, atol=1e-9),
+    tolerance=WHOLE_NUMBERS,
     bugs=(
         Bug(
             name="output-size-h-w-swapped",
@@ -163,7 +198,7 @@ CONV_OUTPUT_SIZE = GradedFunction(
             name="output-size-padding-once",
             hint="Your sizes count the padding once. The zeros are added on both sides (top and bottom, left and "
             "right), so the padded size is H + 2 * pad.",
-            reference=_size_bug(lambda n, k, stride, pad: torch.div(n - k + pad, stride, rounding_mode="floor") + 1),
+            reference=_size_bug(_padding_once),
         ),
         Bug(
             name="output-size-rounds-up",
@@ -182,7 +217,7 @@ CONV_OUTPUT_SIZE = GradedFunction(
             name="output-size-true-division",
             hint="Your sizes are fractions when the stride does not divide evenly: '/' is true division. Count "
             "whole windows with integer division '//'.",
-            reference=_size_bug(lambda n, k, stride, pad: (n - k + 2 * pad) / stride + 1),
+            reference=_size_bug(_true_division),
         ),
     ),
 )
@@ -523,15 +558,465 @@ AVG_POOL_FORWARD, AVG_POOL_BACKWARD = Layer(
 ).functions
 
 
+# --------------------------------------------------------------------------- architecture arithmetic
+
+
+class Kind(str, enum.Enum):
+    """A layer's kind in the course's notation of networks (the assignment module's docstring): the first entry of
+    each layer's tuple, a plain string once sent to the student's functions."""
+
+    CONV = "conv"  # (CONV, F, HH, WW, stride, pad, bias)
+    MAX_POOL = "max_pool"  # (MAX_POOL, pool_height, pool_width, stride, pad)
+    AVG_POOL = "avg_pool"  # (AVG_POOL, pool_height, pool_width, stride, pad)
+    BATCHNORM = "batchnorm"
+    RELU = "relu"
+    FLATTEN = "flatten"
+    LINEAR = "linear"  # (LINEAR, M, bias)
+    RESIDUAL = "residual"  # (RESIDUAL, main layers, shortcut layers)
+
+
+def conv(filters: int, height: int, stride: int = 1, pad: int = 0, bias: bool = True,
+         width: int | None = None) -> tuple:
+    return (Kind.CONV, filters, height, height if width is None else width, stride, pad, bias)
+
+
+def pool(kind: Kind, size: int, stride: int, pad: int = 0) -> tuple:
+    return (kind, size, size, stride, pad)
+
+
+def linear(outputs: int, bias: bool = True) -> tuple:
+    return (Kind.LINEAR, outputs, bias)
+
+
+def residual(main: list, shortcut: list) -> tuple:
+    return (Kind.RESIDUAL, main, shortcut)
+
+
+BATCHNORM, RELU, FLATTEN = (Kind.BATCHNORM,), (Kind.RELU,), (Kind.FLATTEN,)
+
+
+class Residual(nn.Module):
+    """``main(x) + shortcut(x)``: an empty shortcut is the identity."""
+
+    def __init__(self, main: nn.Sequential, shortcut: nn.Sequential):
+        super().__init__()
+        self.main, self.shortcut = main, shortcut
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.main(x) + self.shortcut(x)
+
+
+# Each kind's torch.nn module, made for its input x (a batch of one) from the layer's other entries.
+_TORCH_LAYERS: dict[Kind, Callable[..., nn.Module]] = {
+    Kind.CONV: lambda x, f, hh, ww, stride, pad, bias: nn.Conv2d(x.shape[1], f, (hh, ww), stride, pad, bias=bias),
+    Kind.MAX_POOL: lambda x, ph, pw, stride, pad: nn.MaxPool2d((ph, pw), stride, pad),
+    Kind.AVG_POOL: lambda x, ph, pw, stride, pad: nn.AvgPool2d((ph, pw), stride, pad),
+    Kind.BATCHNORM: lambda x: nn.BatchNorm2d(x.shape[1]),
+    Kind.RELU: lambda x: nn.ReLU(),
+    Kind.FLATTEN: lambda x: nn.Flatten(),
+    # A linear layer takes its input's C * H * W numbers as one vector.
+    Kind.LINEAR: lambda x, m, bias: nn.Sequential(nn.Flatten(), nn.Linear(x[0].numel(), m, bias=bias)),
+    Kind.RESIDUAL: lambda x, main, shortcut: Residual(torch_network(main, x), torch_network(shortcut, x)),
+}
+
+
+def _modules(layers, x: torch.Tensor) -> Iterator[tuple[nn.Module, torch.Tensor]]:
+    """Each layer as a torch module made for the output of the one before (the first for ``x``), and its output."""
+    for kind, *entries in layers:
+        # In evaluation mode: batch norm then takes a batch of one, and on the meta device it is twice as fast.
+        module = _TORCH_LAYERS[Kind(kind)](x, *entries).eval()
+        x = module(x)
+        yield module, x
+
+
+def torch_network(layers, x: torch.Tensor) -> nn.Sequential:
+    """The network ``layers`` (the course's notation) as torch modules, for the input ``x``: built under
+    ``torch.device("meta")`` from a meta ``x``, even VGG-16 takes no memory and no arithmetic."""
+    return nn.Sequential(*(module for module, _ in _modules(layers, x)))
+
+
+def parameters(module: nn.Module) -> int:
+    """torch's count of a module's parameters (buffers, such as batch norm's running statistics, are not)."""
+    return sum(p.numel() for p in module.parameters())
+
+
+def _table(input_shape, layers, count: Callable[[nn.Module], int] = parameters) -> np.ndarray:
+    """network_summary's table of ``layers`` from torch: the shape of each module's output for one example, as a
+    (C, H, W) volume, and ``count(module)``."""
+    with torch.device("meta"):
+        rows = [(*(*out.shape[1:], 1, 1)[:3], count(module))
+                for module, out in _modules(layers, torch.empty(1, *input_shape))]
+    return np.array(rows, dtype=np.int64).reshape(len(rows), 4)
+
+
+def _network_table(input_shape, layers, count: Callable[[nn.Module], int] = parameters) -> np.ndarray:
+    """``_table``, each network's once: the lectures' networks are in every grading, and batch norm takes a
+    millisecond a layer on the meta device."""
+    return _remembered_table(json.dumps([input_shape, layers]), count).copy()
+
+
+@functools.lru_cache(maxsize=64)
+def _remembered_table(network: str, count: Callable[[nn.Module], int]) -> np.ndarray:
+    input_shape, layers = json.loads(network)
+    return _table(input_shape, layers, count)
+
+
+# ---- the lectures' networks
+
+# VGG-16 for a 224x224 RGB image (the lectures' table): five stages of 3x3 convolutions of padding 1, each closed by
+# a 2x2 max-pooling of stride 2, then three fully connected layers; 138,357,544 parameters.
+VGG16 = [
+    *(layer for filters, convolutions in ((64, 2), (128, 2), (256, 3), (512, 3), (512, 3))
+      for layer in (*(conv(filters, 3, pad=1), RELU) * convolutions, pool(Kind.MAX_POOL, 2, 2))),
+    FLATTEN, linear(4096), RELU, linear(4096), RELU, linear(1000),
+]
+
+
+def _basic_block(filters: int, stride: int, first: tuple, second: tuple) -> list:
+    """torchvision's residual block of two convolutions, each followed by batch norm, then a ReLU; where the block
+    changes the shape, its shortcut is a 1x1 convolution of the block's stride and batch norm."""
+    shortcut = [] if stride == 1 else [conv(filters, 1, stride, bias=False), BATCHNORM]
+    return [residual([first, BATCHNORM, RELU, second, BATCHNORM], shortcut), RELU]
+
+
+def _resnet18(torchvision: bool) -> list:
+    """ResNet-18's layers: a 7x7 convolution of stride 2 and a 3x3 max-pooling of stride 2, four stages of two blocks
+    of two 3x3 convolutions (the first block of stages 2 to 4 of stride 2, with twice the channels), a 7x7 average
+    pooling and a fully connected layer. As torchvision builds it (for a 224x224 image): convolutions without bias,
+    batch norm, residual blocks; as the lectures' table lists it (for 227x227): the convolutions alone, with biases."""
+    bias = not torchvision
+
+    def block(filters: int, stride: int) -> list:
+        first, second = conv(filters, 3, stride, 1, bias), conv(filters, 3, 1, 1, bias)
+        return _basic_block(filters, stride, first, second) if torchvision else [first, second]
+
+    stages = ((64, 1), (64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2), (512, 1))
+    return [
+        conv(64, 7, 2, 3 if torchvision else 1, bias), *((BATCHNORM, RELU) if torchvision else ()),
+        pool(Kind.MAX_POOL, 3, 2, 1), *(layer for filters, stride in stages for layer in block(filters, stride)),
+        pool(Kind.AVG_POOL, 7, 7), FLATTEN, linear(1000),
+    ]
+
+
+# ResNet-18 as torchvision builds it: 11,689,512 parameters.
+RESNET18 = _resnet18(torchvision=True)
+# The lectures' ResNet-18 table, row for row: 17 convolutions with a bias each, neither batch norm nor shortcuts;
+# 11,511,784 parameters, the table's total. Where the table writes a padding of 0.5 (strided 3x3 layers), the layers
+# have 1: the floor of PyTorch's formula gives the table's sizes.
+RESNET18_TABLE = _resnet18(torchvision=False)
+
+# ---- conv_params, linear_params
+
+_CONV_PARAMS_ARGS = ("C", "F", "HH", "WW", "bias")
+_LINEAR_PARAMS_ARGS = ("D", "M", "bias")
+
+
+def _conv_params_cases(rng: np.random.Generator) -> list[Case]:
+    r, coin = _draws(rng)
+
+    def square(bias: bool) -> tuple:
+        k = r(1, 7)
+        return r(1, 512), r(1, 512), k, k, bias
+
+    def non_square(_: int) -> tuple:
+        k = r(1, 5)
+        return r(1, 256), r(1, 256), k, k + r(1, 4), coin()
+
+    def resnet_like(_: int) -> tuple:
+        k = int(rng.choice([1, 7]))
+        return r(1, 8) * 64, r(1, 8) * 64, k, k, coin()
+
+    return [
+        _calls_case("with biases", _CONV_PARAMS_ARGS, lambda _: square(True)),
+        _calls_case("without biases", _CONV_PARAMS_ARGS, lambda _: square(False)),
+        _calls_case("non-square filters, with and without biases", _CONV_PARAMS_ARGS, non_square),
+        _calls_case("1x1 and 7x7 filters, many channels (as in ResNet-18)", _CONV_PARAMS_ARGS, resnet_like),
+    ]
+
+
+def _conv_params(conv2d: Callable[..., nn.Module]):
+    """conv_params' outputs where a layer counts what torch counts of ``conv2d(C, F, (HH, WW), bias=bias)``."""
+
+    def reference(inputs) -> dict:
+        with torch.device("meta"):
+            counts = [parameters(conv2d(c, f, (hh, ww), bias=bias))
+                      for c, f, hh, ww, bias in _arguments(inputs, _CONV_PARAMS_ARGS)]
+        return {"params": np.array(counts, dtype=np.int64)}
+
+    return reference
+
+
+CONV_PARAMS = GradedFunction(
+    name="conv_params",
+    points=4,
+    program=_calls_program("conv_params", _CONV_PARAMS_ARGS, ("params",)),
+    cases=_conv_params_cases,
+    reference=_conv_params(nn.Conv2d),
+    tolerance=WHOLE_NUMBERS,
+    bugs=(
+        Bug(
+            name="conv-params-bias-forgotten",
+            hint="Your count leaves out the biases. When bias is True, each of the F filters has one bias besides "
+            "its C * HH * WW weights.",
+            reference=_conv_params(lambda c, f, size, bias: nn.Conv2d(c, f, size, bias=False)),
+        ),
+        Bug(
+            name="conv-params-channels-forgotten",
+            hint="Your count is that of filters over a single channel. A filter spans every channel of its input: "
+            "it has C * HH * WW weights.",
+            reference=_conv_params(lambda c, f, size, bias: nn.Conv2d(1, f, size, bias=bias)),
+        ),
+    ),
+)
+
+
+def _linear_params_cases(rng: np.random.Generator) -> list[Case]:
+    r, coin = _draws(rng)
+    return [
+        _calls_case("with biases", _LINEAR_PARAMS_ARGS, lambda _: (r(1, 5000), r(1, 5000), True)),
+        _calls_case("without biases", _LINEAR_PARAMS_ARGS, lambda _: (r(1, 5000), r(1, 5000), False)),
+        # Flattened feature maps: C * H * W inputs, as the first fully connected layer of a CNN has.
+        _calls_case("flattened feature maps in, with and without biases", _LINEAR_PARAMS_ARGS,
+                    lambda _: (r(16, 512) * r(1, 7) ** 2, r(2, 4096), coin())),
+    ]
+
+
+def _linear_params(linear_layer: Callable[..., nn.Module]):
+    def reference(inputs) -> dict:
+        with torch.device("meta"):
+            counts = [parameters(linear_layer(d, m, bias=bias))
+                      for d, m, bias in _arguments(inputs, _LINEAR_PARAMS_ARGS)]
+        return {"params": np.array(counts, dtype=np.int64)}
+
+    return reference
+
+
+LINEAR_PARAMS = GradedFunction(
+    name="linear_params",
+    points=3,
+    program=_calls_program("linear_params", _LINEAR_PARAMS_ARGS, ("params",)),
+    cases=_linear_params_cases,
+    reference=_linear_params(nn.Linear),
+    tolerance=WHOLE_NUMBERS,
+    bugs=(
+        Bug(
+            name="linear-params-bias-forgotten",
+            hint="Your count leaves out the biases. When bias is True, each of the M outputs has one bias besides "
+            "its D weights.",
+            reference=_linear_params(lambda d, m, bias: nn.Linear(d, m, bias=False)),
+        ),
+    ),
+)
+
+# ---- layer_summary
+
+_LAYER_ARGS = ("input_shape", "layer")
+_ROW = ("C_out", "H_out", "W_out", "params")
+
+
+# One layer and its input shape (C, H, W), for call i of a case of layer_summary, drawn by r and coin (_draws).
+_Input = tuple[tuple[int, int, int], tuple]
+
+
+def _shape(r) -> tuple[int, int, int]:
+    return r(1, 64), r(5, 40), r(5, 40)
+
+
+def _padded_conv(_, r, coin) -> _Input:
+    k = r(3, 7)
+    return (r(1, 64), r(k, 40), r(k, 40)), conv(r(1, 128), k, r(1, 2), r(1, 3), coin())
+
+
+def _uneven_window(_, r, coin) -> _Input:
+    """A convolution or a pooling of stride 2 to 4 that leaves a remainder of at least 1 (for W, stride - 1), its
+    padding at most half the window (torch's pooling allows no more)."""
+    s, k = r(2, 4), r(2, 5)
+    p = r(0, k // 2)
+    h = k - 2 * p + s * r(2, 6) + r(1, s - 1)
+    w = k - 2 * p + s * r(2, 6) + (s - 1)
+    windows = (conv(r(1, 64), k, s, p, coin()), pool(Kind.MAX_POOL, k, s, p), pool(Kind.AVG_POOL, k, s, p))
+    return (r(1, 64), h, w), windows[r(0, 2)]
+
+
+def _non_square_conv(_, r, coin) -> _Input:
+    kh = r(1, 4)
+    kw = kh + r(1, 3)
+    return (r(1, 64), r(kh, 40), r(kw, 40)), conv(r(1, 128), kh, r(1, 2), r(0, 2), bias=False, width=kw)
+
+
+def _padded_pooling(_, r, coin) -> _Input:
+    k = r(2, 4)
+    return _shape(r), pool(Kind.MAX_POOL if coin() else Kind.AVG_POOL, k, r(1, 3), r(0, k // 2))
+
+
+_LAYER_CASES: tuple[tuple[str, Callable[..., _Input]], ...] = (
+    ("convolutions, stride 1, no padding", lambda _, r, coin: (_shape(r), conv(r(1, 128), r(1, 5)))),
+    ("convolutions with padding", _padded_conv),
+    ("convolutions and pooling, strides that do not divide evenly", _uneven_window),
+    ("convolutions without bias, non-square filters", _non_square_conv),
+    ("max and average pooling, with and without padding", _padded_pooling),
+    ("batch norm, ReLU, flatten", lambda i, r, coin: (_shape(r), (BATCHNORM, RELU, FLATTEN)[i % 3])),
+    ("linear layers, with and without biases",
+     lambda _, r, coin: ((r(1, 5000), 1, 1), linear(r(1, 4096), coin()))),
+)
+
+
+def _layer_cases(rng: np.random.Generator) -> list[Case]:
+    draws = _draws(rng)
+    return [_calls_case(name, _LAYER_ARGS, lambda i: draw(i, *draws)) for name, draw in _LAYER_CASES]
+
+
+def _layer_rows(inputs, count: Callable[[nn.Module], int] = parameters) -> np.ndarray:
+    """Each call's row, from torch: (_CALLS_PER_CASE, 4)."""
+    return np.concatenate([_table(shape, [layer], count) for shape, layer in _arguments(inputs, _LAYER_ARGS)])
+
+
+def _named_rows(rows: np.ndarray) -> dict:
+    return {name: rows[:, k] for k, name in enumerate(_ROW)}
+
+
+# The window of each kind of layer that has one: where its (HH, WW, stride, pad) are in its tuple.
+_WINDOWS = {Kind.CONV: slice(2, 6), Kind.MAX_POOL: slice(1, 5), Kind.AVG_POOL: slice(1, 5)}
+
+
+def _layer_size_bug(size):
+    """layer_summary's outputs where a convolution's or a pooling's output size along each axis is
+    ``size(n, k, stride, pad)`` (see ``_mistaken_sizes``), the rest right."""
+
+    def reference(inputs) -> dict:
+        rows = _layer_rows(inputs).astype(np.float64)
+        for row, ((_, h, w), layer) in zip(rows, _arguments(inputs, _LAYER_ARGS)):
+            if Kind(layer[0]) in _WINDOWS:
+                hh, ww, stride, pad = layer[_WINDOWS[Kind(layer[0])]]
+                row[1:3] = _mistaken_sizes(size, h, w, hh, ww, stride, pad)
+        return _named_rows(rows)
+
+    return reference
+
+
+def _with_running_statistics(module: nn.Module) -> int:
+    statistics = [module.running_mean, module.running_var] if isinstance(module, nn.BatchNorm2d) else []
+    return parameters(module) + sum(s.numel() for s in statistics if s is not None)
+
+
+LAYER_SUMMARY = GradedFunction(
+    name="layer_summary",
+    points=7,
+    program=_calls_program("layer_summary", _LAYER_ARGS, _ROW),
+    cases=_layer_cases,
+    reference=lambda inputs: _named_rows(_layer_rows(inputs)),
+    tolerance=WHOLE_NUMBERS,
+    bugs=(
+        Bug(
+            name="layer-size-padding-once",
+            hint="Your output sizes count the padding once. The zeros are added on both sides (top and bottom, "
+            "left and right): (W - F + 2P) / S + 1.",
+            reference=_layer_size_bug(_padding_once),
+        ),
+        Bug(
+            name="layer-size-true-division",
+            hint="Your output sizes are fractions when the stride does not divide W - F + 2P: the formula "
+            "(W - F + 2P) / S + 1 rounds down, since a window that would stick out is not computed. Use integer "
+            "division '//' (conv_output_size does).",
+            reference=_layer_size_bug(_true_division),
+        ),
+        Bug(
+            name="batchnorm-counts-running-statistics",
+            hint="Your batch norm counts 4 numbers per channel. Only its scale gamma and shift beta are learned "
+            "parameters; the running mean and variance it keeps are statistics of the data (buffers, in "
+            "torch), not parameters.",
+            reference=lambda inputs: _named_rows(_layer_rows(inputs, _with_running_statistics)),
+        ),
+    ),
+)
+
+# ---- network_summary
+
+
+def _plain_cnn(rng: np.random.Generator) -> tuple[tuple[int, int, int], list]:
+    """A random small CNN of 2 to 4 stages (a convolution of odd size, stride and padding, with or without bias,
+    sometimes batch norm, a ReLU, sometimes a pooling), then two fully connected layers."""
+    r, coin = _draws(rng)
+    shape = (r(1, 4), r(17, 48), r(17, 48))
+    layers: list = []
+
+    def smallest_side() -> int:
+        """Of the output so far: a window must fit."""
+        return int(min(_table(shape, layers)[-1, 1:3] if layers else shape[1:]))
+
+    for _ in range(r(2, 4)):
+        layers += [conv(r(2, 24), r(1, min(5, smallest_side())), r(1, 3), r(0, 2), coin()),
+                   *((BATCHNORM,) if coin() else ()), RELU]
+        if smallest_side() >= 8 and coin():
+            k = r(2, 3)
+            layers.append(pool(Kind.MAX_POOL if coin() else Kind.AVG_POOL, k, 2, r(0, k // 2)))
+    return shape, [*layers, FLATTEN, linear(r(8, 64), coin()), RELU, linear(r(2, 10))]
+
+
+def _small_resnet(rng: np.random.Generator) -> tuple[tuple[int, int, int], list]:
+    """A random small residual network: a stem, a block with the identity as shortcut, one that halves the size of
+    an odd-sized input and doubles the channels (a projection shortcut), a third of either kind."""
+    r, _ = _draws(rng)
+    channels = r(4, 16)
+    layers = [conv(channels, 3, 1, 1, bias=False), BATCHNORM, RELU]
+    for filters, stride in ((channels, 1), (2 * channels, 2), (2 * channels, r(1, 2))):
+        layers += _basic_block(filters, stride, conv(filters, 3, stride, 1, bias=False),
+                               conv(filters, 3, 1, 1, bias=False))
+    return (r(1, 3), 2 * r(5, 12) + 1, 2 * r(5, 12) + 1), [*layers, FLATTEN, linear(r(2, 10))]
+
+
+def _network_cases(rng: np.random.Generator) -> list[Case]:
+    def case(name: str, network: tuple[tuple[int, int, int], list], points: float = 1.0) -> Case:
+        # Tuples and lists of ints: they reach the student's function as JSON does, as lists.
+        inputs: dict[str, Any] = dict(zip(("input_shape", "layers"), network))
+        return Case(name, inputs, points)
+
+    return [
+        case("VGG-16 on a 224x224 RGB image (the lectures' table)", ((3, 224, 224), VGG16), 2),
+        case("ResNet-18 as torchvision builds it: batch norm, projection shortcuts", ((3, 224, 224), RESNET18), 2),
+        case("the lectures' ResNet-18 table: 227x227 input, convolutions with biases, no shortcuts",
+             ((3, 227, 227), RESNET18_TABLE)),
+        case("a random small CNN", _plain_cnn(rng)),
+        case("another random small CNN", _plain_cnn(rng)),
+        case("a random small residual network, odd sizes", _small_resnet(rng)),
+    ]
+
+
+def _without_shortcut(module: nn.Module) -> int:
+    return parameters(module.main) if isinstance(module, Residual) else parameters(module)
+
+
+NETWORK_SUMMARY = GradedFunction(
+    name="network_summary",
+    points=8,
+    program=Program((call("network_summary", "input_shape", "layers"),), {"table": Returned(0)}),
+    cases=_network_cases,
+    reference=lambda inputs: {"table": _network_table(inputs["input_shape"], inputs["layers"])},
+    tolerance=WHOLE_NUMBERS,
+    bugs=(
+        Bug(
+            name="residual-shortcut-not-counted",
+            hint="Your residual blocks count the parameters of their main path only. Where a block changes the "
+            "shape, its shortcut is a layer of its own (a 1x1 convolution, and its batch norm), whose parameters "
+            "belong to the block too.",
+            reference=lambda inputs: {"table": _network_table(inputs["input_shape"], inputs["layers"],
+                                                              _without_shortcut)},
+        ),
+    ),
+)
+
+
 SUITE = Suite(
     assignment="conv",
     folder="05_conv",
     module="conv",
-    title="Convolution and pooling layers",
+    title="Convolution and pooling layers, and counting a network's shapes and parameters",
     functions=(
         CONV_OUTPUT_SIZE,
         CONV_FORWARD, CONV_BACKWARD,
         MAX_POOL_FORWARD, MAX_POOL_BACKWARD,
         AVG_POOL_FORWARD, AVG_POOL_BACKWARD,
+        CONV_PARAMS, LINEAR_PARAMS, LAYER_SUMMARY, NETWORK_SUMMARY,
     ),
+    support=("architectures.py",),
 )

@@ -21,7 +21,8 @@ def uniform32(rng: np.random.Generator, low: float, high: float) -> float:
     return scalar32(rng.uniform(low, high))
 
 
-def normal(rng: np.random.Generator, shape, scale: float = 1.0, shift: float = 0.0) -> np.ndarray:
+def normal(rng: np.random.Generator, shape, scale: float | np.ndarray = 1.0,
+           shift: float | np.ndarray = 0.0) -> np.ndarray:
     return float32_exact(shift + scale * rng.standard_normal(shape))
 
 

@@ -1,7 +1,8 @@
 """Hidden suite of assignment 3 (mlp): the two-layer network
 ``scores = sigma(x @ W + b1) @ U + b2`` on its forward pass, its backward pass,
 its loss (MSE and softmax cross-entropy) with gradients, prediction, and
-training by minibatch SGD.
+training by minibatch SGD; then weight initialisation (the fans of a weight,
+Xavier and He, uniform and normal) and input standardisation.
 
 Forward, backward and loss are compared with a float64 torch network and
 ``torch.autograd``. Shapes are non-square (D, H and C differ) so that a
@@ -24,12 +25,36 @@ A catalogued training mistake is named when the labels are those of the
 docstring's recipe run in torch with that mistake: reproducible only for code
 that draws from the generator in the same order (W, U, then each epoch's
 permutation of the examples).
+
+Fans follow the course's layouts: a dense weight ``(D_in, D_out)`` (``x @ W``)
+has fan_in = D_in, fan_out = D_out; filters ``(F, C, *kernel)`` have fan_in =
+C * prod(kernel), fan_out = F * prod(kernel). Torch's
+``_calculate_fan_in_and_fan_out`` is the reference, on torch's layout (a dense
+weight transposed, as nn.Linear stores it; filters unchanged). An initialiser
+is judged on a draw of 10 000 to 30 000 values against the scale that
+``torch.nn.init`` gives the same shape (xavier_*_ with the case's gain,
+kaiming_*_ with fan_in and ReLU), read off torch's own output: mean, variance,
+range (uniform) or tails (normal), at a false-fail rate below 1e-6 per case
+(``drawn_from``, grader/suites/properties.py), and the same weights again from a
+generator seeded alike. The fans of each case differ by a factor of 3 or more
+(a swap shows in He's variance; Xavier's is symmetric in them, so no swap is
+catalogued there) and the variances are far from 1 (a variance used as a
+standard deviation shows). Catalogued initialisation bugs are described on the
+draws the docstrings suggest (``rng.uniform(-a, a, size=shape)``,
+``rng.normal(0.0, std, size=shape)``), as dropout's are on its documented mask.
+``standardize`` is compared with torch's mean and std (``correction=0``) of the
+training rows, applied to both sets; the test sets of most cases are drawn
+shifted and spread away from the training sets (where the test set's own
+statistics would differ most), and no feature is constant (the docstring says
+so).
 """
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from functools import partial
-from typing import Callable
+from typing import Callable, Mapping
 
 import numpy as np
 import torch
@@ -37,10 +62,21 @@ import torch.nn.functional as F
 
 from grader import datasets
 from grader.reference import gradients, numpy, tensors
-from grader.spec import Bug, Case, Expected, GradedFunction, Program, Returned, Suite, call, float32_exact
-from grader.suites.inputs import normal
+from grader.spec import (
+    Bug,
+    Case,
+    Expected,
+    GradedFunction,
+    Program,
+    Returned,
+    Suite,
+    call,
+    float32_exact,
+    returns_pair_program,
+)
+from grader.suites.inputs import normal, seed
 from grader.suites.layers import Layer, Pass, Sample, output_of
-from grader.suites.properties import accuracy
+from grader.suites.properties import Distribution, accuracy, drawn_from
 
 PARAMS = ("W", "b1", "U", "b2")
 GRADS = (*PARAMS, "x")  # the keys of the grads dict, in the order graded
@@ -559,10 +595,270 @@ TRAIN_MLP = GradedFunction(
 )
 
 
+# --------------------------------------------------------------------------- fan_in_and_out
+
+
+def _torch_layout(shape) -> tuple[int, ...]:
+    """A course weight's shape as torch stores that weight: a dense ``(D_in,
+    D_out)`` is torch.nn.Linear's ``(D_out, D_in)``; convolution filters
+    ``(F, C, *kernel)`` are torch's own layout."""
+    return tuple(reversed(shape)) if len(shape) == 2 else tuple(shape)
+
+
+def _fans(shape) -> tuple[int, int]:
+    """torch's fan-in and fan-out of a weight of the course's ``shape``."""
+    return torch.nn.init._calculate_fan_in_and_fan_out(torch.empty(_torch_layout(shape), device="meta"))
+
+
+def _two_sizes(rng: np.random.Generator, low: int, high: int) -> tuple[int, int]:
+    """Two different sizes in [low, high): a swap of the two always shows."""
+    a, b = rng.choice(np.arange(low, high), size=2, replace=False)
+    return int(a), int(b)
+
+
+def _fan_cases(rng: np.random.Generator) -> list[Case]:
+    (d_in, d_out), (f, c) = _two_sizes(rng, 2, 60), _two_sizes(rng, 2, 60)
+    kh, kw = _two_sizes(rng, 2, 8)
+    named = [
+        ("dense (D_in, D_out)", (d_in, d_out)),
+        ("dense, one input (1, D_out)", (1, d_out)),
+        ("convolution filters (F, C, HH, WW), a non-square kernel", (f, c, kh, kw)),
+        ("convolution filters 1x1 (F, C, 1, 1)", (f, c, 1, 1)),
+        ("1-d convolution filters (F, C, K)", (c, f, kw)),
+    ]
+    return [Case(name, {"shape": shape}) for name, shape in named]
+
+
+def _fan_outputs(fan_in: int, fan_out: int) -> dict:
+    return {"fan_in": np.int64(fan_in), "fan_out": np.int64(fan_out)}
+
+
+FAN_IN_AND_OUT = GradedFunction(
+    name="fan_in_and_out",
+    points=5,
+    program=Program((call("builtin:shape", "shape"), call("fan_in_and_out", Returned(0))),
+                    {"fan_in": Returned(1, 0), "fan_out": Returned(1, 1)}),
+    cases=_fan_cases,
+    reference=lambda inputs: _fan_outputs(*_fans(inputs["shape"])),
+    bugs=(
+        Bug(
+            name="fans-swapped",
+            hint="Your fan-in and fan-out are swapped. In this course a dense weight is (D_in, D_out), used as "
+            "x @ W, so its fan-in is shape[0] (torch's nn.Linear stores (D_out, D_in), which is why torch's rule "
+            "reads shape[1]); filters (F, C, HH, WW) have fan-in C * HH * WW and fan-out F * HH * WW.",
+            reference=lambda inputs: _fan_outputs(*reversed(_fans(inputs["shape"]))),
+        ),
+    ),
+)
+
+# --------------------------------------------------------------------------- initialisers
+
+
+@dataclass(frozen=True)
+class _Initialiser:
+    """A student's initialiser and torch's: ``torch_init(tensor, inputs,
+    **options)`` fills a tensor in torch's layout as torch.nn.init does for
+    the case (``options``: a generator, or a mistaken mode); ``target`` names
+    it in messages."""
+
+    function: str
+    distribution: Distribution
+    target: str
+    torch_init: Callable[..., torch.Tensor]
+    gain: bool = False  # takes Xavier's gain argument
+
+
+def _standard_draws(distribution: Distribution, shape: tuple[int, ...], generator: torch.Generator) -> torch.Tensor:
+    """The draws a torch initialiser scales: uniform on [-1, 1), or standard normal."""
+    if distribution is Distribution.UNIFORM:
+        return 2 * torch.rand(shape, generator=generator, dtype=torch.float64) - 1
+    return torch.randn(shape, generator=generator, dtype=torch.float64)
+
+
+def _torch_scale(init: _Initialiser, inputs, **options) -> float:
+    """The scale torch's initialiser gives the case's weight (its uniform
+    limit, or its normal standard deviation), read off torch itself: it fills a
+    tensor from a seeded generator, and the same seed gives the standard draws
+    it scaled; their ratio, by least squares, is exact up to rounding."""
+    layout = _torch_layout(inputs["shape"])
+    filled = init.torch_init(torch.empty(layout, dtype=torch.float64), inputs,
+                             generator=torch.Generator().manual_seed(0), **options)
+    standard = _standard_draws(init.distribution, layout, torch.Generator().manual_seed(0))
+    return float((filled * standard).sum() / (standard * standard).sum())
+
+
+def _weight_cases(init: _Initialiser):
+    """Large draws (at least MIN_DRAWS values: properties.py) whose fans differ
+    by a factor of 3 or more, so that swapping them shows; with a gain, each
+    case has another one (1, tanh's 5/3, ReLU's sqrt(2))."""
+
+    def cases(rng: np.random.Generator) -> list[Case]:
+        named = [
+            ("dense, more inputs than outputs (D_in ~ 500, D_out ~ 40)",
+             (int(rng.integers(400, 600)), int(rng.integers(25, 50))), 1.0),
+            ("dense, more outputs than inputs (D_in ~ 40, D_out ~ 500)",
+             (int(rng.integers(25, 50)), int(rng.integers(400, 600))), 5 / 3),
+            ("convolution filters (F ~ 16, C ~ 80, 3, 5)",
+             (int(rng.integers(12, 20)), int(rng.integers(64, 96)), 3, 5), math.sqrt(2.0)),
+        ]
+        return [Case(f"{name}, gain {gain:.3g}" if init.gain else name,
+                     {"shape": shape, "seed": seed(rng), **({"gain": gain} if init.gain else {})})
+                for name, shape, gain in named]
+
+    return cases
+
+
+def _initialiser_program(init: _Initialiser) -> Program:
+    """The weights, and the same call again from a generator seeded alike (the
+    check that every number comes from the generator passed in)."""
+    gain = ("gain",) if init.gain else ()
+    return Program((call("builtin:shape", "shape"),
+                    call("builtin:rng", "seed"), call(init.function, Returned(0), Returned(1), *gain),
+                    call("builtin:rng", "seed"), call(init.function, Returned(0), Returned(3), *gain)),
+                   {"weights": Returned(2), "again": Returned(4)})
+
+
+def _drawn_as_documented(init: _Initialiser, scale: Callable[[Mapping], float]):
+    """A bug's reference: the weights with a mistaken ``scale(inputs)`` drawn
+    as the docstrings suggest, ``rng.uniform(-scale, scale, size=shape)`` or
+    ``rng.normal(0.0, scale, size=shape)`` from the case's generator: numpy's
+    standard draws of the same generator (``random``, ``standard_normal``),
+    scaled in torch. Weights drawn another way are told by the property's
+    message alone."""
+
+    def reference(inputs) -> dict:
+        rng, shape = np.random.default_rng(inputs["seed"]), inputs["shape"]
+        if init.distribution is Distribution.UNIFORM:
+            standard = 2 * torch.tensor(rng.random(shape)) - 1
+        else:
+            standard = torch.tensor(rng.standard_normal(shape))
+        return {"weights": numpy(standard * scale(inputs))}
+
+    return reference
+
+
+def _fans_swapped(init: _Initialiser) -> Bug:
+    return Bug(
+        name="fans-swapped",
+        hint="Your weights' variance follows the fan-out: He initialisation (fan_in mode) divides by the number of "
+        "inputs of each unit, shape[0] of a dense (D_in, D_out) weight (torch's nn.Linear stores it the other way "
+        "round), C * HH * WW of filters (F, C, HH, WW).",
+        reference=_drawn_as_documented(init, lambda inputs: _torch_scale(init, inputs, mode="fan_out")),
+    )
+
+
+def _variance_as_std(init: _Initialiser) -> Bug:
+    return Bug(
+        name="variance-as-std",
+        hint="Your weights' standard deviation is the formula's variance: numpy's rng.normal(mean, scale) takes "
+        "the standard deviation, so pass the square root of the variance.",
+        reference=_drawn_as_documented(init, lambda inputs: _torch_scale(init, inputs) ** 2),
+    )
+
+
+def _limit_is_the_std(init: _Initialiser) -> Bug:
+    return Bug(
+        name="uniform-limit-is-the-std",
+        hint="Your uniform weights have a third of the variance: the limit is the normal initialiser's standard "
+        "deviation. A uniform distribution on [-a, a] has variance a^2 / 3, so its limit is sqrt(3) times the "
+        "standard deviation: sqrt(6 / ...) where the normal one has sqrt(2 / ...).",
+        reference=_drawn_as_documented(init, lambda inputs: _torch_scale(init, inputs) / math.sqrt(3.0)),
+    )
+
+
+def _initialiser(init: _Initialiser, *mistakes: Callable[[_Initialiser], Bug]) -> GradedFunction:
+    def reference(inputs) -> dict:
+        return {"weights": drawn_from(inputs["shape"], init.distribution, _torch_scale(init, inputs), init.target)}
+
+    return GradedFunction(name=init.function, points=3, program=_initialiser_program(init),
+                          cases=_weight_cases(init), reference=reference,
+                          bugs=tuple(mistake(init) for mistake in mistakes))
+
+
+XAVIER_UNIFORM = _initialiser(_Initialiser(
+    "xavier_uniform", Distribution.UNIFORM, "torch.nn.init.xavier_uniform_",
+    lambda t, inputs, **options: torch.nn.init.xavier_uniform_(t, gain=inputs["gain"], **options), gain=True,
+), _limit_is_the_std)
+XAVIER_NORMAL = _initialiser(_Initialiser(
+    "xavier_normal", Distribution.NORMAL, "torch.nn.init.xavier_normal_",
+    lambda t, inputs, **options: torch.nn.init.xavier_normal_(t, gain=inputs["gain"], **options), gain=True,
+), _variance_as_std)
+HE_UNIFORM = _initialiser(_Initialiser(
+    "he_uniform", Distribution.UNIFORM, "torch.nn.init.kaiming_uniform_ (fan_in, relu)",
+    lambda t, inputs, mode="fan_in", **options: torch.nn.init.kaiming_uniform_(t, mode=mode, nonlinearity="relu",
+                                                                               **options),
+), _fans_swapped, _limit_is_the_std)
+HE_NORMAL = _initialiser(_Initialiser(
+    "he_normal", Distribution.NORMAL, "torch.nn.init.kaiming_normal_ (fan_in, relu)",
+    lambda t, inputs, mode="fan_in", **options: torch.nn.init.kaiming_normal_(t, mode=mode, nonlinearity="relu",
+                                                                              **options),
+), _fans_swapped, _variance_as_std)
+
+# --------------------------------------------------------------------------- standardize
+
+
+def _standardize_case(rng: np.random.Generator, n_train: int, n_test: int, d: int, shifted: bool = False) -> dict:
+    """Features of scales from 0.05 to 20 (never constant), centred up to a
+    few of their scales away from 0, so that dividing by the variance or by
+    nothing shows; the test set is drawn apart (``shifted``: its mean moved by
+    about two scales, its spread tripled) or alike."""
+    scale = np.exp(rng.uniform(np.log(0.05), np.log(20.0), size=d))
+    mean = scale * rng.uniform(-4.0, 4.0, size=d)
+    test_mean, test_scale = (mean + 2.0 * scale * rng.choice([-1.0, 1.0], size=d), 3.0 * scale) if shifted \
+        else (mean, scale)
+    return {"x_train": normal(rng, (n_train, d), scale, mean),
+            "x_test": normal(rng, (n_test, d), test_scale, test_mean)}
+
+
+def _standardized(x: torch.Tensor, by: torch.Tensor, spread: Callable[..., torch.Tensor] = torch.std) -> torch.Tensor:
+    """``x`` shifted by the mean of ``by``'s rows and divided by their ``spread`` (with N in the denominator)."""
+    return (x - by.mean(dim=0)) / spread(by, dim=0, correction=0)
+
+
+def _standardize_reference(inputs, test_by: str = "x_train", spread: Callable[..., torch.Tensor] = torch.std) -> dict:
+    """Both sets standardised with the training set's statistics; a bug's
+    with the test set's (``test_by``) or by the variance (``spread``)."""
+    t = tensors(inputs)
+    return {"train": numpy(_standardized(t["x_train"], t["x_train"], spread)),
+            "test": numpy(_standardized(t["x_test"], t[test_by], spread))}
+
+
+STANDARDIZE = GradedFunction(
+    name="standardize",
+    points=5,
+    program=returns_pair_program("standardize", "x_train", "x_test", names=("train", "test")),
+    cases=lambda rng: [
+        Case("features on very different scales (N_train=40, N_test=15, D=6)", _standardize_case(rng, 40, 15, 6)),
+        Case("a test set shifted and spread away from the training set (N_train=60, N_test=20, D=4)",
+             _standardize_case(rng, 60, 20, 4, shifted=True)),
+        Case("one test example (N_train=30, N_test=1, D=5)", _standardize_case(rng, 30, 1, 5, shifted=True)),
+        Case("two training examples (N_train=2, N_test=6, D=3)", _standardize_case(rng, 2, 6, 3, shifted=True)),
+        Case("one feature (N_train=25, N_test=10, D=1)", _standardize_case(rng, 25, 10, 1, shifted=True)),
+    ],
+    reference=_standardize_reference,
+    bugs=(
+        Bug(
+            name="statistics-from-test-set",
+            hint="Your test set is standardised with its own mean and standard deviation. The statistics are the "
+            "training set's, applied unchanged to the test set: a model in use meets one new example at a time, "
+            "and the test set stands for such data.",
+            reference=partial(_standardize_reference, test_by="x_test"),
+        ),
+        Bug(
+            name="standardized-by-variance",
+            hint="Your features are divided by their variance. Standardising divides by the standard deviation, "
+            "the square root of the variance, so that every feature ends with standard deviation 1.",
+            reference=partial(_standardize_reference, spread=torch.var),
+        ),
+    ),
+)
+
+
 SUITE = Suite(
     assignment="mlp",
     folder="03_mlp",
     module="mlp",
-    title="A two-layer network: forward, backward, loss and training",
-    functions=(MLP_FORWARD, MLP_BACKWARD, MLP_LOSS, PREDICT, TRAIN_MLP),
+    title="A two-layer network: forward, backward, loss and training; initialisation and standardisation",
+    functions=(MLP_FORWARD, MLP_BACKWARD, MLP_LOSS, PREDICT, TRAIN_MLP, FAN_IN_AND_OUT, XAVIER_UNIFORM,
+               XAVIER_NORMAL, HE_UNIFORM, HE_NORMAL, STANDARDIZE),
 )

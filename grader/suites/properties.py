@@ -1,6 +1,6 @@
 """Reusable property checks: outputs judged by what makes them right rather
 than by one reference value, for outputs that are not unique (a max-pool's
-gradient where a window's maximum is tied, a dropout mask) or not to be shown
+gradient where a window's maximum is tied, a dropout mask, random weights) or not to be shown
 (the accuracy of a trained model, against labels the child never sees).
 
 Each returns a ``Property`` (``grader.spec``); what it says is wrong never
@@ -10,6 +10,7 @@ reveals a hidden value. Closeness is judged by the one tolerance of
 
 from __future__ import annotations
 
+import enum
 import math
 
 import numpy as np
@@ -129,6 +130,20 @@ def _explained(group: list[int], choices, grads, got: np.ndarray, untied: np.nda
     return search(0)
 
 
+# --------------------------------------------------------------------------- float arrays
+
+
+def _finite_floats(out: np.ndarray, shape: tuple[int, ...], name: str) -> str | None:
+    """What is wrong with ``out`` as a finite float array of ``shape``, if anything."""
+    if out.shape != tuple(shape):
+        return f"{name} has shape {out.shape}; expected shape {tuple(shape)}"
+    if out.dtype.kind != "f":
+        return f"{name} has dtype {out.dtype}; a float32 or float64 array is expected"
+    if not np.all(np.isfinite(out)):
+        return f"{name} contains NaN or infinite values"
+    return None
+
+
 # --------------------------------------------------------------------------- dropout
 
 TOLERANCE = Tolerance()  # a kept unit's and the gradient's: the default
@@ -160,13 +175,9 @@ def _kept_mask(out: np.ndarray, x: np.ndarray, p: float, name: str) -> tuple[np.
     """Which units a train-mode output kept and which it dropped, or what is
     wrong with it: every unit must be 0 or ``x / (1 - p)``. A unit whose input
     is 0 is neither told kept nor dropped."""
-    if out.shape != x.shape:
-        return f"{name} has shape {out.shape}; expected shape {x.shape}"
-    if out.dtype.kind != "f":
-        return f"{name} has dtype {out.dtype}; a float32 or float64 array is expected"
+    if problem := _finite_floats(out, x.shape, name):
+        return problem
     got = out.astype(np.float64)
-    if not np.all(np.isfinite(got)):
-        return f"{name} contains NaN or infinite values"
     scaled = x / (1.0 - p)
     allowed = allowed_error(scaled, TOLERANCE)
     informative = x != 0
@@ -225,8 +236,9 @@ def backward_through_own_mask(inputs) -> Property:
         if isinstance(judged, str):
             return Blocked("dropout_forward", judged)
         kept, dropped = judged
-        # Units whose input was 0 were neither: either gradient is accepted there.
-        expected = Expected(np.where(kept, dout / (1.0 - p), 0.0), free=~(kept | dropped))
+        # Units whose input was 0 were neither, and a dropped unit whose x / (1 - p) is within the tolerance of 0
+        # is both: either gradient is accepted there.
+        expected = Expected(np.where(kept, dout / (1.0 - p), 0.0), free=~(kept ^ dropped))
         return compare("dx", dx, expected, TOLERANCE).message or None
 
     return Property(check, given=("out",))
@@ -252,3 +264,87 @@ def accuracy(labels: np.ndarray, threshold: float, task: str, predicted: str, ad
         return None
 
     return Property(check)
+
+
+# --------------------------------------------------------------------------- random draws
+
+
+class Distribution(enum.Enum):
+    """A centred distribution that values are drawn from, given by its scale:
+    the limit of a uniform one, the standard deviation of a normal one."""
+
+    UNIFORM = "uniform"  # on [-scale, scale]
+    NORMAL = "normal"  # N(0, scale^2)
+
+    def variance(self, scale: float) -> float:
+        return scale ** 2 / 3 if self is Distribution.UNIFORM else scale ** 2
+
+    @property
+    def second_moment_spread(self) -> float:
+        """Var(v^2) / Var(v)^2 of a draw v: how widely a sample's mean square spreads around the variance."""
+        return 4 / 5 if self is Distribution.UNIFORM else 2.0
+
+
+# A sample is judged on at least MIN_DRAWS values, where the probability that a correct draw fails it stays below
+# FALSE_FAIL: its variance (about its own mean) within SIGMAS standard errors of the target's and its mean within
+# SIGMAS of 0, together below 3e-7 (Bernstein's inequality on uniform values' squares, Chernoff's bound on a
+# normal's chi-square, less the margin the sample mean's square takes, at most SIGMAS^2 / MIN_DRAWS of the
+# variance while the mean passes; the mean of uniform values is sub-Gaussian with their own variance, a normal
+# sample's is normal), and its shape at FALSE_FAIL / 2 (a uniform sample's largest value near the limit, a
+# normal sample's count beyond TAIL standard deviations by the exact binomial test).
+MIN_DRAWS = 10_000
+TAIL = 2.0  # a normal value lies beyond TAIL standard deviations with probability erfc(TAIL / sqrt(2)), 4.6%
+
+
+def drawn_from(shape: tuple[int, ...], distribution: Distribution, scale: float, target: str,
+               name: str = "weights") -> Property:
+    """An array of ``shape`` drawn at random from ``distribution`` with
+    ``scale`` (``target`` names it in messages, e.g. torch's initialiser),
+    at FALSE_FAIL per case; the output ``again``, drawn by the same call from
+    a generator seeded alike, must be the same (the numbers come from the
+    generator passed in)."""
+    size = math.prod(shape)
+    assert size >= MIN_DRAWS, f"a sample of {size} values is too small to judge at a false-fail rate of {FALSE_FAIL:g}"
+    variance = distribution.variance(scale)
+    spread = SIGMAS * math.sqrt(distribution.second_moment_spread / size)  # of the mean square over the variance
+    if distribution is Distribution.UNIFORM:
+        # P(no |value| within reach * scale of the limit) = (1 - reach)^size = FALSE_FAIL / 2.
+        reach = 1.0 - (FALSE_FAIL / 2) ** (1.0 / size)
+        limit = scale + float(allowed_error(np.array(scale), TOLERANCE))
+    else:
+        beyond = math.erfc(TAIL / math.sqrt(2.0))
+        low, high = _binomial_bounds(size, beyond, FALSE_FAIL / 2)
+
+    def check(actual: np.ndarray, again: np.ndarray | None) -> str | None:
+        if problem := _finite_floats(actual, shape, name):
+            return problem
+        if again is None or not np.array_equal(np.asarray(again), actual):
+            return (f"{name} differs between two calls given generators seeded alike: draw every number from the "
+                    f"rng passed in (not from np.random's global functions or a generator of your own)")
+        got = actual.astype(np.float64).ravel()
+        # The variance first, about the sample's own mean: a wrong spread then reads as one, not as a wrong mean.
+        ratio = float(np.var(got)) / variance
+        if abs(ratio - 1.0) > spread:
+            return (f"the variance of {name} is {ratio:.3g} times the variance of {target} for this shape (a "
+                    f"sample of {size} values stays within {spread:.1%} of it): check the fans and the formula")
+        errors = abs(float(np.mean(got))) / math.sqrt(variance / size)
+        if errors > SIGMAS:
+            return (f"the mean of {name} is {errors:.0f} standard errors away from 0; a centred distribution's "
+                    f"stays within {SIGMAS:g} of them")
+        if distribution is Distribution.UNIFORM:
+            magnitude = np.abs(got)
+            if outside := int(np.sum(magnitude > limit)):
+                return (f"{outside} of the {size} values of {name} lie outside the uniform distribution's range "
+                        f"[-limit, limit] of {target}: is it drawn from a uniform distribution?")
+            if np.max(magnitude) < scale * (1.0 - reach):
+                return (f"no value of {name} comes within {reach:.2%} of the limit of {target}; {size} uniform "
+                        f"values do but with probability {FALSE_FAIL / 2:g}")
+            return None
+        count = int(np.sum(np.abs(got) > TAIL * scale))
+        if not low <= count <= high:
+            return (f"{count} of the {size} values of {name} lie beyond {TAIL:g} standard deviations of {target}; "
+                    f"a normal distribution puts {beyond:.1%} of its values there (a count outside [{low}, {high}] "
+                    f"has probability below {FALSE_FAIL / 2:g}): is it drawn from a normal distribution?")
+        return None
+
+    return Property(check, given=("again",))

@@ -34,6 +34,17 @@ variance" case has per-feature variances below eps, where putting eps outside
 the square root changes the output by a factor of about 3. No column of a
 training batch is nearly constant (see ``_features``), which keeps a float32
 dx well inside the tolerance for batches of 2 and 4.
+
+Spatial batch normalisation (``spatial_batchnorm_forward`` / ``_backward`` on
+(N, C, H, W)) is graded by the same references, torch's ``F.batch_norm`` on the
+4-d maps (``nn.BatchNorm2d``'s statistics over N, H and W, its running variance
+the unbiased one over those N * H * W values) and autograd, and its bugs by the
+same descriptions, written for any layout. Its cases are chosen so that each
+mistake shows: one channel (where a mistake over the wrong axes still runs), a
+batch of one image with six values per channel (the unbiased variance 6/5 of
+the biased one), maps one pixel wide, non-square maps whose width equals C
+(where a gamma broadcast along the width runs, and is wrong), a variance below
+eps, and float32 arrays.
 """
 
 from __future__ import annotations
@@ -219,8 +230,9 @@ def _features(rng: np.random.Generator, n: int, d: int, scale: float = 1.0, shif
 
 
 def _bn_case(rng: np.random.Generator, x: np.ndarray, *, train: bool = True, eps: float = 1e-5,
-             stats_scale: tuple[float, float] = (1.0, 1.0)) -> dict:
-    d = x.shape[-1]
+             stats_scale: tuple[float, float] = (1.0, 1.0), axis: int = -1) -> dict:
+    """A case's inputs: ``x``, and parameters and running statistics for each feature (channel) of its ``axis``."""
+    d = x.shape[axis]
     return {"x": x, **_bn_parameters(rng, d), **_running(rng, d, *stats_scale), "train": train,
             "momentum": pick(rng, MOMENTA), "eps": eps}
 
@@ -248,10 +260,27 @@ def _bn_samples(rng: np.random.Generator) -> Iterator[Sample]:
                  _bn_case(rng, _features(rng, 8, 5, 1e-3), train=False, stats_scale=(1e-3, 1e-6)), forward_only=True)
 
 
+def _statistics(x: torch.Tensor, unbiased: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    """The batch mean and variance of each feature of (N, D), or of each channel of (N, C, H, W): over every axis
+    but 1, as torch's batch norm takes them."""
+    axes = [a for a in range(x.dim()) if a != 1]
+    return x.mean(axes), x.var(axes, unbiased=unbiased)
+
+
+def _per_channel(v: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """A vector of one value per feature (channel), shaped to broadcast along axis 1 of ``x``."""
+    return v.reshape(1, -1, *(1,) * (x.dim() - 2))
+
+
 def _batch_norm(t: dict, x: torch.Tensor, inputs, train: bool) -> torch.Tensor:
-    """torch's batch norm on ``x``, updating ``t``'s running statistics in place."""
+    """torch's batch norm on ``x``, (N, D) or (N, C, H, W), updating ``t``'s running statistics in place."""
     return F.batch_norm(x, t["running_mean"], t["running_var"], weight=t["gamma"], bias=t["beta"],
                         training=train, momentum=inputs["momentum"], eps=inputs["eps"])
+
+
+def _bn_layer(t: dict, inputs) -> torch.Tensor:
+    """The layer's reference output, in the case's mode."""
+    return _batch_norm(t, t["x"], inputs, inputs["train"])
 
 
 # A batch norm layer, ``layer(t, x, inputs, train) -> out``, that updates the running statistics held in ``t``:
@@ -268,22 +297,29 @@ def _bn_forward_reference(inputs, layer: BatchNorm = _batch_norm) -> dict:
 STATE = call("builtin:dict", running_mean="running_mean", running_var="running_var")
 
 
-def _bn_call(x: str | Input = "x", train: str = "train") -> Call:
-    """``batchnorm_forward`` on the state dict built by the program's first call."""
-    return call("batchnorm_forward", x, "gamma", "beta", Returned(0), train, momentum="momentum", eps="eps",
+def _bn_call(x: str | Input = "x", train: str = "train", layer: str = "batchnorm") -> Call:
+    """``<layer>_forward`` on the state dict built by the program's first call."""
+    return call(f"{layer}_forward", x, "gamma", "beta", Returned(0), train, momentum="momentum", eps="eps",
                 modifies=(3,))
 
 
-BN_FORWARD_PROGRAM = Program(
-    (STATE, _bn_call()),
-    {"out": Returned(1, 0), "running_mean": Returned(0, key="running_mean"),
-     "running_var": Returned(0, key="running_var")},
-)
+def _bn_programs(layer: str) -> tuple[Program, Program]:
+    """The programs of a batch norm layer's two graded functions: the forward's output and the running statistics
+    it leaves in the state dict; the forward then the backward on its cache, and the three gradients."""
+    forward = Program(
+        (STATE, _bn_call(layer=layer)),
+        {"out": Returned(1, 0), "running_mean": Returned(0, key="running_mean"),
+         "running_var": Returned(0, key="running_var")},
+    )
+    backward = Program(
+        (STATE, _bn_call(layer=layer), call(f"{layer}_backward", "dout", Returned(1, 1))),
+        {"dx": Returned(2, 0), "dgamma": Returned(2, 1), "dbeta": Returned(2, 2)},
+    )
+    return forward, backward
 
-BN_BACKWARD_PROGRAM = Program(
-    (STATE, _bn_call(), call("batchnorm_backward", "dout", Returned(1, 1))),
-    {"dx": Returned(2, 0), "dgamma": Returned(2, 1), "dbeta": Returned(2, 2)},
-)
+
+BN_FORWARD_PROGRAM, BN_BACKWARD_PROGRAM = _bn_programs("batchnorm")
+SPATIAL_FORWARD_PROGRAM, SPATIAL_BACKWARD_PROGRAM = _bn_programs("spatial_batchnorm")
 
 # Several training steps on x[0], x[1], ..., then one evaluation step on x[-1].
 TRAIN_STEPS = 3
@@ -337,8 +373,9 @@ def _bn_running_bug(update: Update, unbiased: bool = True):
         if not train:
             return _batch_norm(t, x, inputs, False)
         momentum = inputs["momentum"]
-        t["running_mean"] = update(t["running_mean"], x.mean(0), momentum)
-        t["running_var"] = update(t["running_var"], x.var(0, unbiased=unbiased), momentum)
+        mean, var = _statistics(x, unbiased)
+        t["running_mean"] = update(t["running_mean"], mean, momentum)
+        t["running_var"] = update(t["running_var"], var, momentum)
         return F.batch_norm(x, None, None, t["gamma"], t["beta"], training=True, eps=inputs["eps"])
 
     # The running-statistics program's inputs alone name the mode of its evaluation step, "test".
@@ -359,9 +396,7 @@ def _bn_output_bug(train: Normalise | None = None, evaluate: Normalise | None = 
         if normalise is None:
             return {}
         t = tensors(inputs)
-        x = t["x"]
-        mean, var = ((x.mean(0), x.var(0, unbiased=False)) if inputs["train"]
-                     else (t["running_mean"], t["running_var"]))
+        mean, var = _statistics(t["x"]) if inputs["train"] else (t["running_mean"], t["running_var"])
         return {"out": numpy(normalise(t, mean, var, inputs["eps"]))}
 
     return reference
@@ -373,22 +408,54 @@ def _normalised(t: dict, mean: torch.Tensor, var: torch.Tensor, eps: float) -> t
 
 
 def _eps_outside_root(t: dict, mean: torch.Tensor, var: torch.Tensor, eps: float) -> torch.Tensor:
-    return t["gamma"] * (t["x"] - mean) / (torch.sqrt(var) + eps) + t["beta"]
+    """Dividing by sqrt(var) + eps: torch's batch norm without eps, of the variance whose root that is."""
+    return _normalised(t, mean, (torch.sqrt(var) + eps) ** 2, 0.0)
 
 
-def _bn_dx(*, through_mean: bool = True, through_variance: bool = True, scaled_by_gamma: bool = True):
+EPS_OUTSIDE_ROOT = _bn_output_bug(train=_eps_outside_root, evaluate=_eps_outside_root)
+
+
+def _statistics_over(axes: tuple[int, ...]) -> Normalise:
+    """A training output normalised with the mean and (biased) variance over the wrong ``axes``, each feature
+    (channel) then scaled and shifted by its own gamma and beta."""
+
+    def normalise(t: dict, _mean: torch.Tensor, _var: torch.Tensor, eps: float) -> torch.Tensor:
+        x = t["x"]
+        x_hat = (x - x.mean(axes, keepdim=True)) / torch.sqrt(x.var(axes, unbiased=False, keepdim=True) + eps)
+        return _per_channel(t["gamma"], x) * x_hat + _per_channel(t["beta"], x)
+
+    return normalise
+
+
+def _from_the_right(v: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """A (C,) vector as numpy broadcasts it against (N, C, H, W) unreshaped: along the last axis, W. The mistake
+    runs only where W equals C."""
+    if x.shape[-1] != v.shape[0]:
+        raise ValueError(f"a vector of {v.shape[0]} does not broadcast along a width of {x.shape[-1]}")
+    return v
+
+
+def _gamma_from_the_right(t: dict, mean: torch.Tensor, var: torch.Tensor, eps: float) -> torch.Tensor:
+    """The right x_hat, scaled and shifted along the width."""
+    x_hat = F.batch_norm(t["x"], mean, var, training=False, eps=eps)
+    return _from_the_right(t["gamma"], x_hat) * x_hat + _from_the_right(t["beta"], x_hat)
+
+
+Scale = Callable[[torch.Tensor, torch.Tensor], torch.Tensor | float]  # (gamma, x) -> what multiplies x_hat
+
+
+def _bn_dx(*, through_mean: bool = True, through_variance: bool = True, scale: Scale = _per_channel):
     """A backward bug's reference: ``dx`` by autograd through the training forward pass, with the batch mean or
-    variance taken for a constant (detached), or gamma left out, as the mistake does (its dgamma and dbeta are
-    right)."""
+    variance taken for a constant (detached), or x_hat multiplied by ``scale(gamma, x)`` in place of gamma per
+    feature (channel), as the mistake does (its dgamma and dbeta are right)."""
 
     def reference(inputs) -> dict:
         t = tensors(inputs, requires_grad=("x",))
         x = t["x"]
-        mean, var = x.mean(0), x.var(0, unbiased=False)
-        x_hat = ((x - (mean if through_mean else mean.detach()))
-                 / torch.sqrt((var if through_variance else var.detach()) + inputs["eps"]))
-        out = (t["gamma"] if scaled_by_gamma else 1.0) * x_hat + t["beta"]
-        return {"dx": gradients(out, inputs["dout"], {"x": x})["dx"]}
+        mean, var = _statistics(x)
+        mean, var = (mean if through_mean else mean.detach()), (var if through_variance else var.detach())
+        x_hat = (x - _per_channel(mean, x)) / torch.sqrt(_per_channel(var, x) + inputs["eps"])
+        return {"dx": gradients(scale(t["gamma"], x) * x_hat, inputs["dout"], {"x": x})["dx"]}
 
     return reference
 
@@ -408,23 +475,25 @@ MOMENTUM_SWAPPED = Bug(
     reference=_bn_running_bug(lambda running, batch, momentum: momentum * running + (1 - momentum) * batch),
 )
 
+BIASED_RUNNING_VARIANCE = _bn_running_bug(lambda running, batch, momentum: (1 - momentum) * running + momentum * batch,
+                                          unbiased=False)
+
 RUNNING_VAR_BIASED = Bug(
     name="bn-running-var-biased",
     hint="Your running variance is built from the biased batch variance (divided by N). torch normalises the "
     "batch with the biased variance but feeds the unbiased one (divided by N - 1) into the running estimate.",
-    reference=_bn_running_bug(lambda running, batch, momentum: (1 - momentum) * running + momentum * batch,
-                              unbiased=False),
+    reference=BIASED_RUNNING_VARIANCE,
 )
 
 BATCHNORM_FORWARD, BATCHNORM_BACKWARD = Layer(
     "batchnorm", ("x", "gamma", "beta", "train"), _bn_samples,
-    lambda t, inputs: _batch_norm(t, t["x"], inputs, inputs["train"]), grads=("x", "gamma", "beta"),
+    _bn_layer, grads=("x", "gamma", "beta"),
     forward=Pass(points=9, program=BN_FORWARD_PROGRAM, reference=_bn_forward_reference, bugs=(
         Bug(
             name="bn-eps-outside-sqrt",
             hint="Your output is far off when a feature's variance is tiny: eps is added after the square root. "
             "Normalise by sqrt(var + eps), which keeps the scale bounded when the variance is near 0.",
-            reference=_bn_output_bug(train=_eps_outside_root, evaluate=_eps_outside_root),
+            reference=EPS_OUTSIDE_ROOT,
         ),
         Bug(
             name="bn-unbiased-variance-normalising",
@@ -432,24 +501,23 @@ BATCHNORM_FORWARD, BATCHNORM_BACKWARD = Layer(
             "normalises with the batch's own, biased variance (divided by N); only the running estimate uses "
             "the unbiased one.",
             # The unbiased batch variance (N - 1: torch's default) in place of the biased one.
-            reference=_bn_output_bug(train=lambda t, mean, var, eps: _normalised(t, mean, t["x"].var(0), eps)),
+            reference=_bn_output_bug(train=lambda t, mean, var, eps: _normalised(
+                t, mean, _statistics(t["x"], unbiased=True)[1], eps)),
         ),
         Bug(
             name="bn-wrong-axis",
             hint="Your statistics are taken over the features of each example instead of over the batch. Batch "
             "norm normalises each feature (column) with its mean and variance across the N examples (axis 0).",
-            # Statistics over each row are layer norm's. Only the output is described: the running statistics the
+            # Statistics over each row (layer norm's). Only the output is described: the running statistics the
             # mistake feeds (not of shape (D,)) depend on how it makes a row's variance unbiased.
-            reference=_bn_output_bug(train=lambda t, mean, var, eps: F.layer_norm(t["x"], t["x"].shape[-1:],
-                                                                                 t["gamma"], t["beta"], eps)),
+            reference=_bn_output_bug(train=_statistics_over((1,))),
         ),
         Bug(
             name="bn-eval-uses-batch-stats",
             hint="In eval mode your output is normalised with the statistics of the batch at hand. At test time "
             "batch norm uses the running mean and variance gathered during training, so that each example's "
             "output does not depend on the rest of the batch.",
-            reference=_bn_output_bug(evaluate=lambda t, mean, var, eps: _normalised(
-                t, t["x"].mean(0), t["x"].var(0, unbiased=False), eps)),
+            reference=_bn_output_bug(evaluate=lambda t, mean, var, eps: _normalised(t, *_statistics(t["x"]), eps)),
         ),
         Bug(
             name="bn-eval-without-eps",
@@ -480,7 +548,7 @@ BATCHNORM_FORWARD, BATCHNORM_BACKWARD = Layer(
             name="bn-backward-ignores-gamma",
             hint="Your dx ignores gamma. The output is gamma * x_hat + beta, so the gradient reaching x_hat is "
             "dout * gamma before it goes back through the normalisation.",
-            reference=_bn_dx(scaled_by_gamma=False),
+            reference=_bn_dx(scale=lambda gamma, x: 1.0),
         ),
     )),
 ).functions
@@ -495,10 +563,104 @@ BATCHNORM_RUNNING_STATS = GradedFunction(
 )
 
 
+# --------------------------------------------------------------------------- spatial batch normalisation
+
+
+def _maps(rng: np.random.Generator, n: int, c: int, h: int, w: int, scale: float = 1.0,
+          shift: float = 0.0) -> np.ndarray:
+    """Feature maps (N, C, H, W) with a different mean and spread per channel: ``_features`` with one row per
+    example and position and one column per channel, so that no channel is nearly constant either."""
+    rows = _features(rng, n * h * w, c, scale, shift)
+    return np.ascontiguousarray(rows.reshape(n, h, w, c).transpose(0, 3, 1, 2))
+
+
+def _float32(inputs: dict) -> dict:
+    """Every array of a case as float32, the dtype a convolutional network's maps have."""
+    return {name: v.astype(np.float32) if isinstance(v, np.ndarray) else v for name, v in inputs.items()}
+
+
+def _spatial_samples(rng: np.random.Generator) -> Iterator[Sample]:
+    """The training cases, each with its backward's dout right after it, then an eval-mode case."""
+    yield Sample("non-square maps (N=2, C=3, H=5, W=3)",  # W = C: gamma broadcast along W runs, and shows
+                 _bn_case(rng, _maps(rng, 2, 3, 5, 3, 2.0, shift=1.0), axis=1))
+    yield Sample("one channel (N=3, C=1, H=4, W=5)", _bn_case(rng, _maps(rng, 3, 1, 4, 5, 2.0, shift=2.0), axis=1))
+    # Six values per channel: the unbiased variance is 6/5 of the biased one, and every axis but N matters.
+    yield Sample("batch of 1 (N=1, C=4, H=2, W=3)", _bn_case(rng, _maps(rng, 1, 4, 2, 3, 2.0, shift=1.0), axis=1))
+    yield Sample("maps one pixel wide (N=4, C=3, H=6, W=1)", _bn_case(rng, _maps(rng, 4, 3, 6, 1, shift=1.0), axis=1))
+    yield Sample("tiny variance (below eps)", _bn_case(rng, _maps(rng, 2, 3, 3, 4, 1e-3, shift=1e-3), axis=1))
+    yield Sample("float32 arrays (N=2, C=4, H=3, W=5)",
+                 _float32(_bn_case(rng, _maps(rng, 2, 4, 3, 5, 2.0, shift=1.0), axis=1)))
+    yield Sample("eval mode, batch of 1 (N=1, C=3, H=4, W=3)",
+                 _bn_case(rng, _maps(rng, 1, 3, 4, 3, 2.0, shift=1.0), train=False, axis=1), forward_only=True)
+
+
+def _counted_by_the_batch(inputs) -> dict:
+    """dx when the mean's and the variance's paths are divided by N instead of N * H * W: H * W times what they
+    add to the direct path (the mean and variance taken for constants)."""
+    direct = _bn_dx(through_mean=False, through_variance=False)(inputs)["dx"]
+    h, w = inputs["x"].shape[2:]
+    return {"dx": direct + h * w * (_bn_dx()(inputs)["dx"] - direct)}
+
+
+SPATIAL_BATCHNORM_FORWARD, SPATIAL_BATCHNORM_BACKWARD = Layer(
+    "spatial_batchnorm", ("x", "gamma", "beta", "train"), _spatial_samples,
+    _bn_layer, grads=("x", "gamma", "beta"),
+    forward=Pass(points=7, program=SPATIAL_FORWARD_PROGRAM, reference=_bn_forward_reference, bugs=(
+        Bug(
+            name="spatial-bn-per-pixel",
+            hint="Your statistics are taken per pixel, over the batch axis alone. In a convolutional layer a "
+            "channel is one feature: its mean and variance are over the batch and every position of its map, "
+            "axes (0, 2, 3) of (N, C, H, W).",
+            reference=_bn_output_bug(train=_statistics_over((0,))),
+        ),
+        Bug(
+            name="spatial-bn-stats-over-channels",
+            hint="Your statistics are taken over axes (0, 1, 2), across the channels, as for channels-last "
+            "(N, H, W, C) data. Here the channel is axis 1 of (N, C, H, W): each channel has its own mean and "
+            "variance, over axes (0, 2, 3).",
+            reference=_bn_output_bug(train=_statistics_over((0, 1, 2))),
+        ),
+        Bug(
+            name="spatial-bn-running-var-biased",
+            hint="Your running variance is built from the biased batch variance. As torch's BatchNorm2d, feed "
+            "it the unbiased one: a channel has N * H * W values, so divide by N * H * W - 1.",
+            reference=BIASED_RUNNING_VARIANCE,
+        ),
+        Bug(
+            name="spatial-bn-eps-outside-sqrt",
+            hint="Your output is far off when a channel's variance is tiny: eps is added after the square root. "
+            "Normalise by sqrt(var + eps), in both modes.",
+            reference=EPS_OUTSIDE_ROOT,
+        ),
+        Bug(
+            name="spatial-bn-gamma-wrong-axis",
+            hint="Your gamma and beta act along the last axis of the maps, the width: numpy broadcasts a (C,) "
+            "vector against (N, C, H, W) from the right. Shape them (C, 1, 1) so that each channel gets its own.",
+            reference=_bn_output_bug(train=_gamma_from_the_right, evaluate=_gamma_from_the_right),
+        ),
+    )),
+    backward=Pass(points=6, program=SPATIAL_BACKWARD_PROGRAM, bugs=(
+        Bug(
+            name="spatial-bn-backward-gamma-wrong-axis",
+            hint="Your dx multiplies dout by gamma along the last axis of the maps, the width: a (C,) vector "
+            "broadcasts from the right. Shape gamma (C, 1, 1) so that each channel's gradient gets its own.",
+            reference=_bn_dx(scale=_from_the_right),
+        ),
+        Bug(
+            name="spatial-bn-backward-count-n",
+            hint="Your dx divides the terms that flow back through the mean and the variance by N, the batch "
+            "size. A channel's statistics are means over its N * H * W values: that is their count.",
+            reference=_counted_by_the_batch,
+        ),
+    )),
+).functions
+
+
 SUITE = Suite(
     assignment="regularization",
     folder="06_regularization",
     module="regularization",
     title="Regularisation layers: dropout and batch normalisation",
-    functions=(DROPOUT_FORWARD, DROPOUT_BACKWARD, BATCHNORM_FORWARD, BATCHNORM_BACKWARD, BATCHNORM_RUNNING_STATS),
+    functions=(DROPOUT_FORWARD, DROPOUT_BACKWARD, BATCHNORM_FORWARD, BATCHNORM_BACKWARD, BATCHNORM_RUNNING_STATS,
+               SPATIAL_BATCHNORM_FORWARD, SPATIAL_BATCHNORM_BACKWARD),
 )

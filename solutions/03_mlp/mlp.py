@@ -18,7 +18,12 @@ a dict with the same keys plus ``"x"``. You implement:
   (classification), and the gradient of that loss for every parameter;
 * ``train_mlp(...) -> params``: minibatch stochastic gradient descent on the
   cross-entropy, from a random initialisation;
-* ``predict(x, params, activation) -> labels``: the class with the highest score.
+* ``predict(x, params, activation) -> labels``: the class with the highest score;
+* ``fan_in_and_out(shape)`` and the initialisers ``xavier_uniform``,
+  ``xavier_normal``, ``he_uniform``, ``he_normal`` (``(shape, rng) -> weights``,
+  drawn from the generator passed in), which keep the activations' scale through
+  deep networks, and ``standardize(x_train, x_test)``: inputs shifted and scaled
+  by the training set's statistics.
 
 Write each derivative next to the forward step it belongs to: the forward pass
 caches what the backward pass needs. Every gradient of a parameter shared by
@@ -30,7 +35,7 @@ float32 or float64, whatever you keep in a cache), provided it leaves its
 arguments unchanged: return new arrays (``out = np.maximum(0, x)``, not
 ``x[x < 0] = 0``); a change in place fails the case. No
 function is timed; ``train_mlp`` is graded by the accuracy it reaches within
-its time limit.
+its time limit, the initialisers by the statistics of a large draw.
 """
 
 import numpy as np
@@ -210,4 +215,165 @@ def predict(x, params, activation):
     # BEGIN SOLUTION: run the forward pass and take, for each row, the class with the highest score
     scores, _ = mlp_forward(x, params, activation)
     return np.argmax(scores, axis=1)
+    # END SOLUTION
+
+
+def fan_in_and_out(shape):
+    """The fan-in and fan-out of a weight of shape ``shape``: how many inputs
+    each output unit adds up, and how many output units each input feeds.
+
+    * A dense layer's weight in this course is ``(D_in, D_out)``, as in
+      ``x @ W``: fan_in = D_in, fan_out = D_out.
+    * A convolution's filters are ``(F, C, HH, WW)``, as in assignment 5 (and
+      as torch stores them, out-channels first): each output value adds up
+      C * HH * WW inputs, and each input value reaches F * HH * WW outputs:
+      fan_in = C * HH * WW, fan_out = F * HH * WW. Any ``(F, C, k1, ..., kd)``
+      likewise, with the product of its kernel sizes (d = 1: a 1-d convolution).
+
+    Mind the difference with torch: ``nn.Linear`` stores its weight the other
+    way round, ``(D_out, D_in)``, so torch's rule reads shape[1] as the fan-in
+    of every weight; for the course's dense ``(D_in, D_out)`` it is shape[0].
+
+    Args:
+        shape: the weight's shape, a tuple of 2 or more ints.
+
+    Returns:
+        fan_in: an int.
+        fan_out: an int.
+    """
+    # BEGIN SOLUTION: a 2-d shape is (D_in, D_out); otherwise (F, C, kernel...) with the kernel's product
+    if len(shape) == 2:
+        d_in, d_out = shape
+        return int(d_in), int(d_out)
+    receptive_field = int(np.prod(shape[2:]))
+    return int(shape[1]) * receptive_field, int(shape[0]) * receptive_field
+    # END SOLUTION
+
+
+def xavier_uniform(shape, rng, gain=1.0):
+    """Xavier (Glorot) initialisation, uniform: values from U(-a, a) with
+
+        a = gain * sqrt(6 / (fan_in + fan_out)),
+
+    so that the variance a^2 / 3 is gain^2 * 2 / (fan_in + fan_out), as in
+    ``torch.nn.init.xavier_uniform_``. The gain suits the layer's
+    non-linearity: 1 for sigmoid or none, 5/3 for tanh, sqrt(2) for ReLU.
+
+    Draw from ``rng`` in any way, e.g. ``rng.uniform(-a, a, size=shape)``:
+    the grader checks the distribution of a large draw (its mean, its
+    variance, its range), never particular values, and that the same
+    generator state gives the same weights.
+
+    Args:
+        shape: the weight's shape, a tuple of ints (see ``fan_in_and_out``).
+        rng: a ``np.random.Generator`` to draw from.
+        gain: a float, the scale factor of the non-linearity.
+
+    Returns:
+        weights: a float array of shape ``shape``.
+    """
+    # BEGIN SOLUTION: the limit from the fans and the gain, then one uniform draw of the whole shape
+    fan_in, fan_out = fan_in_and_out(shape)
+    limit = gain * np.sqrt(6.0 / (fan_in + fan_out))
+    return rng.uniform(-limit, limit, size=shape)
+    # END SOLUTION
+
+
+def xavier_normal(shape, rng, gain=1.0):
+    """Xavier (Glorot) initialisation, normal: values from N(0, std^2) with
+
+        std = gain * sqrt(2 / (fan_in + fan_out)),
+
+    as in ``torch.nn.init.xavier_normal_``. Mind numpy's arguments:
+    ``rng.normal(mean, std, size)`` takes the standard deviation, not the
+    variance. Draw from ``rng`` in any way (see ``xavier_uniform``).
+
+    Args:
+        shape: the weight's shape, a tuple of ints (see ``fan_in_and_out``).
+        rng: a ``np.random.Generator`` to draw from.
+        gain: a float, the scale factor of the non-linearity.
+
+    Returns:
+        weights: a float array of shape ``shape``.
+    """
+    # BEGIN SOLUTION: the standard deviation from the fans and the gain, then one normal draw
+    fan_in, fan_out = fan_in_and_out(shape)
+    std = gain * np.sqrt(2.0 / (fan_in + fan_out))
+    return rng.normal(0.0, std, size=shape)
+    # END SOLUTION
+
+
+def he_uniform(shape, rng):
+    """He (Kaiming) initialisation for ReLU layers, uniform: values from
+    U(-b, b) with
+
+        b = sqrt(6 / fan_in),
+
+    the variance b^2 / 3 = 2 / fan_in that keeps the activations' scale
+    through ReLU layers, as ``torch.nn.init.kaiming_uniform_`` gives it with
+    ``mode="fan_in", nonlinearity="relu"`` (the gain sqrt(2)). Draw from
+    ``rng`` in any way (see ``xavier_uniform``).
+
+    Args:
+        shape: the weight's shape, a tuple of ints (see ``fan_in_and_out``).
+        rng: a ``np.random.Generator`` to draw from.
+
+    Returns:
+        weights: a float array of shape ``shape``.
+    """
+    # BEGIN SOLUTION: the bound from the fan-in alone, then one uniform draw
+    fan_in, _ = fan_in_and_out(shape)
+    bound = np.sqrt(6.0 / fan_in)
+    return rng.uniform(-bound, bound, size=shape)
+    # END SOLUTION
+
+
+def he_normal(shape, rng):
+    """He (Kaiming) initialisation for ReLU layers, normal: values from
+    N(0, std^2) with
+
+        std = sqrt(2 / fan_in),
+
+    as ``torch.nn.init.kaiming_normal_`` gives it with ``mode="fan_in",
+    nonlinearity="relu"``. Draw from ``rng`` in any way (see
+    ``xavier_uniform``).
+
+    Args:
+        shape: the weight's shape, a tuple of ints (see ``fan_in_and_out``).
+        rng: a ``np.random.Generator`` to draw from.
+
+    Returns:
+        weights: a float array of shape ``shape``.
+    """
+    # BEGIN SOLUTION: the standard deviation from the fan-in alone, then one normal draw
+    fan_in, _ = fan_in_and_out(shape)
+    std = np.sqrt(2.0 / fan_in)
+    return rng.normal(0.0, std, size=shape)
+    # END SOLUTION
+
+
+def standardize(x_train, x_test):
+    """Standardise the features with the training set's statistics.
+
+    Each feature (column) j gets the mean and the standard deviation of the
+    training examples, ``mean_j = mean(x_train[:, j])`` and ``std_j =
+    sqrt(mean((x_train[:, j] - mean_j) ** 2))`` (dividing by N, numpy's
+    ``np.std`` default), and both sets become ``(x - mean) / std``. The test
+    set is new data: it is standardised with the *training* statistics, never
+    its own, exactly as a model in use would treat an example it has never
+    seen. Every feature varies over the training set (a constant one would
+    have std 0: drop it before standardising). Leave the inputs unchanged.
+
+    Args:
+        x_train: training inputs, shape (N_train, D).
+        x_test: test inputs, shape (N_test, D).
+
+    Returns:
+        train: the standardised training inputs, shape (N_train, D): each column has mean 0 and std 1.
+        test: the test inputs standardised with the training statistics, shape (N_test, D).
+    """
+    # BEGIN SOLUTION: the mean and std of every column over the training rows, applied to both sets
+    mean = np.mean(x_train, axis=0)
+    std = np.std(x_train, axis=0)
+    return (x_train - mean) / std, (x_test - mean) / std
     # END SOLUTION

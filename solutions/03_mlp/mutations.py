@@ -33,4 +33,21 @@ MUTATIONS = {
         ("rng.normal(0.0, 1.0 / np.sqrt(d), size=(d, hidden))", "np.zeros((d, hidden))"),
         ("rng.normal(0.0, 1.0 / np.sqrt(hidden), size=(hidden, c))", "np.zeros((hidden, c))"),
     ),
+    "fans-swapped": (
+        ("return int(d_in), int(d_out)", "return int(d_out), int(d_in)"),
+        ("return int(shape[1]) * receptive_field, int(shape[0]) * receptive_field",
+         "return int(shape[0]) * receptive_field, int(shape[1]) * receptive_field"),
+    ),
+    "variance-as-std": (
+        ("std = gain * np.sqrt(2.0 / (fan_in + fan_out))", "std = gain ** 2 * 2.0 / (fan_in + fan_out)"),
+        ("std = np.sqrt(2.0 / fan_in)", "std = 2.0 / fan_in"),
+    ),
+    "uniform-limit-is-the-std": (
+        ("limit = gain * np.sqrt(6.0 / (fan_in + fan_out))", "limit = gain * np.sqrt(2.0 / (fan_in + fan_out))"),
+        ("bound = np.sqrt(6.0 / fan_in)", "bound = np.sqrt(2.0 / fan_in)"),
+    ),
+    "statistics-from-test-set": (
+        ("(x_test - mean) / std", "(x_test - np.mean(x_test, axis=0)) / np.std(x_test, axis=0)"),
+    ),
+    "standardized-by-variance": (("std = np.std(x_train, axis=0)", "std = np.var(x_train, axis=0)"),),
 }

@@ -10,7 +10,19 @@ import numpy as np
 import pytest
 
 from dlgrade_student import assert_gradient
-from mlp import mlp_backward, mlp_forward, mlp_loss, predict, train_mlp
+from mlp import (
+    fan_in_and_out,
+    he_normal,
+    he_uniform,
+    mlp_backward,
+    mlp_forward,
+    mlp_loss,
+    predict,
+    standardize,
+    train_mlp,
+    xavier_normal,
+    xavier_uniform,
+)
 
 # dlgrade_student.py, beside this file, prints a summary per function after the tests.
 pytest_plugins = ["dlgrade_student"]
@@ -177,3 +189,94 @@ def test_train_mlp_learns_xor(activation, hidden, lr, epochs):
     params = train_mlp(x, y, hidden=hidden, activation=activation, lr=lr, epochs=epochs, batch_size=4, seed=0)
     labels = predict(x, params, activation)
     assert np.array_equal(labels, y), f"after training, XOR should be classified perfectly: expected {y}, got {labels}"
+
+
+# --------------------------------------------------------------------------- fan_in_and_out
+
+
+@pytest.mark.parametrize("shape, fans", [
+    ((3, 5), (3, 5)),  # dense (D_in, D_out), used as x @ W
+    ((8, 4, 3, 3), (4 * 3 * 3, 8 * 3 * 3)),  # filters (F, C, HH, WW)
+    ((6, 2, 5), (2 * 5, 6 * 5)),  # 1-d filters (F, C, K)
+])
+def test_fan_in_and_out_by_hand(shape, fans):
+    got = tuple(int(f) for f in fan_in_and_out(shape))
+    assert got == fans, f"the (fan_in, fan_out) of a weight of shape {shape} are {fans}; got {got}"
+
+
+# --------------------------------------------------------------------------- the initialisers
+
+# A dense (D_in, D_out) weight and convolution filters (F, C, HH, WW), with their (fan_in, fan_out).
+WEIGHTS = [((400, 100), (400, 100)), ((10, 40, 3, 3), (360, 90))]
+
+
+def check_draw(name, draw, shape, variance, distribution):
+    """40 000 or so values from ``draw(shape, rng)``: their mean near 0, their
+    variance within 5% of ``variance`` (about 7 standard errors), their range
+    (uniform) or tails (normal) as the distribution's; the same seed gives the
+    same weights, another seed others."""
+    weights = draw(shape, np.random.default_rng(0))
+    assert np.shape(weights) == shape, f"{name} should return an array of shape {shape}; got {np.shape(weights)}"
+    assert abs(np.mean(weights)) < 0.05 * np.sqrt(variance), f"{name}: the mean of the weights should be near 0"
+    got = np.mean(np.square(weights))
+    assert abs(got / variance - 1) < 0.05, f"{name}: the weights' variance should be {variance:.4g}; got {got:.4g}"
+    if distribution == "uniform":
+        limit = np.sqrt(3 * variance)
+        assert np.max(np.abs(weights)) <= limit * (1 + 1e-6), f"{name}: every value should lie within +-{limit:.4g}"
+        assert np.max(np.abs(weights)) > 0.99 * limit, f"{name}: some values should come close to +-{limit:.4g}"
+    else:
+        beyond = np.mean(np.abs(weights) > 2 * np.sqrt(variance))
+        assert 0.035 < beyond < 0.056, f"{name}: about 4.6% of normal values lie beyond 2 std; got {beyond:.1%}"
+    assert np.array_equal(weights, draw(shape, np.random.default_rng(0))), \
+        f"{name}: generators seeded alike should give the same weights: draw from the rng passed in"
+    assert not np.array_equal(weights, draw(shape, np.random.default_rng(1))), \
+        f"{name}: generators seeded differently should give other weights"
+
+
+@pytest.mark.parametrize("shape, fans", WEIGHTS)
+def test_xavier_uniform_statistics(shape, fans):
+    check_draw("xavier_uniform", lambda s, rng: xavier_uniform(s, rng, gain=2.0), shape,
+               2.0 ** 2 * 2.0 / sum(fans), "uniform")
+
+
+@pytest.mark.parametrize("shape, fans", WEIGHTS)
+def test_xavier_normal_statistics(shape, fans):
+    check_draw("xavier_normal", lambda s, rng: xavier_normal(s, rng, gain=2.0), shape,
+               2.0 ** 2 * 2.0 / sum(fans), "normal")
+
+
+@pytest.mark.parametrize("shape, fans", WEIGHTS)
+def test_he_uniform_statistics(shape, fans):
+    check_draw("he_uniform", he_uniform, shape, 2.0 / fans[0], "uniform")
+
+
+@pytest.mark.parametrize("shape, fans", WEIGHTS)
+def test_he_normal_statistics(shape, fans):
+    check_draw("he_normal", he_normal, shape, 2.0 / fans[0], "normal")
+
+
+# --------------------------------------------------------------------------- standardize
+
+
+def test_standardize_by_hand():
+    # Feature 0 has mean 2 and std 1 over the training rows, feature 1 mean 10 and std 5.
+    x_train = np.array([[1.0, 5.0], [3.0, 15.0]])
+    x_test = np.array([[2.0, 0.0], [4.0, 20.0], [0.0, 10.0]])
+    train, test = standardize(x_train, x_test)
+    assert np.allclose(train, [[-1.0, -1.0], [1.0, 1.0]]), f"the training set standardised is [[-1, -1], [1, 1]]; " \
+                                                           f"got {train}"
+    assert np.allclose(test, [[0.0, -2.0], [2.0, 2.0], [-2.0, 0.0]]), \
+        f"the test set, standardised with the training mean (2, 10) and std (1, 5), is [[0, -2], [2, 2], [-2, 0]]; " \
+        f"got {test}"
+
+
+def test_standardize_training_columns_have_mean_0_and_std_1():
+    rng = np.random.default_rng(0)
+    x_train = 50.0 + 20.0 * rng.standard_normal((30, 4))
+    before = x_train.copy()
+    train, test = standardize(x_train, rng.standard_normal((5, 4)))
+    # atol: a float32 standardisation leaves means of about 1e-7.
+    assert np.allclose(np.mean(train, axis=0), 0.0, atol=1e-5) and np.allclose(np.std(train, axis=0), 1.0, atol=1e-5), \
+        "every column of the standardised training set should have mean 0 and standard deviation 1"
+    assert np.shape(test) == (5, 4), f"the test set keeps its shape (5, 4); got {np.shape(test)}"
+    assert np.array_equal(x_train, before), "standardize should leave x_train unchanged: return new arrays"

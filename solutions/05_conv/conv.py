@@ -40,6 +40,32 @@ arguments unchanged: return new arrays (``out = np.maximum(0, x)``, not
 those four functions carry a speed point; every correctness case is small, so
 a loop version keeps every other point. Where max pooling has ties, the
 gradient may go to any one of the maxima.
+
+Architecture arithmetic: the last four functions count what a network's layers
+make of one example of shape ``(C, H, W)`` (the lectures' tables, where a
+vector of D numbers is a ``D x 1 x 1`` volume) and how many parameters they
+learn. A network is a list of layers, each a tuple (the grader sends lists:
+unpack them, do not compare them with tuples) whose first entry is its kind:
+
+* ``("conv", F, HH, WW, stride, pad, bias)``: F filters of ``HH x WW`` over
+  every input channel; ``bias`` (True or False) adds one bias per filter;
+* ``("max_pool", pool_height, pool_width, stride, pad)`` and
+  ``("avg_pool", pool_height, pool_width, stride, pad)``: each channel on its
+  own; no parameters;
+* ``("batchnorm",)``: batch normalisation of each channel, with a learned
+  scale (gamma) and shift (beta) per channel;
+* ``("relu",)``: the shape unchanged, no parameters;
+* ``("flatten",)``: ``(C, H, W)`` becomes a vector, ``(C * H * W, 1, 1)``;
+* ``("linear", M, bias)``: a fully connected layer from the ``C * H * W``
+  numbers of its input to M, output ``(M, 1, 1)``;
+* ``("residual", main, shortcut)``: a residual block, two lists of layers
+  applied to the same input, their outputs added (so they end in the same
+  shape). An empty shortcut ``[]`` is the identity; where the main path
+  changes the shape, the shortcut is a projection, e.g.
+  ``[("conv", F, 1, 1, 2, 0, False), ("batchnorm",)]``.
+
+``architectures.py`` beside this module holds ``VGG16`` and ``RESNET18``, the lectures' networks in
+this notation.
 """
 
 import numpy as np
@@ -221,4 +247,98 @@ def avg_pool_backward(dout, cache):
         for l in range(pw):
             dx[:, :, k:k + stride * H_out:stride, l:l + stride * W_out:stride] += share
     return dx
+    # END SOLUTION
+
+
+def conv_params(C, F, HH, WW, bias=True):
+    """The number of parameters of a convolutional layer.
+
+    Args:
+        C: channels of its input (int).
+        F: number of filters, each of shape (C, HH, WW): the channels of its output (int).
+        HH, WW: height and width of a filter (ints).
+        bias: whether each filter has a bias (bool).
+
+    Returns:
+        params: the number of weights and biases (int).
+    """
+    # BEGIN SOLUTION: each of the F filters has a weight per channel and position, and one bias when bias is True
+    return F * C * HH * WW + (F if bias else 0)
+    # END SOLUTION
+
+
+def linear_params(D, M, bias=True):
+    """The number of parameters of a fully connected (linear) layer from D numbers to M.
+
+    Args:
+        D: size of its input (int).
+        M: size of its output (int).
+        bias: whether each output has a bias (bool).
+
+    Returns:
+        params: the number of weights and biases (int).
+    """
+    # BEGIN SOLUTION: a weight for every pair of an input and an output, and one bias per output when bias is True
+    return D * M + (M if bias else 0)
+    # END SOLUTION
+
+
+def layer_summary(input_shape, layer):
+    """The output shape and the number of parameters of one layer, for one example.
+
+    Args:
+        input_shape: (C, H, W) of the layer's input (ints; (D, 1, 1) for a vector).
+        layer: one layer in the notation of the module docstring (a tuple or list), not "residual".
+
+    Returns:
+        (C_out, H_out, W_out, params): four ints, a row of the lectures' table.
+    """
+    # BEGIN SOLUTION: by layer[0]: sizes from conv_output_size, counts from conv_params and linear_params
+    C, H, W = input_shape
+    kind = layer[0]
+    if kind == "conv":
+        _, F, HH, WW, stride, pad, bias = layer
+        return (F, *conv_output_size(H, W, HH, WW, stride, pad), conv_params(C, F, HH, WW, bias))
+    if kind in ("max_pool", "avg_pool"):
+        _, pool_height, pool_width, stride, pad = layer
+        return (C, *conv_output_size(H, W, pool_height, pool_width, stride, pad), 0)
+    if kind == "batchnorm":
+        # gamma and beta per channel are learned; the running mean and variance are statistics, not parameters.
+        return C, H, W, 2 * C
+    if kind == "relu":
+        return C, H, W, 0
+    if kind == "flatten":
+        return C * H * W, 1, 1, 0
+    if kind == "linear":
+        _, M, bias = layer
+        return M, 1, 1, linear_params(C * H * W, M, bias)
+    raise ValueError(f"unknown kind of layer {kind!r}")
+    # END SOLUTION
+
+
+def network_summary(input_shape, layers):
+    """The lectures' table of a network: each layer's output shape and parameter count, for one example.
+
+    Args:
+        input_shape: (C, H, W) of the network's input (ints).
+        layers: the network, a list of layers in the notation of the module docstring, residual blocks included.
+
+    Returns:
+        table: int array of shape (len(layers), 4), row l the (C_out, H_out, W_out, params) of layers[l]; a
+            residual block is one row: its output shape, and the parameters of both its paths.
+    """
+    # BEGIN SOLUTION: feed each layer's output shape to the next; a residual block sums the tables of its two paths
+    rows = []
+    shape = tuple(input_shape)
+    for layer in layers:
+        if layer[0] == "residual":
+            _, main, shortcut = layer
+            # Both paths see the block's input; their outputs are added, so the block has the main path's shape.
+            path = network_summary(shape, main)
+            row = (*path[-1, :3], path[:, 3].sum() + network_summary(shape, shortcut)[:, 3].sum())
+        else:
+            row = layer_summary(shape, layer)
+        rows.append(row)
+        shape = row[:3]
+    return np.array(rows, dtype=np.int64).reshape(len(layers), 4)
     # END SOLUTION

@@ -6,11 +6,17 @@ _DX_SCATTER = "dx_pad[:, :, k:k + stride * H_out:stride, l:l + stride * W_out:st
 _MAX_SCATTER = "dx[:, :, k:k + stride * H_out:stride, l:l + stride * W_out:stride] += dwindows[..., k, l]"
 _AVG_SCATTER = "dx[:, :, k:k + stride * H_out:stride, l:l + stride * W_out:stride] += share"
 
+# The formula's mistakes, which layer_summary (by conv_output_size) makes too.
+_PADDING_ONCE = (
+    (_H_LINE, "H_out = (H - HH + pad) // stride + 1"), (_W_LINE, "W_out = (W - WW + pad) // stride + 1"),
+)
+_TRUE_DIVISION = (
+    (_H_LINE, "H_out = (H - HH + 2 * pad) / stride + 1"), (_W_LINE, "W_out = (W - WW + 2 * pad) / stride + 1"),
+)
+
 MUTATIONS = {
     "output-size-h-w-swapped": (("return H_out, W_out", "return W_out, H_out"),),
-    "output-size-padding-once": (
-        (_H_LINE, "H_out = (H - HH + pad) // stride + 1"), (_W_LINE, "W_out = (W - WW + pad) // stride + 1"),
-    ),
+    "output-size-padding-once": _PADDING_ONCE,
     "output-size-rounds-up": (
         (_H_LINE, "H_out = -(-(H - HH + 2 * pad) // stride) + 1"),
         (_W_LINE, "W_out = -(-(W - WW + 2 * pad) // stride) + 1"),
@@ -19,9 +25,7 @@ MUTATIONS = {
         (_H_LINE, "H_out = round((H - HH + 2 * pad) / stride) + 1"),
         (_W_LINE, "W_out = round((W - WW + 2 * pad) / stride) + 1"),
     ),
-    "output-size-true-division": (
-        (_H_LINE, "H_out = (H - HH + 2 * pad) / stride + 1"), (_W_LINE, "W_out = (W - WW + 2 * pad) / stride + 1"),
-    ),
+    "output-size-true-division": _TRUE_DIVISION,
     "conv-flipped-kernel": (
         ("np.einsum('ncijkl,fckl->nfij', windows, w, optimize=True)",
          "np.einsum('ncijkl,fckl->nfij', windows, w[:, :, ::-1, ::-1], optimize=True)"),
@@ -57,4 +61,13 @@ MUTATIONS = {
     "avg-pool-sum-not-mean": ((".mean(axis=(4, 5))", ".sum(axis=(4, 5))"),),
     "avg-pool-gradient-not-shared": (("share = dout / (ph * pw)", "share = dout"),),
     "avg-pool-overlaps-overwritten": ((_AVG_SCATTER, _AVG_SCATTER.replace("+=", "=")),),
+    "conv-params-bias-forgotten": (("F * C * HH * WW + (F if bias else 0)", "F * C * HH * WW"),),
+    "conv-params-channels-forgotten": (("F * C * HH * WW + (F if bias else 0)", "F * HH * WW + (F if bias else 0)"),),
+    "linear-params-bias-forgotten": (("D * M + (M if bias else 0)", "D * M"),),
+    "layer-size-padding-once": _PADDING_ONCE,
+    "layer-size-true-division": _TRUE_DIVISION,
+    "batchnorm-counts-running-statistics": (("return C, H, W, 2 * C", "return C, H, W, 4 * C"),),
+    "residual-shortcut-not-counted": (
+        ("path[:, 3].sum() + network_summary(shape, shortcut)[:, 3].sum()", "path[:, 3].sum()"),
+    ),
 }

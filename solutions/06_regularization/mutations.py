@@ -65,4 +65,28 @@ MUTATIONS = {
     "bn-backward-ignores-gamma": (
         ("dx_hat = dout * gamma", "dx_hat = dout"),
     ),
+    "spatial-bn-per-pixel": (
+        ("axes = (0, 2, 3)  # a channel's values", "axes = 0  # a channel's values"),
+    ),
+    "spatial-bn-stats-over-channels": (
+        ("axes = (0, 2, 3)  # a channel's values", "axes = (0, 1, 2)  # a channel's values"),
+    ),
+    "spatial-bn-running-var-biased": (
+        ("momentum * var.ravel() * m / (m - 1)", "momentum * var.ravel()"),
+    ),
+    "spatial-bn-eps-outside-sqrt": (
+        ("inv_std = (var + eps) ** -0.5", "inv_std = 1.0 / (np.sqrt(var) + eps)"),
+    ),
+    "spatial-bn-gamma-wrong-axis": (
+        ("gamma[:, None, None] * x_hat + beta[:, None, None]", "gamma * x_hat + beta"),
+    ),
+    "spatial-bn-backward-gamma-wrong-axis": (
+        ("dx_hat = gamma[:, None, None] * dout", "dx_hat = gamma * dout"),
+    ),
+    "spatial-bn-backward-count-n": (
+        ("mean_dx_hat = np.mean(dx_hat, axis=axes, keepdims=True)",
+         "mean_dx_hat = np.sum(dx_hat, axis=axes, keepdims=True) / len(dout)"),
+        ("mean_dx_hat_x_hat = np.mean(dx_hat * x_hat, axis=axes, keepdims=True)",
+         "mean_dx_hat_x_hat = np.sum(dx_hat * x_hat, axis=axes, keepdims=True) / len(dout)"),
+    ),
 }

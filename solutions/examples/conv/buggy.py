@@ -89,3 +89,40 @@ def avg_pool_backward(dout, cache):
             dx[:, :, i * stride:i * stride + ph, j * stride:j * stride + pw] += \
                 dout[:, :, i, j, None, None]  # BUG: avg-pool-gradient-not-shared
     return dx
+
+
+def conv_params(C, F, HH, WW, bias=True):
+    return F * C * HH * WW  # BUG: conv-params-bias-forgotten
+
+
+def linear_params(D, M, bias=True):
+    return D * M + M if bias else D * M
+
+
+def layer_summary(input_shape, layer):
+    C, H, W = input_shape
+    if layer[0] == "conv":
+        _, F, HH, WW, stride, pad, bias = layer
+        return F, (H + 2 * pad - HH) // stride + 1, (W + 2 * pad - WW) // stride + 1, conv_params(C, F, HH, WW, bias)
+    if layer[0] in ("max_pool", "avg_pool"):
+        _, ph, pw, stride, pad = layer
+        return C, (H + 2 * pad - ph) // stride + 1, (W + 2 * pad - pw) // stride + 1, 0
+    if layer[0] == "batchnorm":
+        return C, H, W, 2 * C
+    if layer[0] == "relu":
+        return C, H, W, 0
+    if layer[0] == "flatten":
+        return C * H * W, 1, 1, 0
+    return layer[1], 1, 1, linear_params(C * H * W, layer[1], layer[2])
+
+
+def network_summary(input_shape, layers):
+    rows, shape = [], input_shape
+    for layer in layers:
+        if layer[0] == "residual":
+            main = network_summary(shape, layer[1])
+            rows.append((*main[-1, :3], main[:, 3].sum()))  # BUG: residual-shortcut-not-counted
+        else:
+            rows.append(layer_summary(shape, layer))
+        shape = rows[-1][:3]
+    return np.array(rows).reshape(-1, 4)

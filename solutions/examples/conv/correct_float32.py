@@ -104,3 +104,44 @@ def avg_pool_backward(dout, cache):
     dx = np.zeros(int(np.prod(shape)), np.float32)
     np.add.at(dx, pixels.ravel(), share.ravel())
     return dx.reshape(shape)
+
+
+def conv_params(C, F, HH, WW, bias=True):
+    return F * (C * HH * WW + int(bias))
+
+
+def linear_params(D, M, bias=True):
+    return M * (D + int(bias))
+
+
+# Each kind of layer: (C, H, W) and the layer's other entries -> ((C, H, W) out, parameters).
+_LAYERS = {
+    "conv": lambda C, H, W, F, HH, WW, stride, pad, bias: (
+        (F, *conv_output_size(H, W, HH, WW, stride, pad)), conv_params(C, F, HH, WW, bias)),
+    "max_pool": lambda C, H, W, ph, pw, stride, pad: ((C, *conv_output_size(H, W, ph, pw, stride, pad)), 0),
+    "avg_pool": lambda C, H, W, ph, pw, stride, pad: ((C, *conv_output_size(H, W, ph, pw, stride, pad)), 0),
+    "batchnorm": lambda C, H, W: ((C, H, W), 2 * C),
+    "relu": lambda C, H, W: ((C, H, W), 0),
+    "flatten": lambda C, H, W: ((C * H * W, 1, 1), 0),
+    "linear": lambda C, H, W, M, bias: ((M, 1, 1), linear_params(C * H * W, M, bias)),
+}
+
+
+def layer_summary(input_shape, layer):
+    kind, *entries = layer
+    shape, params = _LAYERS[kind](*input_shape, *entries)
+    return (*shape, params)
+
+
+def network_summary(input_shape, layers):
+    """A float64 table (whole numbers): counts stay exact far beyond VGG-16's 138 million, unlike float32."""
+    table = np.zeros((len(layers), 4))
+    shape = input_shape
+    for row, layer in zip(table, layers):
+        if layer[0] == "residual":
+            main, shortcut = (network_summary(shape, path) for path in layer[1:])
+            row[:3], row[3] = main[-1, :3], main[:, 3].sum() + shortcut[:, 3].sum()
+        else:
+            row[:] = layer_summary(shape, layer)
+        shape = tuple(int(v) for v in row[:3])
+    return table

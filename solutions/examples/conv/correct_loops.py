@@ -103,3 +103,66 @@ def avg_pool_backward(dout, cache):
                     top, left = i * stride, j * stride
                     dx[n, c, top:top + ph, left:left + pw] += dout[n, c, i, j] / (ph * pw)
     return dx
+
+
+def conv_params(C, F, HH, WW, bias=True):
+    count = 0
+    for _ in range(F):
+        count += C * HH * WW
+        if bias:
+            count += 1
+    return count
+
+
+def linear_params(D, M, bias=True):
+    count = 0
+    for _ in range(M):
+        count += D
+        if bias:
+            count += 1
+    return count
+
+
+def layer_summary(input_shape, layer):
+    C, H, W = (int(v) for v in input_shape)
+    name = layer[0]
+    if name == "conv":
+        F, HH, WW, stride, pad, bias = layer[1:]
+        H_out, W_out = conv_output_size(H, W, HH, WW, stride, pad)
+        return F, H_out, W_out, conv_params(C, F, HH, WW, bias)
+    if name == "max_pool" or name == "avg_pool":
+        ph, pw, stride, pad = layer[1:]
+        H_out, W_out = conv_output_size(H, W, ph, pw, stride, pad)
+        return C, H_out, W_out, 0
+    if name == "batchnorm":
+        return C, H, W, C + C
+    if name == "relu":
+        return C, H, W, 0
+    if name == "flatten":
+        return C * H * W, 1, 1, 0
+    M, bias = layer[1:]
+    return M, 1, 1, linear_params(C * H * W, M, bias)
+
+
+def _rows(shape, layers):
+    rows = []
+    for layer in layers:
+        if layer[0] == "residual":
+            main = _rows(shape, layer[1])
+            shortcut = _rows(shape, layer[2])
+            params = 0
+            for row in main + shortcut:
+                params += row[3]
+            rows.append([main[-1][0], main[-1][1], main[-1][2], params])
+        else:
+            rows.append(list(layer_summary(shape, layer)))
+        shape = rows[-1][:3]
+    return rows
+
+
+def network_summary(input_shape, layers):
+    rows = _rows(input_shape, layers)
+    table = np.zeros((len(rows), 4), dtype=np.int64)
+    for i, row in enumerate(rows):
+        table[i] = row
+    return table

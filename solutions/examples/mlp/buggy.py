@@ -62,3 +62,36 @@ def train_mlp(x, y, hidden, activation, lr, epochs, batch_size, seed):
 def predict(x, params, activation):
     scores, _ = mlp_forward(x, params, activation)
     return np.argmax(scores, axis=0)  # BUG: predict-argmax-over-batch
+
+
+def fan_in_and_out(shape):
+    # torch's rule, (out, in, *kernel), on the course's (D_in, D_out) weight too
+    receptive = int(np.prod(shape[2:]))
+    return shape[1] * receptive, shape[0] * receptive  # BUG: fans-swapped
+
+
+def xavier_uniform(shape, rng, gain=1.0):
+    fan_in, fan_out = fan_in_and_out(shape)
+    a = gain * np.sqrt(6 / (fan_in + fan_out))
+    return rng.uniform(-a, a, size=shape)
+
+
+def xavier_normal(shape, rng, gain=1.0):
+    fan_in, fan_out = fan_in_and_out(shape)
+    return rng.normal(0, gain ** 2 * 2 / (fan_in + fan_out), size=shape)  # BUG: variance-as-std
+
+
+def he_uniform(shape, rng):
+    fan_in, _ = fan_in_and_out(shape)
+    return rng.uniform(-np.sqrt(6 / fan_in), np.sqrt(6 / fan_in), size=shape)
+
+
+def he_normal(shape, rng):
+    fan_in, _ = fan_in_and_out(shape)
+    return rng.normal(0, np.sqrt(2 / fan_in), size=shape)
+
+
+def standardize(x_train, x_test):
+    def scale(x):
+        return (x - x.mean(axis=0)) / x.std(axis=0)
+    return scale(x_train), scale(x_test)  # BUG: statistics-from-test-set

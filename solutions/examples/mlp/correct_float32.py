@@ -79,3 +79,36 @@ def train_mlp(x, y, hidden, activation, lr, epochs, batch_size, seed):
 def predict(x, params, activation):
     scores, _ = mlp_forward(x, params, activation)
     return scores.argmax(axis=-1)
+
+
+def fan_in_and_out(shape):
+    receptive = int(np.prod(shape[2:], dtype=np.int64))  # 1 for a dense weight: the empty product
+    d_in, d_out = (shape[0], shape[1]) if len(shape) == 2 else (shape[1], shape[0])
+    return d_in * receptive, d_out * receptive
+
+
+def xavier_uniform(shape, rng, gain=1.0):
+    fan_in, fan_out = fan_in_and_out(shape)
+    a = f32(gain * np.sqrt(6.0 / (fan_in + fan_out)))
+    return (f32(2) * rng.random(shape, dtype=f32) - f32(1)) * a
+
+
+def xavier_normal(shape, rng, gain=1.0):
+    fan_in, fan_out = fan_in_and_out(shape)
+    return rng.standard_normal(shape, dtype=f32) * f32(gain * np.sqrt(2.0 / (fan_in + fan_out)))
+
+
+def he_uniform(shape, rng):
+    b = np.sqrt(6.0 / fan_in_and_out(shape)[0])
+    return rng.uniform(-b, b, size=shape).astype(f32)
+
+
+def he_normal(shape, rng):
+    return rng.standard_normal(shape, dtype=f32) * f32(np.sqrt(2.0 / fan_in_and_out(shape)[0]))
+
+
+def standardize(x_train, x_test):
+    x_train, x_test = _as32(x_train), _as32(x_test)
+    mu = x_train.mean(axis=0, keepdims=True)
+    inv = f32(1) / np.sqrt(np.mean(np.square(x_train - mu), axis=0, keepdims=True))
+    return (x_train - mu) * inv, (x_test - mu) * inv

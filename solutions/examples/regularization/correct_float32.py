@@ -50,3 +50,18 @@ def batchnorm_backward(dout, cache):
     dmean = -dx_hat.sum(axis=0) * inv_std - dvar * np.float32(2.0) * centred.sum(axis=0) / n
     dx = dx_hat * inv_std + dvar * np.float32(2.0) * centred / n + dmean / n
     return dx.astype(np.float32), dgamma.astype(np.float32), dbeta.astype(np.float32)
+
+
+def spatial_batchnorm_forward(x, gamma, beta, state, train, momentum=0.1, eps=1e-5):
+    # One row per example and position, one column per channel: batch norm of the rows is per channel.
+    n, c, h, w = x.shape
+    rows = x.astype(np.float32).transpose(0, 2, 3, 1).reshape(n * h * w, c)
+    out, cache = batchnorm_forward(rows, gamma, beta, state, train, momentum, eps)
+    return out.reshape(n, h, w, c).transpose(0, 3, 1, 2), cache
+
+
+def spatial_batchnorm_backward(dout, cache):
+    n, c, h, w = dout.shape
+    drows = dout.astype(np.float32).transpose(0, 2, 3, 1).reshape(n * h * w, c)
+    dx, dgamma, dbeta = batchnorm_backward(drows, cache)
+    return dx.reshape(n, h, w, c).transpose(0, 3, 1, 2), dgamma, dbeta

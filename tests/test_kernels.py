@@ -1,0 +1,129 @@
+"""The kernel lab (11_kernels): graded in CPU mode through Triton's interpreter,
+which the grader chooses itself (a notebook submission keeps no top-level code
+that would); GPU-only speed checks skipped with the reason; forbidden torch
+operations refused statically and at run time; the stub keeps the tiles the
+catalogued bugs are described for; on a GPU (marked ``gpu``) the speed points.
+
+The curriculum, notebook and generate tests cover the rest (solution, stub,
+variants, every catalogued bug), as for every assignment."""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+
+pytest.importorskip("triton", reason="11_kernels needs triton (pip install -e '.[dev]', or the extra '.[kernels]')")
+
+from grader.course import Course, Secret  # noqa: E402
+from grader.engine import grade_submission  # noqa: E402
+from grader.notebooks import render_notebook  # noqa: E402
+from grader.render.templates import template_environment  # noqa: E402
+from grader.render.text import feedback, to_text  # noqa: E402
+from grader.suites import SUITES  # noqa: E402
+from grader.suites.kernels import TILE_K, TILE_M, TILE_N  # noqa: E402
+
+COURSE = Course.locate()
+SECRET = Secret("kernels-tests")
+SUITE = SUITES["kernels"]
+EXAMPLES = COURSE.root / "solutions" / "examples" / "kernels"
+
+
+def by_name(result):
+    return {f.name: f for f in result.functions}
+
+
+@pytest.mark.slow  # a whole grading through the interpreter
+def test_a_notebook_submission_runs_in_the_interpreter_the_grader_chooses(tmp_path, monkeypatch):
+    """From a notebook only imports and definitions are graded: the module's
+    own choice of the interpreter is dropped, so the grader's must hold (the
+    kernels call tl.max and tl.sum, which run only where it was made before
+    triton's import). GPU-only speed checks are skipped with the reason."""
+    nbformat = pytest.importorskip("nbformat", reason="rendering the notebook needs nbformat (pip install -e .[dev])")
+    monkeypatch.setenv("DLGRADE_DEVICE", "cpu")  # CPU mode even on a GPU machine
+    source = COURSE.solution_file(SUITE).read_text()
+    notebook = render_notebook(template_environment(COURSE.root / "templates"), COURSE, SUITE, source)
+    setup = next(cell.source for cell in nbformat.reads(notebook, as_version=4).cells if cell.id == "setup")
+    assert 'os.environ.setdefault("TRITON_INTERPRET", "1")' in setup
+    submission = tmp_path / "kernels.ipynb"
+    submission.write_text(notebook)
+    result = grade_submission(SUITE, submission, SECRET, COURSE)
+    assert result.score == result.max_score == SUITE.max_points - 2, to_text(result)
+    for name in ("softmax", "matmul"):
+        (speed,) = [c for c in by_name(result)[name].cases if c.speed]
+        assert speed.skipped == "GPU-only check: no CUDA GPU here" and speed.max_score == 0
+
+
+FORBIDDEN = '''
+import os
+
+import torch
+
+os.environ.setdefault("TRITON_INTERPRET", "1")
+import torch.nn.functional as F  # noqa: E402
+
+
+def add(x, y):
+    return x + y  # Tensor.add, refused at run time
+
+
+def softmax(x):
+    return F.softmax(x, dim=1)
+
+
+def matmul(a, b):
+    return getattr(torch, "mat" + "mul")(a, b)  # a name built at run time: the scan cannot see it
+'''
+
+
+def test_the_operations_implemented_are_forbidden_statically_and_at_run_time(tmp_path, monkeypatch):
+    monkeypatch.setenv("DLGRADE_DEVICE", "cpu")
+    submission = tmp_path / "kernels.py"
+    submission.write_text(FORBIDDEN)
+    functions = by_name(grade_submission(SUITE, submission, SECRET, COURSE))
+    assert all(f.score == 0 for f in functions.values())
+    assert "softmax must not use torch.nn.functional.softmax (line 15" in feedback(functions["softmax"])
+    assert "add called torch.Tensor.add, which it must not use here" in feedback(functions["add"])
+    assert "matmul called torch.matmul, which it must not use here" in feedback(functions["matmul"])
+
+
+def test_the_stub_declares_the_tiles_the_bugs_are_described_for():
+    stub = ast.parse((COURSE.assignment_dir(SUITE) / "kernels.py").read_text())
+    constants = {node.targets[0].id: ast.literal_eval(node.value) for node in stub.body
+                 if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)}
+    assert (constants["BLOCK_M"], constants["BLOCK_N"], constants["BLOCK_K"]) == (TILE_M, TILE_N, TILE_K)
+
+
+# --------------------------------------------------------------------------- on a GPU
+
+
+@pytest.mark.gpu
+def test_gpu_mode_gives_the_solution_and_the_variant_every_point():
+    for path in (COURSE.solution_dir(SUITE), EXAMPLES / "correct_rows.py"):
+        result = grade_submission(SUITE, path, SECRET, COURSE)
+        assert result.score == result.max_score == SUITE.max_points, to_text(result)
+
+
+@pytest.mark.gpu
+def test_kernels_without_tiling_lose_only_the_speed_points():
+    result = grade_submission(SUITE, EXAMPLES / "slow_correct.py", SECRET, COURSE)
+    lost = {(f.name, c.speed) for f in result.functions for c in f.cases if not c.passed}
+    assert lost == {("softmax", True), ("matmul", True)}, to_text(result)
+
+
+@pytest.mark.gpu
+def test_the_matmul_baseline_is_exact_float32_and_tf32_would_fail_a_correct_student():
+    import torch
+
+    from grader.child.torch_support import matmul as exact_matmul
+
+    a, b = torch.randn(512, 700, device="cuda"), torch.randn(700, 300, device="cuda")
+    reference = a.double() @ b.double()
+    saved = torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = True
+    try:
+        tf32 = a @ b
+    finally:
+        torch.backends.cuda.matmul.allow_tf32 = saved
+    relative = lambda c: ((c.double() - reference).abs().max() / reference.abs().max()).item()  # noqa: E731
+    assert relative(tf32) > SUITE.function("matmul").tolerance.rtol > relative(exact_matmul(a, b))
