@@ -67,7 +67,7 @@ def step_programs(task: Training) -> dict[str, Program]:
     # The pretrained backbone is built in the child with the data and kept there; build is given it.
     backbone = {name.partition(":")[2]: Tensor(name) for name in backbone_inputs(task) if name != BACKBONE_LAYERS}
     made = (Call(f"{BUILTIN}dict", kwargs=tuple(backbone.items())),
-            call(f"{BUILTIN}sequential", BACKBONE_LAYERS, Returned(3))) if task.backbone else ()
+            call(f"{BUILTIN}backbone.sequential", BACKBONE_LAYERS, Returned(3))) if task.backbone else ()
     given = (Kept("backbone"),) if task.backbone else ()
     return {
         "data": _step(call(f"{BUILTIN}images", "train_images"), call(f"{BUILTIN}labels", "train_labels"),
@@ -80,8 +80,8 @@ def step_programs(task: Training) -> dict[str, Program]:
         "build": _step(_SEED, call(task.build, *given), keep={"model": Returned(1)}),
         # The from-scratch comparison: the backbone's architecture at torch's initialisation, made trainable
         # after build froze it, in place of the model (train and predict then run as for the transfer).
-        "scratch": _step(_SEED, call(f"{BUILTIN}sequential", BACKBONE_LAYERS), call(task.build, Returned(1)),
-                         call(f"{BUILTIN}unfrozen", Returned(1)), keep={"model": Returned(2)}),
+        "scratch": _step(_SEED, call(f"{BUILTIN}backbone.sequential", BACKBONE_LAYERS), call(task.build, Returned(1)),
+                         call(f"{BUILTIN}backbone.unfrozen", Returned(1)), keep={"model": Returned(2)}),
         "train": _step(_SEED, call(task.train, Kept("model"), Kept("train_images"), Kept("train_labels"), Device()),
                        call(f"{BUILTIN}floats", Returned(1)), outputs={"losses": Returned(2)}, synchronize=True),
         "predict": _step(call(f"{BUILTIN}placement", Kept("model")),

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from grader import datasets
-from grader.child.torch_support import inventory, sequential
+from grader.child.tasks.backbone import inventory, sequential
 from grader.course import Course, Secret
 from grader.engine import grade_submission
 from grader.render.text import to_text

@@ -44,17 +44,30 @@ BUILTINS = {
 }
 
 
-def torch_support() -> ModuleType:
-    """``torch_support.py``, loaded by path on first use: the child has taken
-    its own folder off ``sys.path`` by then, so that students cannot import it."""
-    if "dlgrade_torch_support" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("dlgrade_torch_support", os.path.join(HERE, "torch_support.py"))
+def _load(name: str, file: str) -> ModuleType:
+    """A module of this folder, loaded by path on first use as ``name``: the child has taken its own folder off
+    ``sys.path`` by then, so that students cannot import it."""
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, os.path.join(HERE, file))
         if spec is None or spec.loader is None:  # never: the path ends in .py
-            raise ImportError("cannot load torch_support.py")
+            raise ImportError(f"cannot load {file}")
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-        sys.modules["dlgrade_torch_support"] = module
-    return sys.modules["dlgrade_torch_support"]
+        sys.modules[name] = module
+    return sys.modules[name]
+
+
+def torch_support() -> ModuleType:
+    """``torch_support.py``: what programs of torch assignments need."""
+    return _load("dlgrade_torch_support", "torch_support.py")
+
+
+def task_support(task: str) -> ModuleType:
+    """``tasks/<task>.py``: the builtins one kind of task alone needs (they use torch_support's, loaded first)."""
+    if not task.isidentifier() or not os.path.isfile(os.path.join(HERE, "tasks", f"{task}.py")):
+        raise KeyError(task)
+    torch_support()
+    return _load(f"dlgrade_task_{task}", os.path.join("tasks", f"{task}.py"))
 
 
 class StudentError(Exception):
@@ -191,7 +204,11 @@ def _check_size(nbytes: int) -> None:
 
 
 def _builtin(name: str):
-    return BUILTINS[name] if name in BUILTINS else torch_support().BUILTINS[name]
+    """``name``: a helper of this module's, of torch_support's, or ``<task>.<helper>`` of ``tasks/<task>.py``."""
+    if name in BUILTINS:
+        return BUILTINS[name]
+    task, _, helper = name.rpartition(".")
+    return (task_support(task) if task else torch_support()).BUILTINS[helper]
 
 
 def _function(module: ModuleType, fname: str, source_file: str | None):

@@ -5,7 +5,7 @@ resuming it in a fresh process, and early stopping.
 format is the student's own). The model, optimiser and scheduler are the
 grader's, built in the child from the case (an MLP initialised from the case's
 seed, SGD with momentum, Adam, AdamW or RMSprop, a StepLR, cosine or one-cycle
-schedule: ``training_objects`` in grader/child/torch_support.py). The child
+schedule: ``training_objects`` in grader/child/tasks/checkpoint.py). The child
 trains them for ``saved_at`` epochs and calls ``save_checkpoint``, and ends. A
 fresh child (a new process of the submission's sandbox, which never held the
 objects saved: ``Program.then``) builds everything anew from the same seed,
@@ -52,7 +52,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from grader.child.torch_support import (
+from grader.child.tasks.checkpoint import (
     STEP_SIZE,
     OptimizerKind,
     SchedulerKind,
@@ -106,21 +106,21 @@ def _resume_cases(rng: np.random.Generator) -> list[Case]:
     return cases
 
 
-_OBJECTS = call("builtin:training_objects", "seed", "x", "classes", "hidden", "optimizer", "lr", "scheduler",
+_OBJECTS = call("builtin:checkpoint.training_objects", "seed", "x", "classes", "hidden", "optimizer", "lr", "scheduler",
                 "epochs")
 _MADE = (Returned(1, 0), Returned(1, 1), Returned(1, 2))  # what _OBJECTS returned, the second call of each part
 
 RESUME_PROGRAM = Program(
-    (call("builtin:checkpoint_folder", "path"), _OBJECTS,
-     call("builtin:train_epochs", *_MADE, "x", "y", "batch", "saved_at"),
+    (call("builtin:checkpoint.checkpoint_folder", "path"), _OBJECTS,
+     call("builtin:checkpoint.train_epochs", *_MADE, "x", "y", "batch", "saved_at"),
      call("save_checkpoint", "path", *_MADE, "saved_at"),
-     call("builtin:checkpoint_files", "path")),
+     call("builtin:checkpoint.checkpoint_files", "path")),
     {"checkpoint": Returned(4)},
     then=Program(
-        (call("builtin:checkpoint_folder", "path", "checkpoint"), _OBJECTS,
+        (call("builtin:checkpoint.checkpoint_folder", "path", "checkpoint"), _OBJECTS,
          call("load_checkpoint", "path", *_MADE),
-         call("builtin:train_epochs", *_MADE, "x", "y", "batch", "epochs", start=Returned(2)),
-         call("builtin:parameters", Returned(1, 0))),
+         call("builtin:checkpoint.train_epochs", *_MADE, "x", "y", "batch", "epochs", start=Returned(2)),
+         call("builtin:checkpoint.parameters", Returned(1, 0))),
         {"parameters": Returned(4), "learning_rates": Returned(3), "epoch": Returned(2)}),
 )
 
@@ -332,7 +332,7 @@ EARLY_STOPPING = GradedFunction(
 # --------------------------------------------------------------------------- fit: early stopping on a real model
 
 FEATURES, HIDDEN, CLASSES = 4, 5, 3
-WEIGHTS = (FEATURES + 1) * HIDDEN + (HIDDEN + 1) * CLASSES  # the parameters of torch_support's mlp
+WEIGHTS = (FEATURES + 1) * HIDDEN + (HIDDEN + 1) * CLASSES  # the parameters of tasks/checkpoint.py's mlp
 
 
 def _fit_cases(rng: np.random.Generator) -> list[Case]:
@@ -367,9 +367,9 @@ FIT = GradedFunction(
     name="fit",
     points=4,
     program=Program(
-        (call("builtin:scripted_training", "seed", "inputs", "hidden", "classes", "weights", "val_losses"),
+        (call("builtin:checkpoint.scripted_training", "seed", "inputs", "hidden", "classes", "weights", "val_losses"),
          call("fit", Returned(0, 0), Returned(0, 1), Returned(0, 2), "max_epochs", "patience", "min_delta"),
-         call("builtin:parameters", Returned(0, 0))),
+         call("builtin:checkpoint.parameters", Returned(0, 0))),
         {EPOCHS: Stack((Returned(1, 0), Returned(1, 1))), "restored": Returned(2)}),
     cases=_fit_cases,
     reference=_fitted,

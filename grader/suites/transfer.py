@@ -40,7 +40,7 @@ import numpy as np
 import torch
 
 from grader import datasets
-from grader.child.torch_support import sequential
+from grader.child.tasks.backbone import sequential
 from grader.spec import (
     Backbone,
     Bug,
@@ -158,7 +158,7 @@ def _backbone_calls(first: int = 0) -> tuple:
     """Calls ``first`` and ``first + 1`` of a program: the backbone's tensors, then the pretrained backbone."""
     names = [name for name in backbone_inputs(classifier) if name != BACKBONE_LAYERS]
     return (Call("builtin:dict", kwargs=tuple((name.partition(":")[2], Tensor(name)) for name in names)),
-            call("builtin:sequential", BACKBONE_LAYERS, Returned(first)))
+            call("builtin:backbone.sequential", BACKBONE_LAYERS, Returned(first)))
 
 
 def _count(name: str, wrong, expected: str = "0"):
@@ -212,8 +212,8 @@ NOT_FROZEN = Bug("backbone-not-frozen", "the backbone's parameters are left trai
 
 build_model = GradedFunction(
     name="build_model",
-    program=Program((*_backbone_calls(), call("build_model", Returned(1)), call("builtin:inventory", Returned(2),
-                                                                                 Returned(1), images=Tensor("images"))),
+    program=Program((*_backbone_calls(), call("build_model", Returned(1)),
+                     call("builtin:backbone.inventory", Returned(2), Returned(1), images=Tensor("images"))),
                     {"classes": Returned(3, key="classes"), "inside": Returned(3, key="inside"),
                      "frozen": Returned(3, key="part_trainable"), "head": Returned(3, key="others_trainable")}),
     cases=lambda rng: [Case("the pretrained backbone, a batch of 8 images", {
@@ -253,10 +253,10 @@ train = GradedFunction(
     name="train",
     # The seed first: the head's initialisation and the batches' order are the same on every regrade.
     program=Program((call("builtin:seed_everything", "seed"), *_backbone_calls(first=1),
-                     call("build_model", Returned(2)), call("builtin:inventory", Returned(3), Returned(2)),
+                     call("build_model", Returned(2)), call("builtin:backbone.inventory", Returned(3), Returned(2)),
                      call("builtin:labels", "train_labels"),
                      call("train", Returned(3), Tensor("train_images"), Returned(5), Device(), epochs=Input("epochs")),
-                     call("builtin:inventory", Returned(3), Returned(2), Returned(4))),
+                     call("builtin:backbone.inventory", Returned(3), Returned(2), Returned(4))),
                     {"parameters": Returned(7, key="parameters_changed"), "buffers": Returned(7, key="buffers_changed"),
                      "head": Returned(7, key="others_changed")}),
     cases=_train_case,

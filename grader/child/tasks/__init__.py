@@ -1,0 +1,1 @@
+"""What one kind of task alone needs in the child (see ``program.py``'s builtins)."""
