@@ -41,11 +41,12 @@ def run(args: argparse.Namespace) -> int:
             rows.append((suite.assignment, label, result))
             print(f"graded {suite.assignment}/{label}: {result.percent:.1f}% in {result.seconds:.2f} s", flush=True)
     print()
-    width = max(len(a) for a, _, _ in rows)
-    print(f"{'assignment':<{width}} {'submission':<16} {'score':>11} {'%':>6} {'time':>7}  catalogued bugs recognised")
+    width, label_width = max(len(a) for a, _, _ in rows), max(len("submission"), *(len(n) for _, n, _ in rows))
+    print(f"{'assignment':<{width}} {'submission':<{label_width}} {'score':>11} {'%':>6} {'time':>7}  "
+          f"catalogued bugs recognised")
     for assignment, label, r in rows:
         score = f"{round(r.score, 2):g}/{r.max_score:g}"
-        print(f"{assignment:<{width}} {label:<16} {score:>11} {r.percent:6.1f} {r.seconds:6.2f}s  "
+        print(f"{assignment:<{width}} {label:<{label_width}} {score:>11} {r.percent:6.1f} {r.seconds:6.2f}s  "
               f"{', '.join(r.bugs) or '-'}")
     if secret.is_development:
         print("\n(graded with the public development seed: give a secret with DLGRADE_SEED_FILE for real grading)")

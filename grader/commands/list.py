@@ -30,9 +30,11 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps(assignments, indent=2))
         return EXIT_OK
+    width = max(len(fn["name"]) for a in assignments for fn in a["functions"])
     for a in assignments:
         print(f"{a['folder']}  {a['title']}  ({a['max_points']:g} points, file {a['file']})")
         for fn in a["functions"]:
-            catalogued = f", {fn['catalogued_bugs']} catalogued bugs" if fn["catalogued_bugs"] else ""
-            print(f"    {fn['name']:<28} {fn['points']:5g} points{catalogued}")
+            bugs = fn["catalogued_bugs"]
+            catalogued = f", {bugs} catalogued bug{'s' * (bugs != 1)}" if bugs else ""
+            print(f"    {fn['name']:<{width}} {fn['points']:5g} points{catalogued}")
     return EXIT_OK
