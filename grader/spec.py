@@ -288,6 +288,12 @@ class Mode:
     zero_accuracy: float  # ... falling linearly to none at this one
 
 
+class StandIn(str):
+    """A training task's description of the data it was given (``Training.data``) when that data is a stand-in
+    that accuracy cannot be judged on (09_transfer's synthetic digits, where the MNIST files are missing): the
+    accuracy checks are then skipped, saying so, unless the run failed (a failure is never hidden)."""
+
+
 @dataclass(frozen=True)
 class Training:
     """A model trained by the student's own functions, in the child:

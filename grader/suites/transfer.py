@@ -54,6 +54,7 @@ from grader.spec import (
     Program,
     Property,
     Returned,
+    StandIn,
     Suite,
     Tensor,
     Training,
@@ -125,7 +126,8 @@ def few_shot(mode: Mode, rng: np.random.Generator) -> tuple:
         # Every digit is drawn with probability 1/10: enough of each new one, with a wide margin.
         train_x, train_y = datasets.synthetic_digits(40 * shots, rng)
         test_x, test_y = datasets.synthetic_digits(3 * mode.test_size, rng)
-        what = "synthetic seven-segment digits 5-9 (the MNIST files were not found)"
+        # The digits are too unlike MNIST's for the pretrained features to help: trained on and reported, not judged.
+        what = StandIn("synthetic seven-segment digits 5-9 (the MNIST files were not found)")
     return (*_balanced(train_x, train_y, shots, None, rng), *_balanced(test_x, test_y, None, mode.test_size, rng),
             what)
 
