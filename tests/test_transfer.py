@@ -113,6 +113,33 @@ def predict(model, images, device):
 '''
 
 
+def _mnist_present() -> bool:
+    try:
+        suite_module._mnist()
+    except datasets.DatasetError:
+        return False
+    return True
+
+
+def test_without_mnist_the_stand_in_digits_train_but_accuracy_is_not_judged(monkeypatch):
+    """Synthetic digits are too unlike MNIST's for pretrained features to help: the solution trains on them, and
+    accuracy and margin are skipped with the reason, neither awarded nor lost."""
+    monkeypatch.setenv("DLGRADE_DEVICE", "cpu")
+
+    def missing():
+        raise datasets.DatasetError("not here")
+
+    monkeypatch.setattr(suite_module, "_mnist", missing)
+    result = grade_submission(SUITE, COURSE.solution_dir(SUITE), Secret("transfer-tests"), COURSE)
+    cases = {c.name: c for c in {f.name: f for f in result.functions}[SUITE.training.name].cases}
+    for name in ("test accuracy", "margin over training from scratch"):
+        assert cases[name].skipped and "synthetic seven-segment digits" in cases[name].skipped, to_text(result)
+    assert cases["training time"].score == cases["training time"].max_score, to_text(result)
+    assert all(f.score == f.max_score for f in result.functions if f.name != SUITE.training.name), to_text(result)
+
+
+@pytest.mark.skipif(not _mnist_present(), reason="needs the MNIST files (../shared/datasets/mnist or $DLGRADE_DATA): "
+                    "on the synthetic stand-in the margin is not judged")
 def test_a_backbone_whose_weights_are_thrown_away_loses_the_margin(tmp_path, monkeypatch):
     """Frozen and untouched by training, yet not pretrained any more: every check of build_model and train
     passes, and only the comparison with training from scratch shows what was lost."""
