@@ -365,3 +365,16 @@ def test_a_placeholder_install_url_is_warned_about_at_export_time(tmp_path, targ
     # The otter notebook's hidden tests hold the export's own seed: its owner's only; the rest is for everyone.
     assert modes == ({"losses.ipynb": 0o600, "requirements.txt": 0o644} if target == "otter"
                      else {"dlgrade-losses.yml": 0o644})
+
+
+def test_an_assignment_s_own_packages_are_pinned_beside_dlgrade_s(tmp_path):
+    """The kernel lab's graded code imports triton (an extra of dlgrade's): every route's requirements pin it at the
+    version installed here; a numpy assignment's do not."""
+    pytest.importorskip("triton", reason="triton (the extra `kernels`) is not installed")
+    from importlib import metadata
+
+    from grader.export.common import pinned_requirements
+
+    kernels = pinned_requirements(get_suite("kernels").limits.packages)
+    assert f"triton=={metadata.version('triton')}" in kernels and any(p.startswith("torch==") for p in kernels)
+    assert not any(p.startswith("triton==") for p in pinned_requirements(get_suite("losses").limits.packages))

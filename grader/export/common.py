@@ -32,19 +32,20 @@ def fresh_secret() -> Secret:
     return Secret(secrets.token_hex(16), "generated")
 
 
-def pinned_requirements(extras: tuple[str, ...] = ()) -> list[str]:
-    """dlgrade's own dependencies (and those of ``extras``), pinned to the
-    versions installed here: the platform grades with what the course was
-    tested with. A local version label (torch's ``+cpu``) is left out: it names
-    a build, which the platform's installer picks (see setup.sh)."""
+def pinned_requirements(packages: tuple[str, ...] = ()) -> list[str]:
+    """dlgrade's own dependencies, and the ``packages`` an assignment's graded code may import (its
+    ``Limits.packages``: 11_kernels' triton, an extra of dlgrade's), pinned to the versions installed here: the
+    platform grades with what the course was tested with. A local version label (torch's ``+cpu``) is left out: it
+    names a build, which the platform's installer picks (see setup.sh)."""
     from packaging.requirements import Requirement
     from packaging.version import Version
 
     pins = {}
     for text in metadata.requires("dlgrade") or []:
         requirement = Requirement(text)
-        wanted = requirement.marker is None or any(requirement.marker.evaluate({"extra": e}) for e in extras)
-        if wanted and requirement.name != "dlgrade":
+        if requirement.marker is None and requirement.name != "dlgrade":
             pins[requirement.name] = Version(metadata.version(requirement.name)).public
+    for name in packages:
+        pins.setdefault(name, Version(metadata.version(name)).public)
     return [f"{name}=={version}" for name, version in pins.items()]
 

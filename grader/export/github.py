@@ -15,7 +15,7 @@ def render_workflow(suite: Suite, fail_under: float, dlgrade_url: str) -> tuple[
     """(file name, workflow text)."""
     from grader.export.common import pinned_requirements
 
-    pins = pinned_requirements()
+    pins = pinned_requirements(suite.limits.packages)
     torch = next(p for p in pins if p.startswith("torch=="))
     filename = f"dlgrade-{suite.assignment}.yml"
     text = template_environment().get_template("github-classroom.yml.j2").render(

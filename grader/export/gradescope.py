@@ -49,7 +49,7 @@ def build_autograder(suite: Suite, course: Course, secret: Secret, out: Path,
     files: dict[str, tuple[str | bytes, int]] = {
         "setup.sh": (env.get_template("gradescope_setup.sh.j2").render(**names), 0o755),
         "run_autograder": (env.get_template("gradescope_run_autograder.j2").render(**names), 0o755),
-        "requirements.txt": (_requirements_text(), 0o644),
+        "requirements.txt": (_requirements_text(suite), 0o644),
         SEED_FILE.as_posix(): (secret.value + "\n", 0o600),
         f"solutions/{suite.folder}/{solution.name}": (solution.read_bytes(), 0o644),
     }
@@ -74,14 +74,14 @@ def build_autograder(suite: Suite, course: Course, secret: Secret, out: Path,
     return target
 
 
-def _requirements_text() -> str:
+def _requirements_text(suite: Suite) -> str:
     from importlib import metadata
 
     from grader.export.common import pinned_requirements
 
     return (f"# dlgrade {metadata.version('dlgrade')} itself is bundled as source (grader/);\n"
             f"# these are its dependencies at the versions it was exported with.\n"
-            + "\n".join(pinned_requirements()) + "\n")
+            + "\n".join(pinned_requirements(suite.limits.packages)) + "\n")
 
 
 def find_submission(folder: Path, suite: Suite) -> Path:

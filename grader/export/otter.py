@@ -62,7 +62,8 @@ def write_master_notebook(suite: Suite, course: Course, out: Path, dlgrade_url: 
     notebook.metadata["language_info"] = {"name": "python"}
     nbformat.validate(notebook)
     out.mkdir(parents=True, exist_ok=True)
-    write_text_atomically(out / "requirements.txt", "\n".join([*pinned_requirements(), dlgrade_url]) + "\n")
+    requirements = [*pinned_requirements(suite.limits.packages), dlgrade_url]
+    write_text_atomically(out / "requirements.txt", "\n".join(requirements) + "\n")
     target = out / f"{suite.assignment}.ipynb"
     write_text_atomically(target, nbformat.writes(notebook), mode=0o600)  # its hidden tests hold the export's seed
     return target
