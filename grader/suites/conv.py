@@ -734,16 +734,21 @@ def _conv_params_cases(rng: np.random.Generator) -> list[Case]:
     ]
 
 
-def _conv_params(conv2d: Callable[..., nn.Module]):
-    """conv_params' outputs where a layer counts what torch counts of ``conv2d(C, F, (HH, WW), bias=bias)``."""
+def _parameter_counts(args: tuple[str, ...], layer: Callable[..., nn.Module]):
+    """The outputs of a count of one layer's parameters, called as a ``_calls_program`` on ``args``: what torch
+    counts of ``layer(*arguments)`` for each call's arguments (built on the meta device: no weights are drawn)."""
 
     def reference(inputs) -> dict:
         with torch.device("meta"):
-            counts = [parameters(conv2d(c, f, (hh, ww), bias=bias))
-                      for c, f, hh, ww, bias in _arguments(inputs, _CONV_PARAMS_ARGS)]
+            counts = [parameters(layer(*arguments)) for arguments in _arguments(inputs, args)]
         return {"params": np.array(counts, dtype=np.int64)}
 
     return reference
+
+
+def _conv_params(conv2d: Callable[..., nn.Module]):
+    """conv_params' outputs where a layer counts what torch counts of ``conv2d(C, F, (HH, WW), bias=bias)``."""
+    return _parameter_counts(_CONV_PARAMS_ARGS, lambda c, f, hh, ww, bias: conv2d(c, f, (hh, ww), bias=bias))
 
 
 CONV_PARAMS = GradedFunction(
@@ -782,13 +787,8 @@ def _linear_params_cases(rng: np.random.Generator) -> list[Case]:
 
 
 def _linear_params(linear_layer: Callable[..., nn.Module]):
-    def reference(inputs) -> dict:
-        with torch.device("meta"):
-            counts = [parameters(linear_layer(d, m, bias=bias))
-                      for d, m, bias in _arguments(inputs, _LINEAR_PARAMS_ARGS)]
-        return {"params": np.array(counts, dtype=np.int64)}
-
-    return reference
+    """linear_params' outputs where a layer counts what torch counts of ``linear_layer(D, M, bias=bias)``."""
+    return _parameter_counts(_LINEAR_PARAMS_ARGS, lambda d, m, bias: linear_layer(d, m, bias=bias))
 
 
 LINEAR_PARAMS = GradedFunction(
