@@ -195,14 +195,14 @@ def grade_training(task: Training, mode: Mode, data: tuple, student, reference, 
         notes.append(note)
     accuracy = cases[0].details.get("accuracy")
     if task.backbone:
-        case, note = _margin_case(task, accuracy, _from_scratch(student, task, mode, seed), test_y)
+        case, note = _margin_case(task, accuracy, _from_scratch(student, task, mode, seed, inputs), test_y)
         cases.append(case)
         notes.append(note)
     if isinstance(description, StandIn):
         judged = {TrainingCase.ACCURACY.value, TrainingCase.MARGIN.value}
+        # Only what was measured: a run that failed keeps its failure.
         cases = [_skipped(c.name, c.max_score, f"not judged on {description}")
-                 if c.name in judged and c.details.get("accuracy", c.details.get("margin")) is not None else c
-                 for c in cases]
+                 if c.name in judged and ("accuracy" in c.details or "margin" in c.details) else c for c in cases]
     if run.seconds is not None:
         reached = f" (time to {100 * accuracy:.2f}% test accuracy)" if accuracy is not None else ""
         notes.append(f"training took {run.seconds:.2f} s{reached}")
@@ -252,11 +252,13 @@ def _classes(task: Training, p: np.ndarray, labels: np.ndarray) -> np.ndarray | 
     return p.astype(np.int64)
 
 
-def _from_scratch(box, task: Training, mode: Mode, seed: int) -> np.ndarray | str:
+def _from_scratch(box, task: Training, mode: Mode, seed: int, inputs: dict) -> np.ndarray | str:
     """The predictions of the same architecture trained from scratch by the student's code, or the error."""
     programs = step_programs(task)
     for step, limit in (("scratch", SETUP_TIME_LIMIT), ("train", mode.time_limit), ("predict", SETUP_TIME_LIMIT)):
-        outcome, _ = _request(box, programs[step], {"seed": seed, **backbone_inputs(task)}, mode, limit)
+        # The architecture alone: the child builds it at random, and the pretrained tensors are not needed here.
+        outcome, _ = _request(box, programs[step], {"seed": seed, BACKBONE_LAYERS: inputs[BACKBONE_LAYERS]}, mode,
+                              limit)
         if not outcome.ok:
             return outcome.message
     return outcome.outputs["predictions"]

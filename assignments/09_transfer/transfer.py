@@ -22,7 +22,7 @@ the network has never seen, from only a handful of labelled examples of each
 
 The grader builds your model around the pretrained backbone, checks bit for
 bit that training left the backbone as it was and changed the head, trains on
-five images of each new digit and measures test accuracy on images whose
+ten images of each new digit and measures test accuracy on images whose
 labels it keeps to itself. Then it gives your ``build_model`` the same
 architecture initialised at random, makes every parameter trainable and lets
 your ``train`` train it from scratch on the same images, and reports by how

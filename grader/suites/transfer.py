@@ -20,13 +20,14 @@ labels kept here, and the margin over the same architecture trained from
 scratch (initialised at random, every parameter trainable: what the lecture
 compares with) by the student's own ``train`` on the same examples.
 
-Measured on 2 busy CPU cores, one thread, five examples of each digit and 1000
-test images, sixteen draws: the reference solution reaches 82.6-91.7% test
-accuracy (median 88.0%), the same network trained from scratch by the same
-``train`` 71.3-88.8%: a margin of -0.7 to +13.8 points, median +3.5 (MNIST is
-easy to learn even from 25 images). A head on the backbone at random, frozen,
-reached 64.8-80.7% (eight draws of an earlier calibration), some 10 points
-below training from scratch.
+Measured on 2 CPU cores, one thread, ``SHOTS`` = 10 examples of each digit and
+1000 test images, 22 draws: the reference solution reaches 85.1-94.9% test
+accuracy, a margin over training from scratch by the same ``train`` of -1.8 to
++10.7 points (MNIST is easy to learn even from 50 images); the example
+submissions 88.0-95.2%, margins -0.6 to +5.6 points. With five examples of each
+the reference's accuracy spread over 74.2-92.7%, below the full points' 80%.
+A head on the backbone at random, frozen, loses the margin
+(tests/test_transfer.py).
 """
 
 from __future__ import annotations
@@ -68,6 +69,10 @@ BACKBONE_SHA256 = "d3490aa23d443c60e43fa151dd2a9aa8268dc9deb40c05f1cf2d76be49cf0
 NEW_DIGITS = (5, 6, 7, 8, 9)  # the backbone was trained on 0-4; labels are digit - 5
 CLASSES = len(NEW_DIGITS)
 FEATURES = 576
+# Labelled training images of each new digit. Measured on 2 CPU cores over 12 draws each, the reference solution's
+# test accuracy spans 80.1-92.7% with 5 (one more draw gave 74.2%: below the full points' 80%) and 88.7-94.0% with
+# 10, its margin over training from scratch -1.8 to +9.1 points with 10.
+SHOTS = 10
 
 
 @lru_cache(maxsize=None)
@@ -141,17 +146,15 @@ classifier = Training(
     backbone=backbone,
     # Uncalibrated on a GPU (none was at hand): the CPU's thresholds, on the whole test split's 4861 images of
     # digits 5-9; the few examples make the task no heavier there.
-    gpu=Mode("cuda", train_size=5 * CLASSES, test_size=None, time_limit=60.0, time_budget=20.0,
+    gpu=Mode("cuda", train_size=SHOTS * CLASSES, test_size=None, time_limit=60.0, time_budget=20.0,
              full_accuracy=0.80, zero_accuracy=0.50),
-    # Five images of each new digit, 1000 test images: see the figures above. Training from scratch gets none of
-    # the accuracy points' upper half, the reference solution all of them.
-    cpu=Mode("cpu", train_size=5 * CLASSES, test_size=1000, time_limit=60.0, time_budget=20.0,
+    # SHOTS images of each new digit, 1000 test images: see the figures above.
+    cpu=Mode("cpu", train_size=SHOTS * CLASSES, test_size=1000, time_limit=60.0, time_budget=20.0,
              full_accuracy=0.80, zero_accuracy=0.50),
-    # The margin is noisy with five examples a class (the draw decides much): full points from 2 points below
-    # training from scratch, none at 10 below, where features of a backbone at random land (see above). The
-    # lecture's margin itself is reported in every result.
-    full_margin=-0.02,
-    zero_margin=-0.10,
+    # The margin is noisy with so few examples (the draw decides much): full points from 5 points below training
+    # from scratch, none at 15 below. The lecture's margin itself is reported in every result.
+    full_margin=-0.05,
+    zero_margin=-0.15,
     margin_points=2.0,
 )
 
