@@ -117,7 +117,8 @@ def compare(name: str, actual: np.ndarray, expected: Expected, tol: Tolerance) -
     wrong_nonzero = wrong & (ref != 0)
     relative = ""
     if wrong_nonzero.any():
-        relative = f", max rel error {_decade(np.max(error[wrong_nonzero] / np.abs(ref[wrong_nonzero])))}"
+        with np.errstate(over="ignore"):  # an error relative to a subnormal value may overflow: inf is told as such
+            relative = f", max rel error {_decade(np.max(error[wrong_nonzero] / np.abs(ref[wrong_nonzero])))}"
     lines = [
         f"{name} is wrong at {int(wrong.sum())} of {ref.size} elements ({wrong.mean():.0%}): "
         f"max abs error {_decade(error.max())}{relative}, worst at {_index(worst)} "

@@ -89,7 +89,7 @@ class CaseResult:
 
 
 class _Totals:
-    """Points and recognised bugs summed over the parts: a function's cases, a grade's functions."""
+    """Points, recognised bugs and their hints gathered over the parts: a function's cases, a grade's functions."""
 
     @property
     def _parts(self) -> list:
@@ -108,6 +108,11 @@ class _Totals:
         """Each catalogued bug recognised in any part, once."""
         return list(dict.fromkeys(b for part in self._parts for b in part.bugs))
 
+    @property
+    def hints(self) -> list[str]:
+        """Each recognised bug's hint, once."""
+        return list(dict.fromkeys(h for part in self._parts for h in part.hints))
+
 
 @dataclass
 class FunctionResult(_Totals):
@@ -118,11 +123,6 @@ class FunctionResult(_Totals):
     @property
     def _parts(self) -> list:
         return self.cases
-
-    @property
-    def hints(self) -> list[str]:
-        """Each recognised bug's hint once."""
-        return list(dict.fromkeys(h for c in self.cases for h in c.hints))
 
 
 @dataclass

@@ -10,7 +10,8 @@ PyTorch's OpInfo):
 * ``reference``: the PyTorch reference, ``inputs -> {output name: array}``;
 * ``tolerance``: how close a correct float64 *or* float32 result must be;
 * ``bugs``: catalogued mistakes, each what the mistake computes (written with
-  torch) and the hint shown when a student's output matches it.
+  torch) and the hint shown when a student's output matches it (prose, in
+  ``grader/suites/hints/<suite>.toml``: :class:`BugCatalogue`).
 
 A program is plain data (names and indices, never code), because it is sent to
 the untrusted process that runs the student's code: its classes are those of
@@ -19,10 +20,18 @@ the boundary's protocol (``grader/child/protocol.py``).
 
 from __future__ import annotations
 
+import re
+import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence, Union
 
 import numpy as np
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10: the same parser, from PyPI (a dependency there)
+    import tomli as tomllib
 
 # A program's parts are the protocol's own classes: what a suite declares is
 # what crosses the boundary, with no second description of it.
@@ -132,6 +141,14 @@ class Speed:
     torch: Callable[[Mapping[str, "Value"]], Any] | None = None
     gpu_only: bool = False
 
+    @classmethod
+    def against_gpu_builtin(cls, baseline: str, max_ratio: float,
+                            inputs: Callable[[np.random.Generator], "Case"]) -> "Speed":
+        """A GPU function timed against torch's own kernel, the child's builtin ``baseline``, on ``inputs``: twenty
+        calls each (one kernel call is short, so the median wants more than a CPU function's five), skipped with
+        the reason on a machine without a GPU."""
+        return cls(max_ratio=max_ratio, inputs=inputs, repeats=20, baseline=baseline, gpu_only=True)
+
 
 @dataclass(frozen=True)
 class Bug:
@@ -152,6 +169,30 @@ class Bug:
     name: str
     hint: str
     reference: Callable[[Mapping[str, "Value"]], Mapping[str, Any]]
+
+
+class BugCatalogue:
+    """The hints of a suite's catalogued bugs: prose, kept in
+    ``hints/<suite>.toml`` beside the suite's module and keyed by bug name, so
+    that a suite declares each bug in one line (its name and what it computes)
+    and the feedback can be edited as text. ``bug(name, reference)`` makes the
+    :class:`Bug`; ``hint`` names another key where one mistake shows
+    differently in two functions of a suite (both carry the mistake's name)."""
+
+    def __init__(self, suite_module: str) -> None:
+        module = Path(suite_module)
+        self.path = module.parent / "hints" / f"{module.stem}.toml"
+        try:
+            self.hints: Mapping[str, str] = tomllib.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as error:
+            raise LookupError(f"{self.path}: the suite's hints cannot be read: {error}") from None
+
+    def __call__(self, name: str, reference: Callable[[Mapping[str, "Value"]], Mapping[str, Any]],
+                 hint: str | None = None) -> Bug:
+        key = hint or name
+        if not isinstance(self.hints.get(key), str):
+            raise LookupError(f"{self.path}: no hint for the catalogued bug {key!r}")
+        return Bug(name, self.hints[key], reference)
 
 
 def float32_exact(x) -> np.ndarray:
@@ -232,9 +273,9 @@ class Limits:
 
 @dataclass(frozen=True)
 class Suite:
-    assignment: str  # short name, e.g. "neuron"
-    folder: str  # e.g. "01_neuron", under solutions/ and assignments/
-    module: str  # the student's module, e.g. "neuron" for neuron.py
+    # "NN_<assignment>", e.g. "01_neuron": the folder under solutions/ and assignments/, which names the
+    # assignment ("neuron"), its suite's module (grader/suites/neuron.py) and the student's (neuron.py).
+    folder: str
     title: str
     functions: tuple[GradedFunction, ...]
     case_time_limit: float = 10.0  # seconds of wall time per case
@@ -248,6 +289,20 @@ class Suite:
     # reads but does not hand in (the lectures' layer tables, a weights loader): copied verbatim from
     # solutions/<folder>/ by generate. The graded functions never need them (they are not in the child's view).
     support: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"\d+_[a-z][a-z0-9_]*", self.folder):
+            raise ValueError(f"a suite's folder is NN_<assignment>, e.g. 01_neuron, not {self.folder!r}")
+
+    @property
+    def assignment(self) -> str:
+        """The short name, e.g. "neuron"."""
+        return self.folder.partition("_")[2]
+
+    @property
+    def module(self) -> str:
+        """The student's module, e.g. "neuron" for neuron.py."""
+        return self.assignment
 
     def function(self, name: str) -> GradedFunction:
         for f in self.functions:

@@ -95,7 +95,7 @@ def _double_cases(rng):
 BASELINE_SECONDS = 0.02
 
 SUITE = Suite(
-    assignment="programs", folder="00_programs", module="programs", title="Programs",
+    folder="00_programs", title="Programs",
     functions=(
         GradedFunction("descend", _trajectory(), _descend_cases, _descend_reference, points=1),
         GradedFunction("classify", Program((call("classify", "x"),), {"labels": Returned(0)}), _classify_cases,

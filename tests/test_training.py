@@ -31,7 +31,7 @@ def _colours(mode: Mode, rng: np.random.Generator) -> tuple:
 MODE = Mode("cpu", train_size=300, test_size=200, time_limit=60.0, time_budget=30.0, full_accuracy=0.9,
             zero_accuracy=0.5)
 SUITE = Suite(
-    assignment="colours", folder="00_colours", module="colours", title="Colours", functions=(),
+    folder="00_colours", title="Colours", functions=(),
     training=Training(name="colour_classifier", data=_colours, gpu=MODE, cpu=MODE, classes=CLASSES),
     limits=Limits(memory_bytes=None, forbidden_modules=(), preload=("numpy", "torch"), packages=("numpy", "torch")),
 )

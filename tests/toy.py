@@ -32,9 +32,7 @@ def _cases(rng: np.random.Generator) -> list[Case]:
 
 
 SUITE = Suite(
-    assignment="toy",
     folder="00_toy",
-    module="toy",
     title="Toy",
     functions=(
         GradedFunction("scale_forward", forward_program("scale", "x"), _cases, lambda i: {"out": 2 * i["x"]}, points=2,

@@ -61,7 +61,7 @@ from grader.child.tasks.checkpoint import (
     training_objects,
 )
 from grader.spec import (
-    Bug,
+    BugCatalogue,
     Case,
     Expected,
     GradedFunction,
@@ -74,6 +74,9 @@ from grader.spec import (
     call,
 )
 from grader.suites.inputs import normal, seed, uniform32
+
+# The hints of this suite's catalogued bugs, prose kept in hints/checkpoint.toml.
+bug = BugCatalogue(__file__)
 
 # --------------------------------------------------------------------------- resuming from a checkpoint
 
@@ -179,34 +182,15 @@ def _resumed(restored: tuple[Part, ...], late: int = 0):
 
 
 RESUME = GradedFunction(
-    name="save_checkpoint and load_checkpoint",
-    points=10,
+    name="save_checkpoint and load_checkpoint", points=10,
     program=RESUME_PROGRAM,
     cases=_resume_cases,
     reference=_uninterrupted,
     tolerance=Tolerance(rtol=0.0, atol=0.0),
     bugs=(
-        Bug(
-            name="optimizer-state-not-saved",
-            hint="Resumed from your checkpoint, training departs from the uninterrupted run: the optimiser starts "
-            "over (SGD's momentum buffers, Adam's moment estimates and step count, its learning rate are lost). "
-            "Save optimizer.state_dict() in the checkpoint and restore it with optimizer.load_state_dict().",
-            reference=_resumed(restored=(Part.MODEL, Part.SCHEDULER)),
-        ),
-        Bug(
-            name="scheduler-state-not-saved",
-            hint="After resuming, the learning-rate schedule starts again from its beginning: the scheduler's own "
-            "state (the epochs it has counted) is not in your checkpoint. Save scheduler.state_dict() as well "
-            "and restore it with scheduler.load_state_dict().",
-            reference=_resumed(restored=(Part.MODEL, Part.OPTIMIZER)),
-        ),
-        Bug(
-            name="epoch-off-by-one",
-            hint="load_checkpoint returns one more than the epoch that was saved, so training resumes an epoch "
-            "late: the epoch saved is the number of epochs completed, which is already the index of the next "
-            "epoch to run. Return it as it was saved.",
-            reference=_resumed(restored=tuple(Part), late=1),
-        ),
+        bug("optimizer-state-not-saved", _resumed(restored=(Part.MODEL, Part.SCHEDULER))),
+        bug("scheduler-state-not-saved", _resumed(restored=(Part.MODEL, Part.OPTIMIZER))),
+        bug("epoch-off-by-one", _resumed(restored=tuple(Part), late=1)),
     ),
 )
 
@@ -301,31 +285,15 @@ def _stopped(**mistake):
 
 
 EARLY_STOPPING = GradedFunction(
-    name="early_stopping",
-    points=7,
+    name="early_stopping", points=7,
     program=Program((call("early_stopping", "val_losses", "patience", "min_delta"),),
                     {EPOCHS: Stack((Returned(0, 0), Returned(0, 1)))}),
     cases=_stopping_cases,
     reference=_stopped(),
     bugs=(
-        Bug(
-            name="patience-from-first-epoch",
-            hint="Your rule counts patience from the first epoch: patience is the number of epochs in a row "
-            "without improvement since the best one, so every improvement starts the count again.",
-            reference=_stopped(from_start=True),
-        ),
-        Bug(
-            name="min-delta-ignored",
-            hint="Your rule counts any decrease of the loss as an improvement: only a loss below the best by more "
-            "than min_delta counts.",
-            reference=_stopped(improves=lambda loss, best, delta: loss < best),
-        ),
-        Bug(
-            name="min-delta-wrong-sign",
-            hint="Your rule counts a loss up to min_delta above the best as an improvement: an improvement is a "
-            "loss below best - min_delta, not below best + min_delta.",
-            reference=_stopped(improves=lambda loss, best, delta: loss < best + delta),
-        ),
+        bug("patience-from-first-epoch", _stopped(from_start=True)),
+        bug("min-delta-ignored", _stopped(improves=lambda loss, best, delta: loss < best)),
+        bug("min-delta-wrong-sign", _stopped(improves=lambda loss, best, delta: loss < best + delta)),
     ),
 )
 
@@ -364,8 +332,7 @@ def _last_trained(inputs: Mapping[str, Any]) -> dict:
 
 
 FIT = GradedFunction(
-    name="fit",
-    points=4,
+    name="fit", points=4,
     program=Program(
         (call("builtin:checkpoint.scripted_training", "seed", "inputs", "hidden", "classes", "weights", "val_losses"),
          call("fit", Returned(0, 0), Returned(0, 1), Returned(0, 2), "max_epochs", "patience", "min_delta"),
@@ -374,20 +341,12 @@ FIT = GradedFunction(
     cases=_fit_cases,
     reference=_fitted,
     bugs=(
-        Bug(
-            name="last-weights-restored",
-            hint="After fit the model holds the weights of the last epoch trained, not those of the best one. "
-            "model.state_dict() returns the live parameters, which the next epochs overwrite in place: keep a "
-            "copy of the best epoch's (copy.deepcopy) and load it back with model.load_state_dict().",
-            reference=_last_trained,
-        ),
+        bug("last-weights-restored", _last_trained),
     ),
 )
 
 SUITE = Suite(
-    assignment="checkpoint",
     folder="10_checkpoint",
-    module="checkpoint",
     title="Checkpoints: saving and resuming training, and early stopping",
     functions=(RESUME, EARLY_STOPPING, FIT),
     # torch is the point here, and in the view; every child runs on the CPU. The zygote preloads torch._dynamo,

@@ -29,7 +29,7 @@ import torch.nn.functional as F
 from grader import datasets
 from grader.reference import gradients, numpy, tensors
 from grader.spec import (
-    Bug,
+    BugCatalogue,
     Case,
     GradedFunction,
     Gradient,
@@ -44,6 +44,9 @@ from grader.spec import (
     call,
     float32_exact,
 )
+
+# The hints of this suite's catalogued bugs, prose kept in hints/cnn.toml.
+bug = BugCatalogue(__file__)
 
 # --------------------------------------------------------------------------- conv2d
 
@@ -117,17 +120,13 @@ conv2d = GradedFunction(
     points=7,
     reference=_conv2d_reference,
     forbidden=CONV2D_FORBIDDEN,
-    speed=Speed(points=1.0, max_ratio=50.0, inputs=lambda rng: _conv2d_case(rng, SPEED_SHAPE), repeats=20,
-                baseline="conv2d", gpu_only=True),
+    speed=Speed.against_gpu_builtin("conv2d", 50.0, lambda rng: _conv2d_case(rng, SPEED_SHAPE)),
     bugs=(
         # dbias: zeros, as the child's autograd gives for a bias the output does not depend on.
-        Bug("no-bias", "the bias is missing: add bias[f] to every output position of filter f",
-            _conv2d_outputs(lambda x, w, b, stride, padding: F.conv2d(x, w, None, stride, padding))),
-        Bug("flipped-kernel", "the filters are flipped: deep-learning libraries compute a cross-correlation, "
-            "out[n, f, i, j] = sum weight[f, c, k, l] * x[n, c, i*s + k, j*s + l], without flipping the kernel",
+        bug("no-bias", _conv2d_outputs(lambda x, w, b, stride, padding: F.conv2d(x, w, None, stride, padding))),
+        bug("flipped-kernel",
             _conv2d_outputs(lambda x, w, b, stride, padding: F.conv2d(x, w.flip(2, 3), b, stride, padding))),
-        Bug("transposed-kernel", "each filter's rows and columns are swapped: weight[f, c, k, l] multiplies the "
-            "input at row offset k and column offset l",
+        bug("transposed-kernel",
             _conv2d_outputs(lambda x, w, b, stride, padding: F.conv2d(x, w.transpose(2, 3), b, stride, padding))),
     ),
 )
@@ -178,9 +177,7 @@ classifier = Training(
 )
 
 SUITE = Suite(
-    assignment="cnn",
     folder="07_cnn",
-    module="cnn",
     title="A CNN in PyTorch on the GPU: convolution by hand, then training on MNIST",
     functions=(conv2d,),
     training=classifier,

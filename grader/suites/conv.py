@@ -27,7 +27,7 @@ import dataclasses
 import enum
 import functools
 import json
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Mapping
 
 import numpy as np
 import torch
@@ -36,7 +36,7 @@ from torch import nn
 
 from grader.reference import gradients, numpy, tensors
 from grader.spec import (
-    Bug,
+    BugCatalogue,
     Case,
     GradedFunction,
     Program,
@@ -51,6 +51,9 @@ from grader.spec import (
 from grader.suites.inputs import normal
 from grader.suites.layers import Layer, Pass, Sample, gradients_of, output_of
 from grader.suites.properties import pooling_windows, routes_to_one_maximum
+
+# The hints of this suite's catalogued bugs, prose kept in hints/conv.toml.
+bug = BugCatalogue(__file__)
 
 # --------------------------------------------------------------------------- functions of a few numbers
 
@@ -180,45 +183,19 @@ def _sizes_swapped(inputs) -> dict:
 
 
 CONV_OUTPUT_SIZE = GradedFunction(
-    name="conv_output_size",
-    points=7,
+    name="conv_output_size", points=7,
     program=_SIZE_PROGRAM,
     cases=_size_cases,
     reference=_size_reference,
     tolerance=WHOLE_NUMBERS,
     bugs=(
-        Bug(
-            name="output-size-h-w-swapped",
-            hint="Your height and width are swapped: they agree only for square inputs and windows. The number "
-            "of output rows comes from the input's height H and the window's height HH, the number of columns "
-            "from W and WW.",
-            reference=_sizes_swapped,
-        ),
-        Bug(
-            name="output-size-padding-once",
-            hint="Your sizes count the padding once. The zeros are added on both sides (top and bottom, left and "
-            "right), so the padded size is H + 2 * pad.",
-            reference=_size_bug(_padding_once),
-        ),
-        Bug(
-            name="output-size-rounds-up",
-            hint="Your sizes round up when the stride does not divide evenly. A window that would stick out of "
-            "the (padded) input is not computed: the division rounds down, as in PyTorch.",
-            reference=_size_bug(lambda n, k, stride, pad: torch.ceil((n - k + 2 * pad) / stride) + 1),
-        ),
-        Bug(
-            name="output-size-rounds-to-nearest",
-            hint="Your sizes round to the nearest integer when the stride does not divide evenly. A window that "
-            "would stick out of the (padded) input is not computed: the division always rounds down.",
-            # torch.round, like Python's round, takes halves to the even neighbour.
-            reference=_size_bug(lambda n, k, stride, pad: torch.round((n - k + 2 * pad) / stride) + 1),
-        ),
-        Bug(
-            name="output-size-true-division",
-            hint="Your sizes are fractions when the stride does not divide evenly: '/' is true division. Count "
-            "whole windows with integer division '//'.",
-            reference=_size_bug(_true_division),
-        ),
+        bug("output-size-h-w-swapped", _sizes_swapped),
+        bug("output-size-padding-once", _size_bug(_padding_once)),
+        bug("output-size-rounds-up", _size_bug(lambda n, k, stride, pad: torch.ceil((n - k + 2 * pad) / stride) + 1)),
+        # torch.round, like Python's round, takes halves to the even neighbour.
+        bug("output-size-rounds-to-nearest",
+            _size_bug(lambda n, k, stride, pad: torch.round((n - k + 2 * pad) / stride) + 1)),
+        bug("output-size-true-division", _size_bug(_true_division)),
     ),
 )
 
@@ -318,65 +295,22 @@ CONV_FORWARD, CONV_BACKWARD = Layer(
     _conv(lambda x, w, b, stride, pad: F.conv2d(x, w, b, stride=stride, padding=pad)), grads=("x", "w", "b"),
     forward=Pass(points=8, speed=_CONV_SPEED_RATIO, timed=lambda rng: _conv_sample(rng, _CONV_SPEED),
                  time_limit=_LOOP_TIME_LIMIT, bugs=(
-        Bug(
-            name="conv-flipped-kernel",
-            hint="Your output is a convolution with the filter turned by 180 degrees. A convolutional layer (as "
-            "torch's conv2d) computes a cross-correlation: filter entry w[f, c, k, l] multiplies the input "
-            "pixel k rows and l columns after the window's top-left corner, without flipping.",
-            reference=output_of(_conv(lambda x, w, b, stride, pad: F.conv2d(x, w.flip(-1, -2), b, stride=stride,
-                                                                            padding=pad))),
-        ),
-        Bug(
-            name="conv-bias-wrong-axis",
-            hint="Your bias is added along the wrong axis of the output (along its columns). Each filter f has "
-            "one bias b[f], added to every pixel of output channel f: reshape b so that it broadcasts along "
-            "axis 1 of an (N, F, H_out, W_out) array.",
-            # b broadcast along the last axis, W_out: it cannot run unless W_out is F (or one of them is 1).
-            reference=output_of(_conv(lambda x, w, b, stride, pad: F.conv2d(x, w, stride=stride, padding=pad) + b)),
-        ),
-        Bug(
-            name="conv-padding-one-side",
-            hint="Your output is too small when pad > 0: the zeros are added on one side only. Padding adds pad "
-            "rows at the top and at the bottom, and pad columns on the left and on the right.",
-            reference=output_of(_conv(lambda x, w, b, stride, pad: F.conv2d(F.pad(x, (0, pad, 0, pad)), w, b,
-                                                                            stride=stride))),
-        ),
-        Bug(
-            name="conv-forward-ignores-stride",
-            hint="Your output has a window at every position, as if the stride were 1. With stride S, "
-            "consecutive windows start S rows (or columns) apart.",
-            reference=output_of(_conv(lambda x, w, b, stride, pad: F.conv2d(x, w, b, padding=pad))),
-        ),
+        bug("conv-flipped-kernel",
+            output_of(_conv(lambda x, w, b, stride, pad: F.conv2d(x, w.flip(-1, -2), b, stride=stride, padding=pad)))),
+        # b broadcast along the last axis, W_out: it cannot run unless W_out is F (or one of them is 1).
+        bug("conv-bias-wrong-axis",
+            output_of(_conv(lambda x, w, b, stride, pad: F.conv2d(x, w, stride=stride, padding=pad) + b))),
+        bug("conv-padding-one-side",
+            output_of(_conv(lambda x, w, b, stride, pad: F.conv2d(F.pad(x, (0, pad, 0, pad)), w, b, stride=stride)))),
+        bug("conv-forward-ignores-stride",
+            output_of(_conv(lambda x, w, b, stride, pad: F.conv2d(x, w, b, padding=pad)))),
     )),
     backward=Pass(points=8, speed=_CONV_SPEED_RATIO, timed=lambda rng: _conv_sample(rng, _CONV_SPEED),
               time_limit=_LOOP_TIME_LIMIT, bugs=(
-        Bug(
-            name="conv-dw-not-summed-over-batch",
-            hint="Your dw holds the contribution of one example only. The filters are shared by every example "
-            "of the batch, so dw adds up the contributions of all N examples (as well as of every output pixel).",
-            reference=_conv_dw_of_last_example,
-        ),
-        Bug(
-            name="conv-db-not-summed-over-pixels",
-            hint="Your db has one value per output pixel. Each filter has a single bias, added at every pixel "
-            "of its output channel in every example: its gradient sums dout over the batch and both spatial "
-            "axes, shape (F,).",
-            reference=_conv_db_per_pixel,
-        ),
-        Bug(
-            name="conv-dx-overlaps-overwritten",
-            hint="Your dx keeps only one window's contribution where windows overlap. A pixel covered by several "
-            "windows (stride smaller than the filter) influences each of their outputs, so its gradient is the "
-            "sum of what every window sends back: accumulate (+=), do not assign.",
-            reference=_conv_dx_overlaps_overwritten,
-        ),
-        Bug(
-            name="conv-backward-ignores-stride",
-            hint="Your dx sends each window's gradient back as if the stride were 1. With stride S, window "
-            "(i, j) starts at row i * S and column j * S of the padded input, in the backward pass as in the "
-            "forward pass.",
-            reference=_conv_dx_at_stride_1,
-        ),
+        bug("conv-dw-not-summed-over-batch", _conv_dw_of_last_example),
+        bug("conv-db-not-summed-over-pixels", _conv_db_per_pixel),
+        bug("conv-dx-overlaps-overwritten", _conv_dx_overlaps_overwritten),
+        bug("conv-backward-ignores-stride", _conv_dx_at_stride_1),
     )),
 ).functions
 
@@ -495,65 +429,31 @@ MAX_POOL_FORWARD, MAX_POOL_BACKWARD = Layer(
     "max_pool", _POOL_ARGS, _pool_samples, _MAX_POOL,
     forward=Pass(points=8, speed=_POOL_SPEED_RATIO, timed=lambda rng: _pool_sample(rng, "random", _POOL_SPEED),
                  time_limit=_LOOP_TIME_LIMIT, bugs=(
-        Bug(
-            name="pool-stride-equals-window",
-            hint="Your windows are as far apart as they are wide: you use the window size as the stride. The "
-            "stride is its own argument; windows overlap when it is smaller than the window.",
-            reference=output_of(_pooling(lambda x, pool, stride: F.max_pool2d(x, pool, pool))),
-        ),
-        Bug(
-            name="max-pool-starts-at-zero",
-            hint="Your maximum is never below 0: it starts from 0 instead of from the window's values. A window "
-            "of negative values has a negative maximum.",
-            reference=output_of(_pooling(lambda x, pool, stride: F.max_pool2d(x, pool, stride).clamp(min=0.0))),
-        ),
+        bug("pool-stride-equals-window", output_of(_pooling(lambda x, pool, stride: F.max_pool2d(x, pool, pool)))),
+        bug("max-pool-starts-at-zero",
+            output_of(_pooling(lambda x, pool, stride: F.max_pool2d(x, pool, stride).clamp(min=0.0)))),
     )),
     backward=Pass(
         points=8, reference=_max_pool_backward_reference, tolerance=MAX_POOL_TOLERANCE,
         # Timed against torch's own max-pool backward (the reference also judges ties, which is not the operation).
         speed=dataclasses.replace(_POOL_SPEED_RATIO, torch=lambda inputs: gradients_of(_MAX_POOL)(inputs)["dx"]),
         timed=lambda rng: _pool_sample(rng, "random", _POOL_SPEED), time_limit=_LOOP_TIME_LIMIT, bugs=(
-        Bug(
-            name="max-pool-gradient-to-every-maximum",
-            hint="Your dx sends a window's gradient to every pixel that equals its maximum. When several pixels "
-            "tie, the output still depends on one of them at a time: the window's whole gradient goes to a "
-            "single one of the tied pixels (any one), not a copy to each.",
-            reference=_pool_backward_bug(_to_every_maximum),
-        ),
-        Bug(
-            name="max-pool-overlaps-overwritten",
-            hint="Your dx keeps only one window's contribution where windows overlap. A pixel that is the "
-            "maximum of several overlapping windows receives the sum of their gradients: accumulate (+=), do "
-            "not assign.",
-            reference=_pool_backward_bug(_to_first_maximum, fold=_fold_first_window),
-        ),
+        bug("max-pool-gradient-to-every-maximum", _pool_backward_bug(_to_every_maximum)),
+        bug("max-pool-overlaps-overwritten", _pool_backward_bug(_to_first_maximum, fold=_fold_first_window)),
     )),
 ).functions
 
 AVG_POOL_FORWARD, AVG_POOL_BACKWARD = Layer(
     "avg_pool", _POOL_ARGS, _pool_samples, _pooling(F.avg_pool2d),
     forward=Pass(points=8, bugs=(
-        Bug(
-            name="avg-pool-sum-not-mean",
-            hint="Your output is the sum of each window, pool_height * pool_width times the average. Divide by "
-            "the number of pixels in a window.",
-            reference=output_of(_pooling(lambda x, pool, stride: F.avg_pool2d(x, pool, stride, divisor_override=1))),
-        ),
+        bug("avg-pool-sum-not-mean",
+            output_of(_pooling(lambda x, pool, stride: F.avg_pool2d(x, pool, stride, divisor_override=1)))),
     )),
     backward=Pass(points=8, bugs=(
-        Bug(
-            name="avg-pool-gradient-not-shared",
-            hint="Your dx passes each window's whole gradient to every one of its pixels. Each pixel weighs "
-            "1 / (pool_height * pool_width) in the window's mean, so it receives that share of dout.",
-            # The gradient of sum-pooling (every pixel of a window weighing 1).
-            reference=gradients_of(_pooling(lambda x, pool, stride: F.avg_pool2d(x, pool, stride, divisor_override=1))),
-        ),
-        Bug(
-            name="avg-pool-overlaps-overwritten",
-            hint="Your dx keeps only one window's share where windows overlap. A pixel in several overlapping "
-            "windows receives a share from each of them: accumulate (+=), do not assign.",
-            reference=_pool_backward_bug(_avg_shares, fold=_fold_first_window),
-        ),
+        # The gradient of sum-pooling (every pixel of a window weighing 1).
+        bug("avg-pool-gradient-not-shared",
+            gradients_of(_pooling(lambda x, pool, stride: F.avg_pool2d(x, pool, stride, divisor_override=1)))),
+        bug("avg-pool-overlaps-overwritten", _pool_backward_bug(_avg_shares, fold=_fold_first_window)),
     )),
 ).functions
 
@@ -746,33 +646,22 @@ def _parameter_counts(args: tuple[str, ...], layer: Callable[..., nn.Module]):
     return reference
 
 
-def _conv_params(conv2d: Callable[..., nn.Module]):
-    """conv_params' outputs where a layer counts what torch counts of ``conv2d(C, F, (HH, WW), bias=bias)``."""
-    return _parameter_counts(_CONV_PARAMS_ARGS, lambda c, f, hh, ww, bias: conv2d(c, f, (hh, ww), bias=bias))
+def _layer_count(name: str, points: int, args: tuple[str, ...], cases: Callable[[np.random.Generator], list[Case]],
+                 layer: Callable[..., nn.Module], mistakes: Mapping[str, Callable[..., nn.Module]]) -> GradedFunction:
+    """A function that counts the parameters of the layer ``layer(*arguments)`` builds from its arguments ``args``,
+    graded against what torch counts; each catalogued mistake counts another layer instead."""
+    return GradedFunction(
+        name=name, points=points, program=_calls_program(name, args, ("params",)), cases=cases,
+        reference=_parameter_counts(args, layer), tolerance=WHOLE_NUMBERS,
+        bugs=tuple(bug(mistake, _parameter_counts(args, counted)) for mistake, counted in mistakes.items()))
 
 
-CONV_PARAMS = GradedFunction(
-    name="conv_params",
-    points=4,
-    program=_calls_program("conv_params", _CONV_PARAMS_ARGS, ("params",)),
-    cases=_conv_params_cases,
-    reference=_conv_params(nn.Conv2d),
-    tolerance=WHOLE_NUMBERS,
-    bugs=(
-        Bug(
-            name="conv-params-bias-forgotten",
-            hint="Your count leaves out the biases. When bias is True, each of the F filters has one bias besides "
-            "its C * HH * WW weights.",
-            reference=_conv_params(lambda c, f, size, bias: nn.Conv2d(c, f, size, bias=False)),
-        ),
-        Bug(
-            name="conv-params-channels-forgotten",
-            hint="Your count is that of filters over a single channel. A filter spans every channel of its input: "
-            "it has C * HH * WW weights.",
-            reference=_conv_params(lambda c, f, size, bias: nn.Conv2d(1, f, size, bias=bias)),
-        ),
-    ),
-)
+CONV_PARAMS = _layer_count(
+    "conv_params", 4, _CONV_PARAMS_ARGS, _conv_params_cases,
+    lambda c, f, hh, ww, bias: nn.Conv2d(c, f, (hh, ww), bias=bias), {
+        "conv-params-bias-forgotten": lambda c, f, hh, ww, bias: nn.Conv2d(c, f, (hh, ww), bias=False),
+        "conv-params-channels-forgotten": lambda c, f, hh, ww, bias: nn.Conv2d(1, f, (hh, ww), bias=bias),
+    })
 
 
 def _linear_params_cases(rng: np.random.Generator) -> list[Case]:
@@ -786,27 +675,9 @@ def _linear_params_cases(rng: np.random.Generator) -> list[Case]:
     ]
 
 
-def _linear_params(linear_layer: Callable[..., nn.Module]):
-    """linear_params' outputs where a layer counts what torch counts of ``linear_layer(D, M, bias=bias)``."""
-    return _parameter_counts(_LINEAR_PARAMS_ARGS, lambda d, m, bias: linear_layer(d, m, bias=bias))
-
-
-LINEAR_PARAMS = GradedFunction(
-    name="linear_params",
-    points=3,
-    program=_calls_program("linear_params", _LINEAR_PARAMS_ARGS, ("params",)),
-    cases=_linear_params_cases,
-    reference=_linear_params(nn.Linear),
-    tolerance=WHOLE_NUMBERS,
-    bugs=(
-        Bug(
-            name="linear-params-bias-forgotten",
-            hint="Your count leaves out the biases. When bias is True, each of the M outputs has one bias besides "
-            "its D weights.",
-            reference=_linear_params(lambda d, m, bias: nn.Linear(d, m, bias=False)),
-        ),
-    ),
-)
+LINEAR_PARAMS = _layer_count(
+    "linear_params", 3, _LINEAR_PARAMS_ARGS, _linear_params_cases, lambda d, m, bias: nn.Linear(d, m, bias=bias),
+    {"linear-params-bias-forgotten": lambda d, m, bias: nn.Linear(d, m, bias=False)})
 
 # ---- layer_summary
 
@@ -900,33 +771,16 @@ def _with_running_statistics(module: nn.Module) -> int:
 
 
 LAYER_SUMMARY = GradedFunction(
-    name="layer_summary",
-    points=7,
+    name="layer_summary", points=7,
     program=_calls_program("layer_summary", _LAYER_ARGS, _ROW),
     cases=_layer_cases,
     reference=lambda inputs: _named_rows(_layer_rows(inputs)),
     tolerance=WHOLE_NUMBERS,
     bugs=(
-        Bug(
-            name="layer-size-padding-once",
-            hint="Your output sizes count the padding once. The zeros are added on both sides (top and bottom, "
-            "left and right): (W - F + 2P) / S + 1.",
-            reference=_layer_size_bug(_padding_once),
-        ),
-        Bug(
-            name="layer-size-true-division",
-            hint="Your output sizes are fractions when the stride does not divide W - F + 2P: the formula "
-            "(W - F + 2P) / S + 1 rounds down, since a window that would stick out is not computed. Use integer "
-            "division '//' (conv_output_size does).",
-            reference=_layer_size_bug(_true_division),
-        ),
-        Bug(
-            name="batchnorm-counts-running-statistics",
-            hint="Your batch norm counts 4 numbers per channel. Only its scale gamma and shift beta are learned "
-            "parameters; the running mean and variance it keeps are statistics of the data (buffers, in "
-            "torch), not parameters.",
-            reference=lambda inputs: _named_rows(_layer_rows(inputs, _with_running_statistics)),
-        ),
+        bug("layer-size-padding-once", _layer_size_bug(_padding_once)),
+        bug("layer-size-true-division", _layer_size_bug(_true_division)),
+        bug("batchnorm-counts-running-statistics",
+            lambda inputs: _named_rows(_layer_rows(inputs, _with_running_statistics))),
     ),
 )
 
@@ -987,29 +841,20 @@ def _without_shortcut(module: nn.Module) -> int:
 
 
 NETWORK_SUMMARY = GradedFunction(
-    name="network_summary",
-    points=8,
+    name="network_summary", points=8,
     program=Program((call("network_summary", "input_shape", "layers"),), {"table": Returned(0)}),
     cases=_network_cases,
     reference=lambda inputs: {"table": _network_table(inputs["input_shape"], inputs["layers"])},
     tolerance=WHOLE_NUMBERS,
     bugs=(
-        Bug(
-            name="residual-shortcut-not-counted",
-            hint="Your residual blocks count the parameters of their main path only. Where a block changes the "
-            "shape, its shortcut is a layer of its own (a 1x1 convolution, and its batch norm), whose parameters "
-            "belong to the block too.",
-            reference=lambda inputs: {"table": _network_table(inputs["input_shape"], inputs["layers"],
-                                                              _without_shortcut)},
-        ),
+        bug("residual-shortcut-not-counted",
+            lambda inputs: {"table": _network_table(inputs["input_shape"], inputs["layers"], _without_shortcut)}),
     ),
 )
 
 
 SUITE = Suite(
-    assignment="conv",
     folder="05_conv",
-    module="conv",
     title="Convolution and pooling layers, and counting a network's shapes and parameters",
     functions=(
         CONV_OUTPUT_SIZE,

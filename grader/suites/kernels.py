@@ -26,8 +26,11 @@ import numpy as np
 import torch
 
 from grader.reference import numpy
-from grader.spec import Bug, Case, GradedFunction, Limits, Program, Returned, Speed, Suite, Tensor, call
+from grader.spec import BugCatalogue, Case, GradedFunction, Limits, Program, Returned, Speed, Suite, Tensor, call
 from grader.suites.inputs import around_1000, normal
+
+# The hints of this suite's catalogued bugs, prose kept in hints/kernels.toml.
+bug = BugCatalogue(__file__)
 
 # The tiles the stub declares (BLOCK_M, BLOCK_N, BLOCK_K in kernels.py): the tiling bugs are described for them,
 # so a student who keeps them and makes one of these mistakes is told which (tests/test_kernels.py holds the stub
@@ -123,16 +126,11 @@ softmax = GradedFunction(
     points=7,
     reference=lambda inputs: _softmax(_tensor(inputs["x"])),
     forbidden=SOFTMAX_FORBIDDEN,
-    speed=Speed(points=1.0, max_ratio=10.0, inputs=lambda rng: _softmax_case(rng, SOFTMAX_SPEED_SHAPE), repeats=20,
-                baseline="softmax", gpu_only=True),
+    speed=Speed.against_gpu_builtin("softmax", 10.0, lambda rng: _softmax_case(rng, SOFTMAX_SPEED_SHAPE)),
     bugs=(
-        Bug("max-not-subtracted", "exp overflows for large logits: subtract each row's maximum before "
-            "exponentiating (the result is the same, and the largest term becomes exp(0) = 1)", _max_not_subtracted),
-        Bug("padding-counted", "the lanes past the end of a row take part in its maximum and its sum: load them "
-            "with other=-inf (exp(-inf) = 0), or mask them out of both", _padding_counted),
-        Bug("wrong-axis", "softmax is taken down each column instead of along each row: one program per row, "
-            "the row's elements at row * row_stride + col * col_stride",
-            lambda inputs: {"out": numpy(torch.softmax(_tensor(inputs["x"]).double(), dim=0))}),
+        bug("max-not-subtracted", _max_not_subtracted),
+        bug("padding-counted", _padding_counted),
+        bug("wrong-axis", lambda inputs: {"out": numpy(torch.softmax(_tensor(inputs["x"]).double(), dim=0))}),
     ),
 )
 
@@ -185,22 +183,15 @@ matmul = GradedFunction(
     points=8,
     reference=_product,
     forbidden=MATMUL_FORBIDDEN,
-    speed=Speed(points=1.0, max_ratio=15.0, inputs=lambda rng: _matmul_case(rng, MATMUL_SPEED_SHAPE), repeats=20,
-                baseline="matmul", gpu_only=True),
+    speed=Speed.against_gpu_builtin("matmul", 15.0, lambda rng: _matmul_case(rng, MATMUL_SPEED_SHAPE)),
     bugs=(
-        Bug("last-k-tile-missing", "the last, partial slice of K is never added: loop over cdiv(K, BLOCK_K) "
-            "slices and mask the columns of a and rows of b past K (loaded as 0)",
-            lambda inputs: _product(inputs, whole_slices=True)),
-        Bug("edge-tiles-dropped", "the rows and columns of c past the last whole tile are never computed: launch "
-            "cdiv(M, BLOCK_M) x cdiv(N, BLOCK_N) programs and mask the edge tiles' loads and stores",
-            lambda inputs: _product(inputs, whole_tiles=True)),
+        bug("last-k-tile-missing", lambda inputs: _product(inputs, whole_slices=True)),
+        bug("edge-tiles-dropped", lambda inputs: _product(inputs, whole_tiles=True)),
     ),
 )
 
 SUITE = Suite(
-    assignment="kernels",
     folder="11_kernels",
-    module="kernels",
     title="GPU kernels in Triton: a vector add, a row-wise softmax and a tiled matrix product",
     functions=(add, softmax, matmul),
     gpu=True,

@@ -12,9 +12,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from grader.spec import Bug, Case, Suite, float32_exact
+from grader.spec import BugCatalogue, Case, Suite, float32_exact
 from grader.suites.criteria import loss, loss_outputs
 from grader.suites.inputs import around_1000, normal
+
+# The hints of this suite's catalogued bugs, prose kept in hints/losses.toml.
+bug = BugCatalogue(__file__)
 
 # --------------------------------------------------------------------------- targets
 
@@ -57,30 +60,11 @@ def _mse(t: dict, reduction: str = "mean") -> torch.Tensor:
 MSE_LOSS = loss(
     "mse_loss", "pred", "target", _mse, _mse_cases, points=7,
     bugs=(
-        Bug(
-            name="mse-grad-missing-factor-2",
-            hint="Your gradient is half of the expected one. The derivative of a square (pred - target)**2 "
-            "brings down a factor 2 that the gradient must keep.",
-            reference=loss_outputs(lambda t: _mse(t) / 2, "pred", "dpred"),
-        ),
-        Bug(
-            name="mse-loss-summed",
-            hint="Your loss is the sum of the squared errors. The mean squared error averages them: divide by "
-            "the number of elements.",
-            reference=loss_outputs(lambda t: _mse(t, reduction="sum"), "pred", "loss"),
-        ),
-        Bug(
-            name="mse-grad-not-averaged",
-            hint="Your gradient is too large by the number of elements: it is the gradient of a sum. The loss "
-            "is a mean, so its gradient carries 1 / (number of elements).",
-            reference=loss_outputs(lambda t: _mse(t, reduction="sum"), "pred", "dpred"),
-        ),
-        Bug(
-            name="mse-grad-divides-by-batch-size",
-            hint="Your gradient divides by the number of rows only. The loss is the mean over every element "
-            "(rows times columns), so the gradient divides by the total number of elements.",
-            reference=loss_outputs(lambda t: _mse(t, reduction="sum") / len(t["pred"]), "pred", "dpred"),
-        ),
+        bug("mse-grad-missing-factor-2", loss_outputs(lambda t: _mse(t) / 2, "pred", "dpred")),
+        bug("mse-loss-summed", loss_outputs(lambda t: _mse(t, reduction="sum"), "pred", "loss")),
+        bug("mse-grad-not-averaged", loss_outputs(lambda t: _mse(t, reduction="sum"), "pred", "dpred")),
+        bug("mse-grad-divides-by-batch-size",
+            loss_outputs(lambda t: _mse(t, reduction="sum") / len(t["pred"]), "pred", "dpred")),
     ),
 )
 
@@ -145,47 +129,16 @@ def _ce_shifted_by(t: dict, shift) -> torch.Tensor:
 SOFTMAX_CROSS_ENTROPY = loss(
     "softmax_cross_entropy", "logits", "labels", _ce, _ce_cases, points=9,
     bugs=(
-        Bug(
-            name="ce-grad-not-averaged",
-            hint="Your gradient is N times too large. The loss is the mean over the N examples of the batch, "
-            "so its gradient carries the same 1/N.",
-            reference=loss_outputs(lambda t: _ce(t, reduction="sum"), "logits", "dlogits"),
-        ),
-        Bug(
-            name="ce-loss-summed",
-            hint="Your loss is the sum of the per-example losses. Average them over the batch instead, so the "
-            "loss does not grow with the batch size.",
-            reference=loss_outputs(lambda t: _ce(t, reduction="sum"), "logits", "loss"),
-        ),
-        Bug(
-            name="ce-log-of-softmax",
-            hint="Your loss becomes inf when the true class is very unlikely: you take the log of a softmax "
-            "probability that has underflowed to 0. Compute the log-probability directly with the log-sum-exp "
-            "form, log(sum(exp(z))) - z[y].",
-            # The loss alone: the gradient, softmax minus the one-hot label, takes no log and stays right.
-            reference=loss_outputs(
-                lambda t: F.nll_loss(torch.log(torch.softmax(t["logits"], dim=1)), t["labels"]), "logits", "loss"),
-        ),
-        Bug(
-            name="ce-no-max-subtraction",
-            hint="Your loss is inf or NaN for logits around ±1000: exp of such a score overflows to inf (or "
-            "underflows to 0). Subtract each row's maximum from its logits first; the softmax does not change.",
-            reference=loss_outputs(lambda t: _ce_shifted_by(t, 0.0), "logits", "loss", "dlogits"),
-        ),
-        Bug(
-            name="ce-global-max-shift",
-            hint="Your loss is inf or NaN when one example's scores are far below another's: you subtract the "
-            "maximum of the whole batch, so that example's exps all underflow to 0. Subtract each row's own "
-            "maximum.",
-            reference=loss_outputs(lambda t: _ce_shifted_by(t, t["logits"].detach().max()), "logits", "loss",
-                                   "dlogits"),
-        ),
-        Bug(
-            name="ce-grad-missing-one-hot",
-            hint="Your gradient is the softmax alone. The derivative of -log softmax(z)[y] also has a -1 at the "
-            "true class: subtract the one-hot label.",
-            reference=loss_outputs(lambda t: torch.logsumexp(t["logits"], dim=1).mean(), "logits", "dlogits"),
-        ),
+        bug("ce-grad-not-averaged", loss_outputs(lambda t: _ce(t, reduction="sum"), "logits", "dlogits")),
+        bug("ce-loss-summed", loss_outputs(lambda t: _ce(t, reduction="sum"), "logits", "loss")),
+        # The loss alone: the gradient, softmax minus the one-hot label, takes no log and stays right.
+        bug("ce-log-of-softmax", loss_outputs(
+                lambda t: F.nll_loss(torch.log(torch.softmax(t["logits"], dim=1)), t["labels"]), "logits", "loss")),
+        bug("ce-no-max-subtraction", loss_outputs(lambda t: _ce_shifted_by(t, 0.0), "logits", "loss", "dlogits")),
+        bug("ce-global-max-shift",
+            loss_outputs(lambda t: _ce_shifted_by(t, t["logits"].detach().max()), "logits", "loss", "dlogits")),
+        bug("ce-grad-missing-one-hot",
+            loss_outputs(lambda t: torch.logsumexp(t["logits"], dim=1).mean(), "logits", "dlogits")),
     ),
 )
 
@@ -222,38 +175,17 @@ def _bce_of_sigmoid(t: dict) -> torch.Tensor:
 BCE_WITH_LOGITS = loss(
     "bce_with_logits", "logits", "targets", _bce, _bce_cases, points=7,
     bugs=(
-        Bug(
-            name="bce-naive-log-sigmoid",
-            hint="Your loss is inf or NaN for logits around ±1000: sigmoid(x) rounds to exactly 0 or 1 there, "
-            "and log(0) is -inf. Rewrite the loss in the stable form max(x, 0) - x*y + log(1 + exp(-|x|)).",
-            reference=loss_outputs(_bce_of_sigmoid, "logits", "loss"),
-        ),
-        Bug(
-            name="bce-grad-sign-flipped",
-            hint="Your gradient has the wrong sign. Differentiate the loss with respect to the logit: raising "
-            "the score of a positive target should lower the loss.",
-            reference=loss_outputs(lambda t: -_bce(t), "logits", "dlogits"),
-        ),
-        Bug(
-            name="bce-grad-not-averaged",
-            hint="Your gradient is too large by the number of elements. The loss is a mean, so its gradient "
-            "carries 1 / (number of elements).",
-            reference=loss_outputs(lambda t: _bce(t, reduction="sum"), "logits", "dlogits"),
-        ),
-        Bug(
-            name="bce-grad-divides-by-batch-size",
-            hint="Your gradient divides by the number of rows only. The loss is the mean over every element "
-            "(rows times outputs), so the gradient divides by the total number of elements.",
-            reference=loss_outputs(lambda t: _bce(t, reduction="sum") / len(t["logits"]), "logits", "dlogits"),
-        ),
+        bug("bce-naive-log-sigmoid", loss_outputs(_bce_of_sigmoid, "logits", "loss")),
+        bug("bce-grad-sign-flipped", loss_outputs(lambda t: -_bce(t), "logits", "dlogits")),
+        bug("bce-grad-not-averaged", loss_outputs(lambda t: _bce(t, reduction="sum"), "logits", "dlogits")),
+        bug("bce-grad-divides-by-batch-size",
+            loss_outputs(lambda t: _bce(t, reduction="sum") / len(t["logits"]), "logits", "dlogits")),
     ),
 )
 
 
 SUITE = Suite(
-    assignment="losses",
     folder="02_losses",
-    module="losses",
     title="Loss functions: MSE, softmax cross-entropy, binary cross-entropy",
     functions=(MSE_LOSS, SOFTMAX_CROSS_ENTROPY, BCE_WITH_LOGITS),
 )

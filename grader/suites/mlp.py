@@ -64,6 +64,7 @@ from grader import datasets
 from grader.reference import gradients, numpy, tensors
 from grader.spec import (
     Bug,
+    BugCatalogue,
     Case,
     Expected,
     GradedFunction,
@@ -77,6 +78,9 @@ from grader.spec import (
 from grader.suites.inputs import normal, seed
 from grader.suites.layers import Layer, Pass, Sample, output_of
 from grader.suites.properties import Distribution, accuracy, drawn_from
+
+# The hints of this suite's catalogued bugs, prose kept in hints/mlp.toml.
+bug = BugCatalogue(__file__)
 
 PARAMS = ("W", "b1", "U", "b2")
 GRADS = (*PARAMS, "x")  # the keys of the grads dict, in the order graded
@@ -220,66 +224,26 @@ MLP_FORWARD, MLP_BACKWARD = Layer(
     "mlp", ("x", "activation"), _network_samples, lambda t, inputs: _scores(t, inputs["activation"]), grads=GRADS,
     kinks=_kink_free, output="scores",
     forward=Pass(points=8, bugs=(
-        Bug(
-            name="activation-on-scores",
-            hint="Your scores went through the activation a second time. The output layer here is linear, "
-            "scores = h @ U + b2: the softmax or the loss comes after, so the scores stay unbounded.",
-            reference=_forward_bug(lambda t, activation: ACTIVATIONS[activation](_scores(t, activation))),
-        ),
-        Bug(
-            name="forward-missing-hidden-bias",
-            hint="Your hidden layer ignores its bias: the pre-activation is x @ W + b1, with b1 added to every "
-            "row before the non-linearity.",
-            reference=_forward_bug(lambda t, activation: _scores(dict(t, b1=torch.zeros_like(t["b1"])), activation)),
-        ),
+        bug("activation-on-scores",
+            _forward_bug(lambda t, activation: ACTIVATIONS[activation](_scores(t, activation)))),
+        bug("forward-missing-hidden-bias",
+            _forward_bug(lambda t, activation: _scores(dict(t, b1=torch.zeros_like(t["b1"])), activation))),
     ), program=Program((_PARAMS_DICT, call("mlp_forward", "x", Returned(0), "activation")),
                        {"scores": Returned(1, 0)})),
     backward=Pass(points=8, bugs=(
-        Bug(
-            name="weight-gradient-transposed",
-            hint="Your gradient for W has shape (H, D), the transpose of W's. A parameter's gradient has the "
-            "shape of the parameter: with z = x @ W, dW pairs the inputs x (N, D) with dz (N, H) over the batch.",
-            reference=_backward_bug(lambda net: {"dW": net["dW"].T}),
-        ),
-        Bug(
-            name="bias-gradient-not-summed",
-            hint="Your gradient for b1 has one row per example. The bias is added to every row, so the "
-            "contributions of the N examples add up into one vector of shape (H,).",
-            # Each example's own gradient of the bias it adds: the gradient at z, one row per example.
-            reference=_backward_bug(lambda net: {"db1": net["dz"]}),
-        ),
-        Bug(
-            name="bias-gradient-summed-over-classes",
-            hint="Your gradient for b2 sums over the wrong axis: it has one value per example. The bias is "
-            "shared by the examples, so sum dscores over the batch axis (axis 0) to get shape (C,).",
-            reference=_backward_bug(lambda net: {"db2": net["dout"].sum(dim=1)}),
-        ),
-        Bug(
-            name="sigmoid-derivative-at-preactivation",
-            hint="Your sigmoid derivative is evaluated at the wrong point: s * (1 - s) must use the sigmoid's "
-            "output s = sigmoid(z) (the hidden layer h), not its input z.",
-            reference=_backward_bug(_hidden_derivative("sigmoid", lambda dh, z: dh * z * (1.0 - z))),
-        ),
-        Bug(
-            name="relu-mask-from-upstream-gradient",
-            hint="Your ReLU derivative looks at the sign of the incoming gradient. Whether a unit passes the "
-            "gradient depends on whether it was on in the forward pass, i.e. on its pre-activation z > 0.",
-            reference=_backward_bug(_hidden_derivative("relu", lambda dh, z: torch.relu(dh))),
-        ),
-        Bug(
-            name="output-weight-gradient-uses-preactivation",
-            hint="Your gradient for U uses the pre-activation z. The output layer multiplies U by the hidden "
-            "layer's output h = sigma(z), so dU pairs h with dscores.",
-            # dU of an output layer that read z: scores = z @ U + b2.
-            reference=_backward_bug(lambda net: {"dU": _d(net["z"] @ net["U"], net["dout"], net["U"])}),
-        ),
-        Bug(
-            name="backward-averages-over-batch",
-            hint="Your weight gradients are N times too small: they average over the batch. A layer's backward "
-            "pass sums the contributions of the examples; the averaging belongs to the loss, which already put "
-            "its 1/N into dscores.",
-            reference=_backward_bug(lambda net: {"dU": net["dU"] / len(net["x"]), "dW": net["dW"] / len(net["x"])}),
-        ),
+        bug("weight-gradient-transposed", _backward_bug(lambda net: {"dW": net["dW"].T})),
+        # Each example's own gradient of the bias it adds: the gradient at z, one row per example.
+        bug("bias-gradient-not-summed", _backward_bug(lambda net: {"db1": net["dz"]})),
+        bug("bias-gradient-summed-over-classes", _backward_bug(lambda net: {"db2": net["dout"].sum(dim=1)})),
+        bug("sigmoid-derivative-at-preactivation",
+            _backward_bug(_hidden_derivative("sigmoid", lambda dh, z: dh * z * (1.0 - z)))),
+        bug("relu-mask-from-upstream-gradient",
+            _backward_bug(_hidden_derivative("relu", lambda dh, z: torch.relu(dh)))),
+        # dU of an output layer that read z: scores = z @ U + b2.
+        bug("output-weight-gradient-uses-preactivation",
+            _backward_bug(lambda net: {"dU": _d(net["z"] @ net["U"], net["dout"], net["U"])})),
+        bug("backward-averages-over-batch",
+            _backward_bug(lambda net: {"dU": net["dU"] / len(net["x"]), "dW": net["dW"] / len(net["x"])})),
     ), program=Program(
         (_PARAMS_DICT, call("mlp_forward", "x", Returned(0), "activation"),
          call("mlp_backward", "dout", Returned(1, 1))),
@@ -363,8 +327,7 @@ def _loss_bug(mistaken: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.T
 
 
 MLP_LOSS = GradedFunction(
-    name="mlp_loss",
-    points=8,
+    name="mlp_loss", points=8,
     program=Program(
         (_PARAMS_DICT, call("mlp_loss", "x", "y", Returned(0), "activation", "loss")),
         {"loss": Returned(1, 0), **{f"d{name}": Returned(1, 1, key=name) for name in GRADS}},
@@ -372,45 +335,17 @@ MLP_LOSS = GradedFunction(
     cases=_loss_cases,
     reference=_loss_reference,
     bugs=(
-        Bug(
-            name="loss-gradient-not-averaged",
-            hint="Your gradients are too large by the number of terms the loss averages: the loss is a mean, so "
-            "d(loss)/d(scores) carries its 1/N (cross-entropy) or 1/(N*C) (MSE) before you backpropagate it.",
-            reference=_loss_bug({kind: partial(f, reduction="sum") for kind, f in LOSSES.items()}, *GRAD_OUTPUTS),
-        ),
-        Bug(
-            name="mse-gradient-missing-factor-2",
-            hint="Your MSE gradients are half the expected ones. The derivative of (scores - y)**2 brings down "
-            "a factor 2.",
-            reference=_loss_bug({"mse": lambda scores, y: F.mse_loss(scores, y) / 2}, *GRAD_OUTPUTS),
-        ),
-        Bug(
-            name="mse-gradient-divides-by-batch-size",
-            hint="Your MSE gradient divides by N only. The loss averages over all N * C elements of the scores, "
-            "so its gradient divides by N * C.",
-            reference=_loss_bug({"mse": lambda scores, y: F.mse_loss(scores, y, reduction="sum") / len(scores)},
-                                *GRAD_OUTPUTS),
-        ),
-        Bug(
-            name="ce-gradient-missing-one-hot",
-            hint="Your cross-entropy gradient is the softmax alone. The derivative of -log softmax(s)[y] also "
-            "has a -1 at the true class: subtract the one-hot label.",
-            # The gradient of the log-sum-exp term alone: softmax(scores) / N.
-            reference=_loss_bug({"cross_entropy": lambda scores, _: torch.logsumexp(scores, dim=1).mean()},
-                                *GRAD_OUTPUTS),
-        ),
-        Bug(
-            name="ce-loss-summed",
-            hint="Your cross-entropy is the sum of the per-example losses. Average them over the batch, so the "
-            "loss does not grow with N.",
-            reference=_loss_bug({"cross_entropy": partial(F.cross_entropy, reduction="sum")}, "loss"),
-        ),
-        Bug(
-            name="ce-no-max-shift",
-            hint="Your loss is inf or NaN when the scores are around 1000: exp of such a score overflows. "
-            "Subtract each row's maximum score before exp; the softmax does not change.",
-            reference=_loss_bug({"cross_entropy": _unshifted_cross_entropy}, "loss"),
-        ),
+        bug("loss-gradient-not-averaged",
+            _loss_bug({kind: partial(f, reduction="sum") for kind, f in LOSSES.items()}, *GRAD_OUTPUTS)),
+        bug("mse-gradient-missing-factor-2",
+            _loss_bug({"mse": lambda scores, y: F.mse_loss(scores, y) / 2}, *GRAD_OUTPUTS)),
+        bug("mse-gradient-divides-by-batch-size",
+            _loss_bug({"mse": lambda scores, y: F.mse_loss(scores, y, reduction="sum") / len(scores)}, *GRAD_OUTPUTS)),
+        # The gradient of the log-sum-exp term alone: softmax(scores) / N.
+        bug("ce-gradient-missing-one-hot",
+            _loss_bug({"cross_entropy": lambda scores, _: torch.logsumexp(scores, dim=1).mean()}, *GRAD_OUTPUTS)),
+        bug("ce-loss-summed", _loss_bug({"cross_entropy": partial(F.cross_entropy, reduction="sum")}, "loss")),
+        bug("ce-no-max-shift", _loss_bug({"cross_entropy": _unshifted_cross_entropy}, "loss")),
     ),
 )
 
@@ -426,13 +361,10 @@ def _near_ties(scores: np.ndarray) -> np.ndarray:
 
 
 def _predict_cases(rng: np.random.Generator) -> list[Case]:
-    return [
-        Case("sigmoid, random (N=12, D=5, H=7, C=4)", _net(rng, "sigmoid", 12, 5, 7, 4)),
-        Case("relu, random (N=12, D=4, H=8, C=3)", _net(rng, "relu", 12, 4, 8, 3)),
-        Case("relu, batch of 1 (N=1, D=3, H=6, C=5)", _net(rng, "relu", 1, 3, 6, 5)),
-        Case("sigmoid, one class (N=5, D=3, H=4, C=1)", _net(rng, "sigmoid", 5, 3, 4, 1)),
-        Case("relu, more classes than examples (N=3, D=6, H=5, C=8)", _net(rng, "relu", 3, 6, 5, 8)),
-    ]
+    """The forward pass's first four networks (both activations, a batch of one, one class) and one with more
+    classes than examples."""
+    return [*(Case(sample.name, sample.inputs) for sample in _network_samples(rng)[:4]),
+            Case("relu, more classes than examples (N=3, D=6, H=5, C=8)", _net(rng, "relu", 3, 6, 5, 8))]
 
 
 def _predict_reference(inputs) -> dict:
@@ -447,18 +379,12 @@ def _argmax_over_batch(inputs) -> dict:
 
 
 PREDICT = GradedFunction(
-    name="predict",
-    points=5,
+    name="predict", points=5,
     program=Program((_PARAMS_DICT, call("predict", "x", Returned(0), "activation")), {"labels": Returned(1)}),
     cases=_predict_cases,
     reference=_predict_reference,
     bugs=(
-        Bug(
-            name="predict-argmax-over-batch",
-            hint="Your labels have one entry per class: the argmax runs over the examples. Each row of the "
-            "scores belongs to one example, so take the argmax along the class axis (axis 1).",
-            reference=_argmax_over_batch,
-        ),
+        bug("predict-argmax-over-batch", _argmax_over_batch),
     ),
 )
 
@@ -567,8 +493,7 @@ def _train_reference(inputs) -> dict:
 
 
 TRAIN_MLP = GradedFunction(
-    name="train_mlp",
-    points=6,
+    name="train_mlp", points=6,
     program=Program(
         (call("train_mlp", "x", "y", "hidden", "activation", "lr", "epochs", "batch_size", "seed"),
          call("predict", "x_test", Returned(0), "activation")),
@@ -578,19 +503,8 @@ TRAIN_MLP = GradedFunction(
     reference=_train_reference,
     time_limit=30.0,
     bugs=(
-        Bug(
-            name="sgd-step-uphill",
-            hint="Your training moves the parameters along the gradient, uphill: the loss grows. Gradient "
-            "descent subtracts lr times the gradient.",
-            reference=_trained_labels(_initial_parameters, direction=+1.0),
-        ),
-        Bug(
-            name="zero-initialisation",
-            hint="Your network starts with all weights at zero. Then every hidden unit computes the same thing "
-            "and gets the same update, so they stay identical and the network cannot learn XOR. Draw W and U "
-            "from the random generator as the docstring says.",
-            reference=_trained_labels(_zero_parameters, direction=-1.0),
-        ),
+        bug("sgd-step-uphill", _trained_labels(_initial_parameters, direction=+1.0)),
+        bug("zero-initialisation", _trained_labels(_zero_parameters, direction=-1.0)),
     ),
 )
 
@@ -634,20 +548,14 @@ def _fan_outputs(fan_in: int, fan_out: int) -> dict:
 
 
 FAN_IN_AND_OUT = GradedFunction(
-    name="fan_in_and_out",
-    points=5,
+    name="fan_in_and_out", points=5,
     program=Program((call("builtin:shape", "shape"), call("fan_in_and_out", Returned(0))),
                     {"fan_in": Returned(1, 0), "fan_out": Returned(1, 1)}),
     cases=_fan_cases,
     reference=lambda inputs: _fan_outputs(*_fans(inputs["shape"])),
     bugs=(
-        Bug(
-            name="fans-swapped",
-            hint="Your fan-in and fan-out are swapped. In this course a dense weight is (D_in, D_out), used as "
-            "x @ W, so its fan-in is shape[0] (torch's nn.Linear stores (D_out, D_in), which is why torch's rule "
-            "reads shape[1]); filters (F, C, HH, WW) have fan-in C * HH * WW and fan-out F * HH * WW.",
-            reference=lambda inputs: _fan_outputs(*reversed(_fans(inputs["shape"]))),
-        ),
+        bug("fans-swapped",
+            lambda inputs: _fan_outputs(*reversed(_fans(inputs["shape"]))), hint="fans-swapped-in-initialisation"),
     ),
 )
 
@@ -738,32 +646,16 @@ def _drawn_as_documented(init: _Initialiser, scale: Callable[[Mapping], float]):
 
 
 def _fans_swapped(init: _Initialiser) -> Bug:
-    return Bug(
-        name="fans-swapped",
-        hint="Your weights' variance follows the fan-out: He initialisation (fan_in mode) divides by the number of "
-        "inputs of each unit, shape[0] of a dense (D_in, D_out) weight (torch's nn.Linear stores it the other way "
-        "round), C * HH * WW of filters (F, C, HH, WW).",
-        reference=_drawn_as_documented(init, lambda inputs: _torch_scale(init, inputs, mode="fan_out")),
-    )
+    return bug("fans-swapped", _drawn_as_documented(init, lambda inputs: _torch_scale(init, inputs, mode="fan_out")))
 
 
 def _variance_as_std(init: _Initialiser) -> Bug:
-    return Bug(
-        name="variance-as-std",
-        hint="Your weights' standard deviation is the formula's variance: numpy's rng.normal(mean, scale) takes "
-        "the standard deviation, so pass the square root of the variance.",
-        reference=_drawn_as_documented(init, lambda inputs: _torch_scale(init, inputs) ** 2),
-    )
+    return bug("variance-as-std", _drawn_as_documented(init, lambda inputs: _torch_scale(init, inputs) ** 2))
 
 
 def _limit_is_the_std(init: _Initialiser) -> Bug:
-    return Bug(
-        name="uniform-limit-is-the-std",
-        hint="Your uniform weights have a third of the variance: the limit is the normal initialiser's standard "
-        "deviation. A uniform distribution on [-a, a] has variance a^2 / 3, so its limit is sqrt(3) times the "
-        "standard deviation: sqrt(6 / ...) where the normal one has sqrt(2 / ...).",
-        reference=_drawn_as_documented(init, lambda inputs: _torch_scale(init, inputs) / math.sqrt(3.0)),
-    )
+    return bug("uniform-limit-is-the-std",
+               _drawn_as_documented(init, lambda inputs: _torch_scale(init, inputs) / math.sqrt(3.0)))
 
 
 def _initialiser(init: _Initialiser, *mistakes: Callable[[_Initialiser], Bug]) -> GradedFunction:
@@ -824,8 +716,7 @@ def _standardize_reference(inputs, test_by: str = "x_train", spread: Callable[..
 
 
 STANDARDIZE = GradedFunction(
-    name="standardize",
-    points=5,
+    name="standardize", points=5,
     program=returns_pair_program("standardize", "x_train", "x_test", names=("train", "test")),
     cases=lambda rng: [
         Case("features on very different scales (N_train=40, N_test=15, D=6)", _standardize_case(rng, 40, 15, 6)),
@@ -837,27 +728,14 @@ STANDARDIZE = GradedFunction(
     ],
     reference=_standardize_reference,
     bugs=(
-        Bug(
-            name="statistics-from-test-set",
-            hint="Your test set is standardised with its own mean and standard deviation. The statistics are the "
-            "training set's, applied unchanged to the test set: a model in use meets one new example at a time, "
-            "and the test set stands for such data.",
-            reference=partial(_standardize_reference, test_by="x_test"),
-        ),
-        Bug(
-            name="standardized-by-variance",
-            hint="Your features are divided by their variance. Standardising divides by the standard deviation, "
-            "the square root of the variance, so that every feature ends with standard deviation 1.",
-            reference=partial(_standardize_reference, spread=torch.var),
-        ),
+        bug("statistics-from-test-set", partial(_standardize_reference, test_by="x_test")),
+        bug("standardized-by-variance", partial(_standardize_reference, spread=torch.var)),
     ),
 )
 
 
 SUITE = Suite(
-    assignment="mlp",
     folder="03_mlp",
-    module="mlp",
     title="A two-layer network: forward, backward, loss and training; initialisation and standardisation",
     functions=(MLP_FORWARD, MLP_BACKWARD, MLP_LOSS, PREDICT, TRAIN_MLP, FAN_IN_AND_OUT, XAVIER_UNIFORM,
                XAVIER_NORMAL, HE_UNIFORM, HE_NORMAL, STANDARDIZE),

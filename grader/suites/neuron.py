@@ -20,9 +20,12 @@ import torch
 import torch.nn.functional as F
 
 from grader.reference import numpy, tensors
-from grader.spec import Bug, Suite, float32_exact
+from grader.spec import Bug, BugCatalogue, Suite, float32_exact
 from grader.suites.inputs import around_1000, normal, scalar32, with_zeros
 from grader.suites.layers import Layer, Pass, Sample, gradients_of, output_of
+
+# The hints of this suite's catalogued bugs, prose kept in hints/neuron.toml.
+bug = BugCatalogue(__file__)
 
 
 def _elementwise_inputs(rng: np.random.Generator) -> list[tuple[str, np.ndarray]]:
@@ -75,12 +78,15 @@ def _elu_alphas(rng: np.random.Generator, n: int) -> list[float]:
     return alphas
 
 
-def _activation(name: str, f: Callable[[torch.Tensor, Mapping], torch.Tensor], *, inputs, points: float,
-                alphas=None, kinked: bool = False, forward_bugs: tuple[Bug, ...] = (),
-                backward_bugs: tuple[Bug, ...] = ()):
+ELEMENTWISE_POINTS, SOFTMAX_POINTS = 7, 9  # one per case of _elementwise_inputs, of _softmax_inputs
+
+
+def _activation(name: str, f: Callable[[torch.Tensor, Mapping], torch.Tensor], *, inputs=_elementwise_inputs,
+                points: float = ELEMENTWISE_POINTS, alphas=None, kinked: bool = False,
+                forward_bugs: tuple[Bug, ...] = (), backward_bugs: tuple[Bug, ...] = ()):
     """The forward and backward graded functions of the one-input layer ``out = f(x, inputs)``: ``x`` (and
     ``alpha`` when the layer takes one, drawn per case after every ``x``), free where ``x == 0`` when the layer
-    has a kink there."""
+    has a kink there. An elementwise layer unless told otherwise."""
 
     def samples(rng: np.random.Generator) -> list[Sample]:
         named = inputs(rng)
@@ -108,8 +114,6 @@ def _gradient(f: Callable[[torch.Tensor, torch.Tensor, dict], torch.Tensor]):
     return reference
 
 
-ELEMENTWISE_POINTS, SOFTMAX_POINTS = 7, 9  # one per case of _elementwise_inputs, of _softmax_inputs
-
 # --------------------------------------------------------------------------- sigmoid, tanh, ReLU
 
 def _sigmoid_slope(z: torch.Tensor) -> torch.Tensor:
@@ -118,121 +122,52 @@ def _sigmoid_slope(z: torch.Tensor) -> torch.Tensor:
 
 
 SIGMOID_FORWARD, SIGMOID_BACKWARD = _activation(
-    "sigmoid", lambda x, _: torch.sigmoid(x), inputs=_elementwise_inputs, points=ELEMENTWISE_POINTS,
+    "sigmoid", lambda x, _: torch.sigmoid(x),
     backward_bugs=(
-        Bug(
-            name="sigmoid-derivative-applied-twice",
-            hint="Your gradient applies the sigmoid to its own output: the cache already holds sigmoid(x), so "
-            "the derivative sigmoid(x) * (1 - sigmoid(x)) is written with the cached output directly, without "
-            "calling the sigmoid again.",
-            reference=_gradient(lambda x, dout, _: dout * _sigmoid_slope(torch.sigmoid(x))),
-        ),
-        Bug(
-            name="sigmoid-backward-ignores-dout",
-            hint="Your gradient is the sigmoid's local derivative alone. By the chain rule, the backward pass "
-            "multiplies the local derivative by the upstream gradient dout.",
-            reference=_gradient(lambda x, dout, _: _sigmoid_slope(x)),
-        ),
+        bug("sigmoid-derivative-applied-twice", _gradient(lambda x, dout, _: dout * _sigmoid_slope(torch.sigmoid(x)))),
+        bug("sigmoid-backward-ignores-dout", _gradient(lambda x, dout, _: _sigmoid_slope(x))),
     ),
 )
 
 TANH_FORWARD, TANH_BACKWARD = _activation(
-    "tanh", lambda x, _: torch.tanh(x), inputs=_elementwise_inputs, points=ELEMENTWISE_POINTS,
+    "tanh", lambda x, _: torch.tanh(x),
     forward_bugs=(
-        Bug(
-            name="tanh-exp-overflow",
-            hint="Your output has NaN for inputs of large magnitude: exp(x) overflows to inf there and inf / inf "
-            "is NaN. Use np.tanh, or a form of the formula that only takes exp of non-positive numbers.",
-            reference=_output(lambda x, _: (torch.exp(x) - torch.exp(-x)) / (torch.exp(x) + torch.exp(-x))),
-        ),
+        bug("tanh-exp-overflow", _output(lambda x, _: (torch.exp(x) - torch.exp(-x)) / (torch.exp(x) + torch.exp(-x)))),
     ),
     backward_bugs=(
-        Bug(
-            name="tanh-derivative-not-squared",
-            hint="Your gradient uses 1 - tanh(x) as the derivative. The derivative of tanh is 1 - tanh(x)^2: "
-            "square the cached output.",
-            reference=_gradient(lambda x, dout, _: dout * (1.0 - torch.tanh(x))),
-        ),
-        Bug(
-            name="tanh-derivative-applied-twice",
-            hint="Your gradient applies tanh to its own output: the cache already holds tanh(x), so the "
-            "derivative 1 - tanh(x)^2 is written with the cached output directly, without calling tanh again.",
-            reference=_gradient(lambda x, dout, _: dout * (1.0 - torch.tanh(torch.tanh(x)) ** 2)),
-        ),
+        bug("tanh-derivative-not-squared", _gradient(lambda x, dout, _: dout * (1.0 - torch.tanh(x)))),
+        bug("tanh-derivative-applied-twice",
+            _gradient(lambda x, dout, _: dout * (1.0 - torch.tanh(torch.tanh(x)) ** 2))),
     ),
 )
 
 RELU_FORWARD, RELU_BACKWARD = _activation(
-    "relu", lambda x, _: torch.relu(x), inputs=_elementwise_inputs, points=ELEMENTWISE_POINTS, kinked=True,
+    "relu", lambda x, _: torch.relu(x), kinked=True,
     backward_bugs=(
-        Bug(
-            name="relu-gradient-not-masked",
-            hint="Your gradient lets dout through where x < 0. ReLU is flat (slope 0) for negative inputs, so no "
-            "gradient flows back through a unit that is off.",
-            reference=_gradient(lambda x, dout, _: dout),
-        ),
-        Bug(
-            name="relu-gradient-times-output",
-            hint="Your gradient multiplies dout by the ReLU's output max(0, x). The backward pass multiplies by "
-            "the derivative instead, which is 1 where x > 0 and 0 elsewhere.",
-            reference=_gradient(lambda x, dout, _: dout * torch.relu(x)),
-        ),
+        bug("relu-gradient-not-masked", _gradient(lambda x, dout, _: dout)),
+        bug("relu-gradient-times-output", _gradient(lambda x, dout, _: dout * torch.relu(x))),
     ),
 )
 
 # --------------------------------------------------------------------------- leaky ReLU, ELU
 
 LEAKY_RELU_FORWARD, LEAKY_RELU_BACKWARD = _activation(
-    "leaky_relu", lambda x, inputs: F.leaky_relu(x, negative_slope=inputs["alpha"]),
-    inputs=_elementwise_inputs, points=ELEMENTWISE_POINTS, alphas=_leaky_alphas, kinked=True,
-    forward_bugs=(
-        Bug(
-            name="leaky-relu-ignores-alpha",
-            hint="Your output uses the slope 0.01 whatever alpha is passed. Use the alpha argument, and store "
-            "it in the cache for the backward pass.",
-            reference=_output(lambda x, _: F.leaky_relu(x, negative_slope=0.01)),
-        ),
-    ),
+    "leaky_relu", lambda x, inputs: F.leaky_relu(x, negative_slope=inputs["alpha"]), alphas=_leaky_alphas, kinked=True,
+    forward_bugs=(bug("leaky-relu-ignores-alpha", _output(lambda x, _: F.leaky_relu(x, negative_slope=0.01))),),
     backward_bugs=(
-        Bug(
-            name="leaky-relu-slope-on-positive-side",
-            hint="Your gradient uses the slope alpha where x > 0 and 1 where x < 0: the two sides are swapped. "
-            "Leaky ReLU is the identity for positive inputs and has slope alpha for negative ones.",
-            reference=_gradient(lambda x, dout, inputs: torch.where(x > 0, inputs["alpha"] * dout, dout)),
-        ),
-        Bug(
-            name="leaky-relu-gradient-zero-for-negative",
-            hint="Your gradient is 0 where x < 0, as for a plain ReLU. The leaky ReLU keeps a small slope alpha "
-            "for negative inputs, so a fraction alpha of dout flows back there.",
-            reference=_gradient(lambda x, dout, _: dout * (x > 0)),
-        ),
+        bug("leaky-relu-slope-on-positive-side",
+            _gradient(lambda x, dout, inputs: torch.where(x > 0, inputs["alpha"] * dout, dout))),
+        bug("leaky-relu-gradient-zero-for-negative", _gradient(lambda x, dout, _: dout * (x > 0))),
     ),
 )
 
 ELU_FORWARD, ELU_BACKWARD = _activation(
-    "elu", lambda x, inputs: F.elu(x, alpha=inputs["alpha"]),
-    inputs=_elementwise_inputs, points=ELEMENTWISE_POINTS, alphas=_elu_alphas, kinked=True,
-    forward_bugs=(
-        Bug(
-            name="elu-forward-missing-alpha",
-            hint="Your output for x < 0 is exp(x) - 1 without the factor alpha. ELU scales the negative side "
-            "by alpha, so it approaches -alpha for very negative inputs.",
-            reference=_output(lambda x, _: F.elu(x, alpha=1.0)),
-        ),
-    ),
+    "elu", lambda x, inputs: F.elu(x, alpha=inputs["alpha"]), alphas=_elu_alphas, kinked=True,
+    forward_bugs=(bug("elu-forward-missing-alpha", _output(lambda x, _: F.elu(x, alpha=1.0))),),
     backward_bugs=(
-        Bug(
-            name="elu-derivative-uses-out",
-            hint="Your gradient for x < 0 uses the ELU output as the derivative. The derivative of "
-            "alpha * (exp(x) - 1) is alpha * exp(x), which equals the output plus alpha.",
-            reference=_gradient(lambda x, dout, inputs: dout * torch.where(x > 0, 1.0, F.elu(x, inputs["alpha"]))),
-        ),
-        Bug(
-            name="elu-derivative-missing-alpha",
-            hint="Your gradient for x < 0 is exp(x). The negative side is alpha * (exp(x) - 1), so its "
-            "derivative keeps the factor alpha.",
-            reference=_gradient(lambda x, dout, _: dout * torch.where(x > 0, 1.0, torch.exp(x))),
-        ),
+        bug("elu-derivative-uses-out",
+            _gradient(lambda x, dout, inputs: dout * torch.where(x > 0, 1.0, F.elu(x, inputs["alpha"])))),
+        bug("elu-derivative-missing-alpha", _gradient(lambda x, dout, _: dout * torch.where(x > 0, 1.0, torch.exp(x)))),
     ),
 )
 
@@ -253,37 +188,11 @@ def _softmax_diagonal_gradient(x: torch.Tensor, dout: torch.Tensor, _) -> torch.
 SOFTMAX_FORWARD, SOFTMAX_BACKWARD = _activation(
     "softmax", lambda x, _: torch.softmax(x, dim=1), inputs=_softmax_inputs, points=SOFTMAX_POINTS,
     forward_bugs=(
-        Bug(
-            name="softmax-no-max-shift",
-            hint="Your output is inf or NaN for logits around ±1000: exp of such a score overflows to inf (or "
-            "every exp underflows to 0). Subtract each row's maximum from its logits first; the softmax does "
-            "not change.",
-            reference=_output(lambda x, _: torch.exp(x) / torch.exp(x).sum(1, keepdim=True)),
-        ),
-        Bug(
-            name="softmax-global-max-shift",
-            hint="Your output is NaN for rows whose scores are far below another row's: you subtract the "
-            "maximum of the whole array, so a row ~1000 below it has every exp underflow to 0. Subtract each "
-            "row's own maximum (the max over the class axis, kept as a column).",
-            reference=_output(_softmax_shifted_by_global_max),
-        ),
-        Bug(
-            name="softmax-wrong-axis",
-            hint="Your softmax normalises over the wrong axis: the columns sum to 1 instead of the rows. Each row "
-            "of x holds the scores of one example over its C classes, so the max and the sum run along the "
-            "class axis, per row.",
-            reference=_output(lambda x, _: torch.softmax(x, dim=0)),
-        ),
+        bug("softmax-no-max-shift", _output(lambda x, _: torch.exp(x) / torch.exp(x).sum(1, keepdim=True))),
+        bug("softmax-global-max-shift", _output(_softmax_shifted_by_global_max)),
+        bug("softmax-wrong-axis", _output(lambda x, _: torch.softmax(x, dim=0))),
     ),
-    backward_bugs=(
-        Bug(
-            name="softmax-backward-diagonal-only",
-            hint="Your gradient treats softmax as elementwise, using p * (1 - p) only. Each probability of a row "
-            "depends on every score of that row, so the backward pass needs the whole Jacobian "
-            "p_j * (delta_ij - p_i), including the terms off its diagonal.",
-            reference=_gradient(_softmax_diagonal_gradient),
-        ),
-    ),
+    backward_bugs=(bug("softmax-backward-diagonal-only", _gradient(_softmax_diagonal_gradient)),),
 )
 
 # --------------------------------------------------------------------------- neuron
@@ -331,39 +240,16 @@ NEURON_FORWARD, NEURON_BACKWARD = Layer(
     "neuron", ("x", "w", "b", "activation"), _neuron_samples, _neuron, grads=("x", "w", "b"),
     forward=Pass(points=7),
     backward=Pass(points=7, bugs=(
-        Bug(
-            name="neuron-skips-activation-gradient",
-            hint="Your gradients look as if the activation were not there: dout goes straight to x, w and b. By "
-            "the chain rule, first pass dout through the activation's backward function to get dz, the gradient "
-            "with respect to z (and check that backward function on its own too).",
-            reference=gradients_of(lambda t, _: t["x"] @ t["w"] + t["b"], ("x", "w", "b")),
-        ),
-        Bug(
-            name="neuron-dw-not-summed",
-            hint="Your dw has one row per example. The weights are shared by the whole batch, so the gradients "
-            "of the examples add up into one vector of shape (D,).",
-            reference=_with_dz(lambda x, dz: {"dw": x * dz[:, None]}),
-        ),
-        Bug(
-            name="neuron-dw-averaged",
-            hint="Your dw is N times too small: it averages over the batch. A layer's gradient sums the "
-            "contributions of the examples; any averaging belongs to the loss, which already passed it on in dout.",
-            reference=_with_dz(lambda x, dz: {"dw": x.T @ dz / len(dz)}),
-        ),
-        Bug(
-            name="neuron-db-not-summed",
-            hint="Your db has one value per example. The bias is shared by the whole batch, so its gradient is "
-            "the sum of dz over the examples, a single number.",
-            reference=_with_dz(lambda x, dz: {"db": dz}),
-        ),
+        bug("neuron-skips-activation-gradient", gradients_of(lambda t, _: t["x"] @ t["w"] + t["b"], ("x", "w", "b"))),
+        bug("neuron-dw-not-summed", _with_dz(lambda x, dz: {"dw": x * dz[:, None]})),
+        bug("neuron-dw-averaged", _with_dz(lambda x, dz: {"dw": x.T @ dz / len(dz)})),
+        bug("neuron-db-not-summed", _with_dz(lambda x, dz: {"db": dz})),
     )),
 ).functions
 
 
 SUITE = Suite(
-    assignment="neuron",
     folder="01_neuron",
-    module="neuron",
     title="Activation functions and a single neuron",
     functions=(
         SIGMOID_FORWARD, SIGMOID_BACKWARD,

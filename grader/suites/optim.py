@@ -38,8 +38,11 @@ from typing import Callable, Mapping
 
 import torch
 
-from grader.spec import Bug, Suite, Tolerance
+from grader.spec import BugCatalogue, Suite, Tolerance
 from grader.suites.trajectories import Optimiser, Rule, Trajectory, departure, rule_trajectory
+
+# The hints of this suite's catalogued bugs, prose kept in hints/optim.toml.
+bug = BugCatalogue(__file__)
 
 # Near the minimum of a quadratic, Adam's steps are close to lr * sign(gradient):
 # a gradient component near 0 turns float32 rounding into steps of another size,
@@ -156,32 +159,10 @@ def _make_sgd(params, h) -> torch.optim.Optimizer:
 
 
 _SGD_BUGS = (
-    Bug(
-        name="sgd-momentum-dampened",
-        hint="Your momentum buffer is a moving average that starts at 0, b = momentum * b + (1 - momentum) * g. "
-        "PyTorch's SGD does not damp the gradient: the buffer starts at the first gradient itself and then "
-        "b = momentum * b + g, so the steps grow to about 1 / (1 - momentum) times the gradient.",
-        reference=rule_trajectory(_sgd_rule(damped=True)),
-    ),
-    Bug(
-        name="sgd-nesterov-as-plain-momentum",
-        hint="With nesterov=True your steps are those of plain momentum. Nesterov momentum steps along the "
-        "gradient plus momentum times the updated buffer, a look-ahead, instead of along the buffer alone.",
-        reference=rule_trajectory(_sgd_rule(nesterov=False)),
-    ),
-    Bug(
-        name="sgd-weight-decay-wrong-sign",
-        hint="Your weight decay pushes the weights away from 0. The L2 penalty weight_decay/2 * |w|^2 adds "
-        "+weight_decay * w to the gradient, so descending on it shrinks the weights.",
-        reference=rule_trajectory(_sgd_rule(decay_sign=-1.0)),
-    ),
-    Bug(
-        name="sgd-momentum-buffer-not-kept",
-        hint="Your momentum has no effect from one step to the next: the updated buffer is not stored in the "
-        "state dict you return, so every step starts from scratch. Save the buffer in state so that the next "
-        "call continues from it.",
-        reference=rule_trajectory(_sgd_rule(keeps_buffer=False)),
-    ),
+    bug("sgd-momentum-dampened", rule_trajectory(_sgd_rule(damped=True))),
+    bug("sgd-nesterov-as-plain-momentum", rule_trajectory(_sgd_rule(nesterov=False))),
+    bug("sgd-weight-decay-wrong-sign", rule_trajectory(_sgd_rule(decay_sign=-1.0))),
+    bug("sgd-momentum-buffer-not-kept", rule_trajectory(_sgd_rule(keeps_buffer=False))),
 )
 
 SGD_STEP, SGD_QUADRATIC = Optimiser("sgd_step", _make_sgd, _SGD_DEFAULTS, _SGD_ON_GRADIENTS, _SGD_ON_QUADRATIC,
@@ -239,53 +220,19 @@ def _make_adamw(params, h) -> torch.optim.Optimizer:
 
 
 _ADAM_BUGS = (
-    Bug(
-        name="adam-no-bias-correction",
-        hint="Your first steps are too large or too small: the running averages m and v start at 0, so early on "
-        "they underestimate the gradient and its square. Adam divides them by 1 - beta1^t and 1 - beta2^t "
-        "(bias correction) before using them.",
-        reference=rule_trajectory(_adam_rule(bias_correction=False)),
-    ),
-    Bug(
-        name="adam-step-count-starts-at-0",
-        hint="Your parameters become NaN or infinite from the first step: the bias correction 1 - beta^t is 0 "
-        "when t is 0. Count the steps from 1: increase t before using it.",
-        reference=rule_trajectory(_adam_rule(first_step=0)),
-    ),
-    Bug(
-        name="adam-eps-inside-sqrt",
-        hint="Your steps are wrong when the gradients are small: eps is added inside the square root. Adam adds "
-        "eps to sqrt(v_hat), outside the root; inside, it matters as soon as v_hat is near eps, that is for "
-        "gradients near 1e-4.",
-        reference=rule_trajectory(_adam_rule(eps_in_root=True)),
-    ),
-    Bug(
-        name="adam-state-not-kept",
-        hint="Every one of your steps looks like a first step: the updated m, v and step count are not stored in "
-        "the state dict you return, so each call starts again from m = v = 0. Save them in state so that the "
-        "next call continues from them.",
-        reference=rule_trajectory(_adam_rule(keeps_state=False)),
-    ),
+    bug("adam-no-bias-correction", rule_trajectory(_adam_rule(bias_correction=False))),
+    bug("adam-step-count-starts-at-0", rule_trajectory(_adam_rule(first_step=0))),
+    bug("adam-eps-inside-sqrt", rule_trajectory(_adam_rule(eps_in_root=True))),
+    bug("adam-state-not-kept", rule_trajectory(_adam_rule(keeps_state=False))),
 )
 
 ADAM_DEPARTURE = departure("check the step counter (the first step is t = 1) and the bias correction",
                            "m, v and the step count, each updated once per step")
 
 _ADAMW_BUGS = (
-    Bug(
-        name="adamw-coupled-weight-decay",
-        hint="Your AdamW adds weight_decay * w to the gradient, which is Adam with L2 regularisation. AdamW "
-        "decouples the decay: it multiplies the weights by (1 - lr * weight_decay) and keeps the decay out of "
-        "the running averages m and v.",
-        # Adam itself: the decay enters the gradient, as L2 regularisation.
-        reference=rule_trajectory(_adam_rule()),
-    ),
-    Bug(
-        name="adamw-decay-without-lr",
-        hint="Your weights shrink far too fast: each step multiplies them by (1 - weight_decay). In AdamW the "
-        "decay is scaled by the learning rate too: w = w * (1 - lr * weight_decay).",
-        reference=rule_trajectory(_adam_rule(decay_factor=lambda h: 1 - h["weight_decay"])),
-    ),
+    # Adam itself: the decay enters the gradient, as L2 regularisation.
+    bug("adamw-coupled-weight-decay", rule_trajectory(_adam_rule())),
+    bug("adamw-decay-without-lr", rule_trajectory(_adam_rule(decay_factor=lambda h: 1 - h["weight_decay"]))),
 )
 
 ADAM_STEP, ADAM_QUADRATIC = Optimiser("adam_step", _make_adam, _ADAM_DEFAULTS, _ADAM_ON_GRADIENTS, _ADAM_ON_QUADRATIC,
@@ -323,31 +270,10 @@ def _make_rmsprop(params, h) -> torch.optim.Optimizer:
 
 
 _RMSPROP_BUGS = (
-    Bug(
-        name="rmsprop-eps-inside-sqrt",
-        hint="Your steps are wrong when the gradients are small: eps is added inside the square root. RMSprop "
-        "adds eps to the root of the running average, outside it.",
-        reference=rule_trajectory(_rmsprop_rule(eps_in_root=True)),
-    ),
-    Bug(
-        name="rmsprop-average-not-weighted",
-        hint="Your running average of squared gradients keeps growing: it adds the whole g^2 at every step. An "
-        "exponential moving average weights the new square by (1 - alpha).",
-        reference=rule_trajectory(_rmsprop_rule(weighted=False)),
-    ),
-    Bug(
-        name="rmsprop-bias-corrected",
-        hint="Your first steps are smaller than PyTorch's: you divide the running average by 1 - alpha^t as Adam "
-        "does. RMSprop has no bias correction: early steps are large because the average starts at 0.",
-        reference=rule_trajectory(_rmsprop_rule(bias_correction=True)),
-    ),
-    Bug(
-        name="rmsprop-average-not-kept",
-        hint="Every one of your steps looks like a first step: the updated running average is not stored in the "
-        "state dict you return, so each call starts again from 0. Save it in state so that the next call "
-        "continues from it.",
-        reference=rule_trajectory(_rmsprop_rule(keeps_average=False)),
-    ),
+    bug("rmsprop-eps-inside-sqrt", rule_trajectory(_rmsprop_rule(eps_in_root=True))),
+    bug("rmsprop-average-not-weighted", rule_trajectory(_rmsprop_rule(weighted=False))),
+    bug("rmsprop-bias-corrected", rule_trajectory(_rmsprop_rule(bias_correction=True))),
+    bug("rmsprop-average-not-kept", rule_trajectory(_rmsprop_rule(keeps_average=False))),
 )
 
 RMSPROP_STEP, RMSPROP_QUADRATIC = Optimiser("rmsprop_step", _make_rmsprop, _RMSPROP_DEFAULTS, _RMSPROP_ON_GRADIENTS,
@@ -357,9 +283,7 @@ RMSPROP_STEP, RMSPROP_QUADRATIC = Optimiser("rmsprop_step", _make_rmsprop, _RMSP
                                                  "the square average and the momentum buffer")).functions
 
 SUITE = Suite(
-    assignment="optim",
     folder="04_optim",
-    module="optim",
     title="Optimisers: SGD with momentum, Adam, AdamW, RMSprop",
     functions=(SGD_STEP, SGD_QUADRATIC, ADAM_STEP, ADAM_QUADRATIC, ADAMW_STEP, ADAMW_QUADRATIC,
                RMSPROP_STEP, RMSPROP_QUADRATIC),

@@ -56,21 +56,13 @@ import torch
 import torch.nn.functional as F
 
 from grader.reference import gradients, numpy, tensors
-from grader.spec import (
-    Bug,
-    Call,
-    Case,
-    GradedFunction,
-    Input,
-    Program,
-    Returned,
-    Suite,
-    call,
-    float32_exact,
-)
+from grader.spec import BugCatalogue, Call, Case, GradedFunction, Input, Program, Returned, Suite, call, float32_exact
 from grader.suites.inputs import normal, pick, seed
 from grader.suites.layers import Layer, Pass, Sample, gradients_of, output_of
 from grader.suites.properties import backward_through_own_mask, valid_dropout
+
+# The hints of this suite's catalogued bugs, prose kept in hints/regularization.toml.
+bug = BugCatalogue(__file__)
 
 LOW_DROP_RATES = (0.125, 0.25, 0.375)
 HIGH_DROP_RATES = (0.625, 0.75, 0.875)
@@ -156,44 +148,15 @@ def _dropout_bug(train: Mode = _inverted, evaluate: Mode = lambda v, u, p: v, ba
 DROPOUT_FORWARD, DROPOUT_BACKWARD = Layer(
     "dropout", ("x", "p", "train"), _dropout_samples, _dropout,
     forward=Pass(points=7, program=DROPOUT_FORWARD_PROGRAM, reference=_dropout_forward_reference, bugs=(
-        Bug(
-            name="dropout-scaled-at-eval",
-            hint="In eval mode your output is scaled. Inverted dropout already rescales the kept units by "
-            "1 / (1 - p) while training, so at test time the layer is the identity: the output is x itself.",
-            reference=_dropout_bug(evaluate=lambda x, u, p: x * (1 - p)),
-        ),
-        Bug(
-            name="dropout-applied-at-eval",
-            hint="In eval mode your output still drops units. Dropout is only active while training; at test "
-            "time every unit is kept and the output is x.",
-            reference=_dropout_bug(evaluate=_inverted),
-        ),
-        Bug(
-            name="dropout-keeps-with-probability-p",
-            hint="Your mask keeps a unit with probability p. Here p is the probability of dropping a unit "
-            "(as in torch.nn.Dropout): a unit is kept with probability 1 - p.",
-            reference=_dropout_bug(train=lambda x, u, p: x * (u < p) / (1 - p)),
-        ),
-        Bug(
-            name="dropout-not-rescaled",
-            hint="While training, your kept units are not rescaled. Inverted dropout divides them by the keep "
-            "probability 1 - p, so that the expected output equals the input and nothing changes at test time.",
-            reference=_dropout_bug(train=_masked),
-        ),
+        bug("dropout-scaled-at-eval", _dropout_bug(evaluate=lambda x, u, p: x * (1 - p))),
+        bug("dropout-applied-at-eval", _dropout_bug(evaluate=_inverted)),
+        bug("dropout-keeps-with-probability-p", _dropout_bug(train=lambda x, u, p: x * (u < p) / (1 - p))),
+        bug("dropout-not-rescaled", _dropout_bug(train=_masked)),
     )),
     backward=Pass(points=6, program=DROPOUT_BACKWARD_PROGRAM, reference=_dropout_backward_reference, bugs=(
-        Bug(
-            name="dropout-backward-scaled-twice",
-            hint="Your gradient is rescaled by 1 / (1 - p) twice. If the cached mask already holds the scale, "
-            "multiply dout by it once: the backward pass applies exactly what the forward pass applied to x.",
-            reference=_dropout_bug(train=lambda dout, u, p: _inverted(dout, u, p) / (1 - p), backward=True),
-        ),
-        Bug(
-            name="dropout-backward-not-rescaled",
-            hint="Your gradient is masked but not rescaled. The forward pass multiplies the kept units by "
-            "1 / (1 - p), so the same factor multiplies their gradient.",
-            reference=_dropout_bug(train=_masked, backward=True),
-        ),
+        bug("dropout-backward-scaled-twice",
+            _dropout_bug(train=lambda dout, u, p: _inverted(dout, u, p) / (1 - p), backward=True)),
+        bug("dropout-backward-not-rescaled", _dropout_bug(train=_masked, backward=True)),
     )),
 ).functions
 
@@ -460,102 +423,43 @@ def _bn_dx(*, through_mean: bool = True, through_variance: bool = True, scale: S
     return reference
 
 
-NOT_UPDATED = Bug(
-    name="bn-running-stats-not-updated",
-    hint="Your running mean and variance do not change in train mode. Each training step moves them toward "
-    "the batch statistics: running = (1 - momentum) * running + momentum * batch statistic; eval mode then "
-    "normalises with them.",
-    reference=_bn_running_bug(lambda running, batch, momentum: running),
-)
+NOT_UPDATED = bug("bn-running-stats-not-updated", _bn_running_bug(lambda running, batch, momentum: running))
 
-MOMENTUM_SWAPPED = Bug(
-    name="bn-momentum-swapped",
-    hint="Your running statistics weight the new batch statistic by 1 - momentum and the old value by "
-    "momentum. With torch's convention momentum is the weight of the new batch statistic (0.1 by default).",
-    reference=_bn_running_bug(lambda running, batch, momentum: momentum * running + (1 - momentum) * batch),
-)
+MOMENTUM_SWAPPED = bug("bn-momentum-swapped",
+                       _bn_running_bug(lambda running, batch, momentum: momentum * running + (1 - momentum) * batch))
 
 BIASED_RUNNING_VARIANCE = _bn_running_bug(lambda running, batch, momentum: (1 - momentum) * running + momentum * batch,
                                           unbiased=False)
 
-RUNNING_VAR_BIASED = Bug(
-    name="bn-running-var-biased",
-    hint="Your running variance is built from the biased batch variance (divided by N). torch normalises the "
-    "batch with the biased variance but feeds the unbiased one (divided by N - 1) into the running estimate.",
-    reference=BIASED_RUNNING_VARIANCE,
-)
+RUNNING_VAR_BIASED = bug("bn-running-var-biased", BIASED_RUNNING_VARIANCE)
 
 BATCHNORM_FORWARD, BATCHNORM_BACKWARD = Layer(
     "batchnorm", ("x", "gamma", "beta", "train"), _bn_samples,
     _bn_layer, grads=("x", "gamma", "beta"),
     forward=Pass(points=9, program=BN_FORWARD_PROGRAM, reference=_bn_forward_reference, bugs=(
-        Bug(
-            name="bn-eps-outside-sqrt",
-            hint="Your output is far off when a feature's variance is tiny: eps is added after the square root. "
-            "Normalise by sqrt(var + eps), which keeps the scale bounded when the variance is near 0.",
-            reference=EPS_OUTSIDE_ROOT,
-        ),
-        Bug(
-            name="bn-unbiased-variance-normalising",
-            hint="Your output is normalised with the unbiased batch variance (divided by N - 1). Batch norm "
-            "normalises with the batch's own, biased variance (divided by N); only the running estimate uses "
-            "the unbiased one.",
-            # The unbiased batch variance (N - 1: torch's default) in place of the biased one.
-            reference=_bn_output_bug(train=lambda t, mean, var, eps: _normalised(
-                t, mean, _statistics(t["x"], unbiased=True)[1], eps)),
-        ),
-        Bug(
-            name="bn-wrong-axis",
-            hint="Your statistics are taken over the features of each example instead of over the batch. Batch "
-            "norm normalises each feature (column) with its mean and variance across the N examples (axis 0).",
-            # Statistics over each row (layer norm's). Only the output is described: the running statistics the
-            # mistake feeds (not of shape (D,)) depend on how it makes a row's variance unbiased.
-            reference=_bn_output_bug(train=_statistics_over((1,))),
-        ),
-        Bug(
-            name="bn-eval-uses-batch-stats",
-            hint="In eval mode your output is normalised with the statistics of the batch at hand. At test time "
-            "batch norm uses the running mean and variance gathered during training, so that each example's "
-            "output does not depend on the rest of the batch.",
-            reference=_bn_output_bug(evaluate=lambda t, mean, var, eps: _normalised(t, *_statistics(t["x"]), eps)),
-        ),
-        Bug(
-            name="bn-eval-without-eps",
-            hint="In eval mode your output divides by the root of the running variance alone. eps belongs under "
-            "the root in both modes, sqrt(running_var + eps): a feature whose running variance is near 0 is "
-            "otherwise blown up.",
-            reference=_bn_output_bug(evaluate=lambda t, mean, var, eps: _normalised(t, mean, var, 0.0)),
-        ),
+        bug("bn-eps-outside-sqrt", EPS_OUTSIDE_ROOT),
+        # The unbiased batch variance (N - 1: torch's default) in place of the biased one.
+        bug("bn-unbiased-variance-normalising", _bn_output_bug(train=lambda t, mean, var, eps: _normalised(
+                t, mean, _statistics(t["x"], unbiased=True)[1], eps))),
+        # Statistics over each row (layer norm's). Only the output is described: the running statistics the
+        # mistake feeds (not of shape (D,)) depend on how it makes a row's variance unbiased.
+        bug("bn-wrong-axis", _bn_output_bug(train=_statistics_over((1,)))),
+        bug("bn-eval-uses-batch-stats",
+            _bn_output_bug(evaluate=lambda t, mean, var, eps: _normalised(t, *_statistics(t["x"]), eps))),
+        bug("bn-eval-without-eps", _bn_output_bug(evaluate=lambda t, mean, var, eps: _normalised(t, mean, var, 0.0))),
         NOT_UPDATED,
         MOMENTUM_SWAPPED,
         RUNNING_VAR_BIASED,
     )),
     backward=Pass(points=6, program=BN_BACKWARD_PROGRAM, bugs=(
-        Bug(
-            name="bn-backward-mean-var-constant",
-            hint="Your dx treats the batch mean and variance as constants (dx = dout * gamma / std). They are "
-            "computed from x, so the gradient also flows through them: every row of x affects every output of "
-            "its column.",
-            reference=_bn_dx(through_mean=False, through_variance=False),
-        ),
-        Bug(
-            name="bn-backward-missing-variance-path",
-            hint="Your dx follows the path through the batch mean but not the one through the batch variance. "
-            "The variance depends on x too; its term involves x_hat times the batch mean of dx_hat * x_hat.",
-            reference=_bn_dx(through_variance=False),
-        ),
-        Bug(
-            name="bn-backward-ignores-gamma",
-            hint="Your dx ignores gamma. The output is gamma * x_hat + beta, so the gradient reaching x_hat is "
-            "dout * gamma before it goes back through the normalisation.",
-            reference=_bn_dx(scale=lambda gamma, x: 1.0),
-        ),
+        bug("bn-backward-mean-var-constant", _bn_dx(through_mean=False, through_variance=False)),
+        bug("bn-backward-missing-variance-path", _bn_dx(through_variance=False)),
+        bug("bn-backward-ignores-gamma", _bn_dx(scale=lambda gamma, x: 1.0)),
     )),
 ).functions
 
 BATCHNORM_RUNNING_STATS = GradedFunction(
-    name="batchnorm_running_stats",
-    points=4,
+    name="batchnorm_running_stats", points=4,
     program=BN_STEPS_PROGRAM,
     cases=_bn_steps_cases,
     reference=_bn_steps_reference,
@@ -606,60 +510,21 @@ SPATIAL_BATCHNORM_FORWARD, SPATIAL_BATCHNORM_BACKWARD = Layer(
     "spatial_batchnorm", ("x", "gamma", "beta", "train"), _spatial_samples,
     _bn_layer, grads=("x", "gamma", "beta"),
     forward=Pass(points=7, program=SPATIAL_FORWARD_PROGRAM, reference=_bn_forward_reference, bugs=(
-        Bug(
-            name="spatial-bn-per-pixel",
-            hint="Your statistics are taken per pixel, over the batch axis alone. In a convolutional layer a "
-            "channel is one feature: its mean and variance are over the batch and every position of its map, "
-            "axes (0, 2, 3) of (N, C, H, W).",
-            reference=_bn_output_bug(train=_statistics_over((0,))),
-        ),
-        Bug(
-            name="spatial-bn-stats-over-channels",
-            hint="Your statistics are taken over axes (0, 1, 2), across the channels, as for channels-last "
-            "(N, H, W, C) data. Here the channel is axis 1 of (N, C, H, W): each channel has its own mean and "
-            "variance, over axes (0, 2, 3).",
-            reference=_bn_output_bug(train=_statistics_over((0, 1, 2))),
-        ),
-        Bug(
-            name="spatial-bn-running-var-biased",
-            hint="Your running variance is built from the biased batch variance. As torch's BatchNorm2d, feed "
-            "it the unbiased one: a channel has N * H * W values, so divide by N * H * W - 1.",
-            reference=BIASED_RUNNING_VARIANCE,
-        ),
-        Bug(
-            name="spatial-bn-eps-outside-sqrt",
-            hint="Your output is far off when a channel's variance is tiny: eps is added after the square root. "
-            "Normalise by sqrt(var + eps), in both modes.",
-            reference=EPS_OUTSIDE_ROOT,
-        ),
-        Bug(
-            name="spatial-bn-gamma-wrong-axis",
-            hint="Your gamma and beta act along the last axis of the maps, the width: numpy broadcasts a (C,) "
-            "vector against (N, C, H, W) from the right. Shape them (C, 1, 1) so that each channel gets its own.",
-            reference=_bn_output_bug(train=_gamma_from_the_right, evaluate=_gamma_from_the_right),
-        ),
+        bug("spatial-bn-per-pixel", _bn_output_bug(train=_statistics_over((0,)))),
+        bug("spatial-bn-stats-over-channels", _bn_output_bug(train=_statistics_over((0, 1, 2)))),
+        bug("spatial-bn-running-var-biased", BIASED_RUNNING_VARIANCE),
+        bug("spatial-bn-eps-outside-sqrt", EPS_OUTSIDE_ROOT),
+        bug("spatial-bn-gamma-wrong-axis", _bn_output_bug(train=_gamma_from_the_right, evaluate=_gamma_from_the_right)),
     )),
     backward=Pass(points=6, program=SPATIAL_BACKWARD_PROGRAM, bugs=(
-        Bug(
-            name="spatial-bn-backward-gamma-wrong-axis",
-            hint="Your dx multiplies dout by gamma along the last axis of the maps, the width: a (C,) vector "
-            "broadcasts from the right. Shape gamma (C, 1, 1) so that each channel's gradient gets its own.",
-            reference=_bn_dx(scale=_from_the_right),
-        ),
-        Bug(
-            name="spatial-bn-backward-count-n",
-            hint="Your dx divides the terms that flow back through the mean and the variance by N, the batch "
-            "size. A channel's statistics are means over its N * H * W values: that is their count.",
-            reference=_counted_by_the_batch,
-        ),
+        bug("spatial-bn-backward-gamma-wrong-axis", _bn_dx(scale=_from_the_right)),
+        bug("spatial-bn-backward-count-n", _counted_by_the_batch),
     )),
 ).functions
 
 
 SUITE = Suite(
-    assignment="regularization",
     folder="06_regularization",
-    module="regularization",
     title="Regularisation layers: dropout and batch normalisation",
     functions=(DROPOUT_FORWARD, DROPOUT_BACKWARD, BATCHNORM_FORWARD, BATCHNORM_BACKWARD, BATCHNORM_RUNNING_STATS,
                SPATIAL_BATCHNORM_FORWARD, SPATIAL_BATCHNORM_BACKWARD),

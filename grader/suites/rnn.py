@@ -32,9 +32,12 @@ import torch
 import torch.nn.functional as F
 
 from grader.reference import gradients, numpy, tensors
-from grader.spec import Bug, Case, GradedFunction, Program, Returned, Suite, call, float32_exact
+from grader.spec import BugCatalogue, Case, GradedFunction, Program, Returned, Suite, call, float32_exact
 from grader.suites.inputs import normal, pick
 from grader.suites.layers import Layer, Pass, Sample, gradients_of
+
+# The hints of this suite's catalogued bugs, prose kept in hints/rnn.toml.
+bug = BugCatalogue(__file__)
 
 RNN_ARGS = ("x", "h0", "Wx", "Wh", "b")
 STEP_ARGS = ("x", "h_prev", "Wx", "Wh", "b")
@@ -81,12 +84,7 @@ STEP_FORWARD, STEP_BACKWARD = Layer(
     "rnn_step", STEP_ARGS, _step_samples, _step, grads=STEP_ARGS, output="h_next",
     forward=Pass(points=4),
     backward=Pass(points=4, bugs=(
-        Bug(
-            name="tanh-derivative-at-wrong-point",
-            hint="Your gradients use 1 - a² with a the pre-activation x Wx + h_prev Wh + b. The derivative of "
-            "tanh at a is 1 - tanh(a)², and tanh(a) is the new state itself: write it with h_next.",
-            reference=_step_gradients_at(lambda a: 1.0 - a**2),
-        ),
+        bug("tanh-derivative-at-wrong-point", _step_gradients_at(lambda a: 1.0 - a**2)),
     )),
 ).functions
 
@@ -139,26 +137,10 @@ SEQUENCE_FORWARD, SEQUENCE_BACKWARD = Layer(
     "rnn", RNN_ARGS, _sequence_samples, _sequence, grads=RNN_ARGS, output="h",
     forward=Pass(points=6),
     backward=Pass(points=6, bugs=(
-        Bug(
-            name="wh-gradient-not-accumulated",
-            hint="Your dWh holds the contribution of one step only. Wh is used at every step, so its gradient is "
-            "the sum of every step's h_prev.T @ da: add each step's into the total, as for dWx and db.",
-            # Overwritten at every step of the backward walk, the last one written is the first step's.
-            reference=_sequence_with(lambda h, step, Wh: (h, Wh if step == 0 else Wh.detach())),
-        ),
-        Bug(
-            name="no-gradient-through-h",
-            hint="Your gradients ignore the path from each state to the next step: h_t feeds step t + 1, so the "
-            "gradient of h_t is dh[:, t] plus the dh_prev that step t + 1's backward returns. Walk the steps "
-            "in reverse and carry it along.",
-            reference=_sequence_with(lambda h, step, Wh: (h if step == 0 else h.detach(), Wh)),
-        ),
-        Bug(
-            name="initial-state-gradient-dropped",
-            hint="Your dh0 is zero. h0 feeds the first step like any other state: its gradient is the dh_prev "
-            "that the first step's backward returns, after the whole walk back.",
-            reference=lambda inputs: {"dh0": np.zeros_like(inputs["h0"])},
-        ),
+        # Overwritten at every step of the backward walk, the last one written is the first step's.
+        bug("wh-gradient-not-accumulated", _sequence_with(lambda h, step, Wh: (h, Wh if step == 0 else Wh.detach()))),
+        bug("no-gradient-through-h", _sequence_with(lambda h, step, Wh: (h if step == 0 else h.detach(), Wh))),
+        bug("initial-state-gradient-dropped", lambda inputs: {"dh0": np.zeros_like(inputs["h0"])}),
     )),
 ).functions
 
@@ -190,8 +172,7 @@ def _loss_reference(inputs: Mapping[str, Any]) -> dict:
 
 
 TEMPORAL_SOFTMAX_LOSS = GradedFunction(
-    name="temporal_softmax_loss",
-    points=4,
+    name="temporal_softmax_loss", points=4,
     program=Program((call("temporal_softmax_loss", "h", "W_out", "b_out", "y"),),
                     {"loss": Returned(0, 0), "dh": Returned(0, 1), "dW_out": Returned(0, 2), "db_out": Returned(0, 3)}),
     cases=_loss_cases,
@@ -232,29 +213,20 @@ def _clipped(per_element: bool):
 
 
 CLIP_GRADIENTS = GradedFunction(
-    name="clip_gradients",
-    points=3,
+    name="clip_gradients", points=3,
     program=Program((call("builtin:dict", dWx="dWx", dWh="dWh", db="db"),
                      call("clip_gradients", Returned(0), "max_norm")),
                     {name: Returned(1, key=name) for name in GRADIENT_NAMES}),
     cases=_clip_cases,
     reference=_clipped(per_element=False),
     bugs=(
-        Bug(
-            name="clipping-per-element",
-            hint="Your gradients are clipped element by element. Clipping by norm computes one norm over every "
-            "array together and, when it exceeds max_norm, multiplies all of them by max_norm / norm, keeping "
-            "the direction of the update.",
-            reference=_clipped(per_element=True),
-        ),
+        bug("clipping-per-element", _clipped(per_element=True)),
     ),
 )
 
 
 SUITE = Suite(
-    assignment="rnn",
     folder="08_rnn",
-    module="rnn",
     title="A recurrent network: backpropagation through time and gradient clipping",
     functions=(STEP_FORWARD, STEP_BACKWARD, SEQUENCE_FORWARD, SEQUENCE_BACKWARD, TEMPORAL_SOFTMAX_LOSS,
                CLIP_GRADIENTS),

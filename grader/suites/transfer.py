@@ -44,7 +44,7 @@ from grader import datasets
 from grader.child.tasks.backbone import sequential
 from grader.spec import (
     Backbone,
-    Bug,
+    BugCatalogue,
     Call,
     Case,
     Device,
@@ -62,6 +62,9 @@ from grader.spec import (
     call,
 )
 from grader.training import BACKBONE_LAYERS, backbone_inputs
+
+# The hints of this suite's catalogued bugs, prose kept in hints/transfer.toml.
+bug = BugCatalogue(__file__)
 
 BACKBONE_FILE = Path(datasets.__file__).resolve().parent / "data" / "transfer_backbone.safetensors"
 # The file's SHA-256 (printed by the script that trains it, which says how to regenerate it).
@@ -212,8 +215,7 @@ def _torch_classes(inputs) -> dict:
     return {"classes": torch.nn.Linear(features.shape[1], 10)(features).shape[1]}
 
 
-NOT_FROZEN = Bug("backbone-not-frozen", "the backbone's parameters are left trainable, so training changes the "
-                 "pretrained features: set requires_grad to False on every one of them in build_model", _not_frozen)
+NOT_FROZEN = bug("backbone-not-frozen", _not_frozen)
 
 build_model = GradedFunction(
     name="build_model",
@@ -225,9 +227,7 @@ build_model = GradedFunction(
         **backbone_inputs(classifier), "images": rng.random((8, 1, 28, 28), dtype=np.float32)}, points=4)],
     points=4,
     reference=_build_model_reference,
-    bugs=(NOT_FROZEN, Bug("wrong-classes", "the head gives a score per digit of the pretrained task's data set; the "
-                                            "new task has its own classes, digits 5-9 relabelled 0-4",
-                          _torch_classes)),
+    bugs=(NOT_FROZEN, bug("wrong-classes", _torch_classes)),
 )
 
 
@@ -267,15 +267,11 @@ train = GradedFunction(
     cases=_train_case,
     points=3,
     reference=_train_reference,
-    bugs=(NOT_FROZEN, Bug("batchnorm-statistics", "the backbone's BatchNorm layers are in training mode while the "
-                          "head trains (model.train() sets every submodule's mode), so they update their running "
-                          "statistics: keep the frozen backbone in evaluation mode", _bn_statistics_updated)),
+    bugs=(NOT_FROZEN, bug("batchnorm-statistics", _bn_statistics_updated)),
 )
 
 SUITE = Suite(
-    assignment="transfer",
     folder="09_transfer",
-    module="transfer",
     title="Transfer learning: a pretrained feature extractor, frozen, with a new head, on a few examples",
     functions=(build_model, train),
     training=classifier,
