@@ -380,19 +380,16 @@ def test_uid_only_is_refused_where_a_hidden_folder_is_readable_by_anyone(tmp_pat
         Sandbox(submission(tmp_path, "pass"), "toy", hide=(tmp_path,))
 
 
-def test_a_runtime_that_lives_under_tmp_stays_in_the_view(tmp_path):
-    """A checkout (and its virtualenv) under /tmp, as a CI clone may be: the
-    view's own /tmp must not cover what was bound in from there."""
+def _seen_in_a_view(tmp_path, spec: dict, look) -> str:
+    """What ``look()`` returns, run in a fresh mount and PID namespace inside
+    the view ``spec`` describes (``grader/child/view.py``)."""
     from grader.child import confine, view
 
-    runtime = tmp_path / "runtime"
-    runtime.mkdir()
-    (runtime / "module.py").write_text("VALUE = 1\n")
     workdir = tmp_path / "work"
     workdir.mkdir()
     (workdir / "toy.py").write_text("pass\n")
-    spec = {"read_only": [str(runtime)], "masks": [], "inside_masks": [], "devices": ["/dev/null"],
-            "home": "/submission", "home_bytes": 1 << 20, "tmp_bytes": 1 << 20}
+    spec = {"read_only": [], "masks": [], "inside_masks": [], "devices": ["/dev/null"], "home": "/submission",
+            "home_bytes": 1 << 20, "tmp_bytes": 1 << 20, **spec}
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:
@@ -402,7 +399,7 @@ def test_a_runtime_that_lives_under_tmp_stays_in_the_view(tmp_path):
             inner = os.fork()
             if inner == 0:
                 view.build(spec, str(workdir), 65534, 65534)
-                os.write(write, open(runtime / "module.py").read().encode() + b"|" + ",".join(os.listdir("/")).encode())
+                os.write(write, look().encode())
                 os._exit(0)
             code = os.waitstatus_to_exitcode(os.waitpid(inner, 0)[1])
         finally:
@@ -410,9 +407,33 @@ def test_a_runtime_that_lives_under_tmp_stays_in_the_view(tmp_path):
     os.close(write)
     seen = os.read(read, 4096).decode()
     os.close(read)
-    assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
+    assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0, seen
+    return seen
+
+
+def test_a_runtime_that_lives_under_tmp_stays_in_the_view(tmp_path):
+    """A checkout (and its virtualenv) under /tmp, as a CI clone may be: the
+    view's own /tmp must not cover what was bound in from there."""
+    runtime = tmp_path / "runtime"
+    runtime.mkdir()
+    (runtime / "module.py").write_text("VALUE = 1\n")
+    seen = _seen_in_a_view(tmp_path, {"read_only": [str(runtime)]},
+                           lambda: open(runtime / "module.py").read() + "|" + ",".join(os.listdir("/")))
     text, _, top = seen.partition("|")
     assert text == "VALUE = 1\n" and "tmp" in top.split(","), seen
+
+
+def test_a_grader_whose_sys_path_holds_tmp_leaves_tmp_writable(tmp_path):
+    """A grader run from a script in /tmp has /tmp on sys.path, so /tmp is
+    among the folders the view masks: the view's /tmp is a fresh tmpfs, with
+    nothing of the host's to cover, and must stay the student's scratch."""
+
+    def write_in_tmp() -> str:
+        with open("/tmp/scratch.txt", "w") as scratch:
+            scratch.write("written")
+        return open("/tmp/scratch.txt").read()
+
+    assert _seen_in_a_view(tmp_path, {"masks": ["/tmp", "/dev/shm"]}, write_in_tmp) == "written"
 
 
 RELATIVE_PATH_GRADE = """

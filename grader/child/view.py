@@ -84,10 +84,11 @@ def build(spec: dict, workdir: str, uid: int, gid: int) -> str:
     # The scratch places first: the runtime may itself live under /tmp (a
     # checkout there), and binds made before would vanish under the tmpfs.
     home = spec["home"]
+    scratch = {home: spec["home_bytes"], "/tmp": spec["tmp_bytes"], "/dev/shm": spec["tmp_bytes"]}
     os.makedirs(_inside(root, "/dev"), exist_ok=True)
     _mount(libc, "tmpfs", _inside(root, "/dev"), "tmpfs", MS_NOSUID, "size=64k,mode=0755")
-    for path, size, mode in ((home, spec["home_bytes"], "0700"), ("/tmp", spec["tmp_bytes"], "1777"),
-                             ("/dev/shm", spec["tmp_bytes"], "1777")):
+    for path, size in scratch.items():
+        mode = "0700" if path == home else "1777"
         os.makedirs(_inside(root, path), exist_ok=True)
         owner = f",uid={uid},gid={gid}" if path == home else ""
         _mount(libc, "tmpfs", _inside(root, path), "tmpfs", SAFE, f"size={size},mode={mode}{owner}")
@@ -96,6 +97,10 @@ def build(spec: dict, workdir: str, uid: int, gid: int) -> str:
             _bind(libc, source, _inside(root, source))
     masked = []  # only where a bind brought the folder in: elsewhere there is nothing to cover
     for path in spec["masks"]:
+        # A scratch place (or a folder above one, as /tmp is on sys.path for a grader run from a script
+        # there) is a fresh tmpfs, with nothing of the host's to cover: masked, it would be read-only.
+        if any(place == path or place.startswith(path.rstrip("/") + "/") for place in scratch):
+            continue
         target = _inside(root, path)
         if os.path.isdir(target):
             _mount(libc, "tmpfs", target, "tmpfs", SAFE | MS_NOEXEC, "size=64k,mode=0755")
