@@ -14,7 +14,7 @@ import os
 import sys
 import traceback
 
-from grader.exits import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, version
+from grader.exits import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, DeclarationError, version
 
 # Each verb, and its module under grader/commands/ (its name, with "_" for "-").
 VERBS = ("list", "check", "grade", "grade-batch", "generate", "demo", "export", "report")
@@ -104,6 +104,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:  # grade-batch handles its own; here the sandboxes closed on the way out
         print(f"dlgrade {args.verb}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except DeclarationError as e:  # the course's suites, not the submission nor the command line
+        print(f"dlgrade {args.verb}: a suite is broken: {e}", file=sys.stderr)
+        return EXIT_INTERNAL
     except BrokenPipeError:
         # The reader went away (`dlgrade list | head`): not an error of ours.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -1,6 +1,7 @@
-"""What every command exits with, and the version it reports: a module of
-its own, so that the verbs (and the cluster's workers) import them without
-the command line's parser."""
+"""What every command exits with, the version it reports, and the error a
+broken course declaration raises: a module of its own, so that the verbs
+(and the cluster's workers) import them without the command line's parser,
+and the parser without the declarations."""
 
 from __future__ import annotations
 
@@ -17,3 +18,9 @@ def version() -> str:
         return metadata.version("dlgrade")
     except metadata.PackageNotFoundError:  # run from a source folder never installed, e.g. a Gradescope zip
         return "(not installed)"
+
+
+class DeclarationError(Exception):
+    """A suite's declaration is broken (a hint missing from its hints file, a
+    folder not named NN_<assignment>): the course's mistake, not a student's,
+    told in one line by every command, which exits with EXIT_INTERNAL."""

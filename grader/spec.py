@@ -50,6 +50,7 @@ from grader.child.protocol import (  # noqa: F401 - re-exported for suites
     call,
 )
 from grader.compare import Expected, Tolerance  # noqa: F401 - re-exported for suites
+from grader.exits import DeclarationError
 
 Value = Union[np.ndarray, float, int, bool, str, tuple[int, ...]]  # a tuple: a shape (the child's builtin:shape)
 
@@ -185,13 +186,13 @@ class BugCatalogue:
         try:
             self.hints: Mapping[str, str] = tomllib.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as error:
-            raise LookupError(f"{self.path}: the suite's hints cannot be read: {error}") from None
+            raise DeclarationError(f"{self.path}: the suite's hints cannot be read: {error}") from None
 
     def __call__(self, name: str, reference: Callable[[Mapping[str, "Value"]], Mapping[str, Any]],
                  hint: str | None = None) -> Bug:
         key = hint or name
         if not isinstance(self.hints.get(key), str):
-            raise LookupError(f"{self.path}: no hint for the catalogued bug {key!r}")
+            raise DeclarationError(f"{self.path}: no hint for the catalogued bug {key!r}")
         return Bug(name, self.hints[key], reference)
 
 
@@ -292,7 +293,7 @@ class Suite:
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"\d+_[a-z][a-z0-9_]*", self.folder):
-            raise ValueError(f"a suite's folder is NN_<assignment>, e.g. 01_neuron, not {self.folder!r}")
+            raise DeclarationError(f"a suite's folder is NN_<assignment>, e.g. 01_neuron, not {self.folder!r}")
 
     @property
     def assignment(self) -> str:

@@ -242,3 +242,19 @@ def test_a_long_grade_shows_a_progress_line_on_a_terminal_only(tmp_path):
     assert "\rgrading losses.py (losses): 3 s (Ctrl-C stops)" in terminal and terminal.endswith("\r\x1b[K")
     quiet = dlgrade("grade", str(slow), "-a", "losses")
     assert quiet.returncode == 0 and "Ctrl-C stops" not in quiet.stderr
+
+
+def test_a_broken_hints_file_is_told_in_one_line(tmp_path):
+    """An instructor's typo in a suite's hints: every command says which file, in one line, and exits 3."""
+    import shutil
+
+    copy = tmp_path / "grader"
+    shutil.copytree(COURSE.root / "grader", copy, ignore=shutil.ignore_patterns("__pycache__", "data"))
+    with open(copy / "suites" / "hints" / "losses.toml", "a") as hints:
+        hints.write("a-hint-left-unfinished = \n")
+    run = subprocess.run([sys.executable, "-m", "grader", "list"], capture_output=True, text=True, cwd=tmp_path,
+                         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(tmp_path)})
+    assert run.returncode == 3, run.stderr
+    (line,) = run.stderr.splitlines()
+    assert line.startswith(f"dlgrade list: a suite is broken: {copy / 'suites' / 'hints' / 'losses.toml'}: "
+                           f"the suite's hints cannot be read: "), line

@@ -9,7 +9,7 @@ import importlib
 import pytest
 
 from grader.course import Secret
-from grader.spec import BugCatalogue, Suite
+from grader.spec import BugCatalogue, DeclarationError, Suite
 from grader.suites import SUITES
 
 SEEDS = ("0", "1", "regrade", "another term")
@@ -37,17 +37,17 @@ def test_a_bug_without_a_hint_or_an_unreadable_hints_file_names_the_file(tmp_pat
     catalogue = BugCatalogue(str(tmp_path / "toy.py"))
     assert catalogue("known", dict).hint == "A hint over two lines."
     assert catalogue("renamed", dict, hint="known").name == "renamed"
-    with pytest.raises(LookupError, match=r"toy\.toml: no hint for the catalogued bug 'unknown'"):
+    with pytest.raises(DeclarationError, match=r"toy\.toml: no hint for the catalogued bug 'unknown'"):
         catalogue("unknown", dict)
     (tmp_path / "hints" / "toy.toml").write_text("known = \n")
-    with pytest.raises(LookupError, match=r"toy\.toml: the suite's hints cannot be read"):
+    with pytest.raises(DeclarationError, match=r"toy\.toml: the suite's hints cannot be read"):
         BugCatalogue(str(tmp_path / "toy.py"))
-    with pytest.raises(LookupError, match=r"other\.toml: the suite's hints cannot be read"):
+    with pytest.raises(DeclarationError, match=r"other\.toml: the suite's hints cannot be read"):
         BugCatalogue(str(tmp_path / "other.py"))
 
 
 def test_a_suites_folder_names_its_assignment_and_module():
     suite = Suite(folder="12_attention", title="Attention", functions=())
     assert (suite.assignment, suite.module) == ("attention", "attention")
-    with pytest.raises(ValueError, match="NN_<assignment>.*'attention'"):
+    with pytest.raises(DeclarationError, match="NN_<assignment>.*'attention'"):
         Suite(folder="attention", title="Attention", functions=())

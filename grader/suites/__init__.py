@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterator, Mapping
 from importlib.abc import InspectLoader
 
-from grader.spec import Suite
+from grader.spec import DeclarationError, Suite
 
 # Read from a module's source, so that finding the suites imports none of them.
 DEFINES_SUITE = re.compile(r"^SUITE\s*[:=]", re.M)
@@ -43,8 +43,8 @@ class _Suites(Mapping[str, Suite]):
         if name not in self._loaded:
             suite = importlib.import_module(f"{__name__}.{name}").SUITE
             if suite.assignment != name:
-                raise ImportError(f"{__name__}.{name} defines the suite of {suite.assignment!r}: a suite's module "
-                                  f"is named after its assignment")
+                raise DeclarationError(f"{__name__}.{name} defines the suite of {suite.assignment!r}: a suite's "
+                                       f"module is named after its assignment")
             self._loaded[name] = suite
         return self._loaded[name]
 
