@@ -177,7 +177,7 @@ class BugCatalogue:
     ``hints/<suite>.toml`` beside the suite's module and keyed by bug name, so
     that a suite declares each bug in one line (its name and what it computes)
     and the feedback can be edited as text. ``bug(name, reference)`` makes the
-    :class:`Bug`; ``hint`` names another key where one mistake shows
+    :class:`Bug`; ``hint_key`` names another key where one mistake shows
     differently in two functions of a suite (both carry the mistake's name)."""
 
     def __init__(self, suite_module: str) -> None:
@@ -189,8 +189,8 @@ class BugCatalogue:
             raise DeclarationError(f"{self.path}: the suite's hints cannot be read: {error}") from None
 
     def __call__(self, name: str, reference: Callable[[Mapping[str, "Value"]], Mapping[str, Any]],
-                 hint: str | None = None) -> Bug:
-        key = hint or name
+                 hint_key: str | None = None) -> Bug:
+        key = hint_key or name
         if not isinstance(self.hints.get(key), str):
             raise DeclarationError(f"{self.path}: no hint for the catalogued bug {key!r}")
         return Bug(name, self.hints[key], reference)

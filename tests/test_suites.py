@@ -36,7 +36,7 @@ def test_a_bug_without_a_hint_or_an_unreadable_hints_file_names_the_file(tmp_pat
     (tmp_path / "hints" / "toy.toml").write_text('known = """\nA hint \\\nover two lines."""\n')
     catalogue = BugCatalogue(str(tmp_path / "toy.py"))
     assert catalogue("known", dict).hint == "A hint over two lines."
-    assert catalogue("renamed", dict, hint="known").name == "renamed"
+    assert catalogue("renamed", dict, hint_key="known").name == "renamed"
     with pytest.raises(DeclarationError, match=r"toy\.toml: no hint for the catalogued bug 'unknown'"):
         catalogue("unknown", dict)
     (tmp_path / "hints" / "toy.toml").write_text("known = \n")

@@ -554,8 +554,7 @@ FAN_IN_AND_OUT = GradedFunction(
     cases=_fan_cases,
     reference=lambda inputs: _fan_outputs(*_fans(inputs["shape"])),
     bugs=(
-        bug("fans-swapped",
-            lambda inputs: _fan_outputs(*reversed(_fans(inputs["shape"]))), hint="fans-swapped-in-initialisation"),
+        bug("fans-swapped", lambda inputs: _fan_outputs(*reversed(_fans(inputs["shape"])))),
     ),
 )
 
@@ -646,7 +645,8 @@ def _drawn_as_documented(init: _Initialiser, scale: Callable[[Mapping], float]):
 
 
 def _fans_swapped(init: _Initialiser) -> Bug:
-    return bug("fans-swapped", _drawn_as_documented(init, lambda inputs: _torch_scale(init, inputs, mode="fan_out")))
+    return bug("fans-swapped", _drawn_as_documented(init, lambda inputs: _torch_scale(init, inputs, mode="fan_out")),
+               hint_key="fans-swapped-in-initialisers")
 
 
 def _variance_as_std(init: _Initialiser) -> Bug:
