@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from grader.suites.conv import RESNET18, RESNET18_TABLE, VGG16, parameters, torch_network
+from grader.suites.networks import RESNET18, RESNET18_TABLE, VGG16, parameters, torch_network
 
 
 @pytest.mark.parametrize("layers, size, total", [
