@@ -292,7 +292,8 @@ class Sandbox:
             "view": dict(_view(limits.packages, limits.gpu, tuple(_hideable(hide))), home_bytes=limits.scratch_bytes,
                          tmp_bytes=limits.scratch_bytes) if namespaced else None,
             "limits": _limits_request(limits, own_uid=uid is not None),
-            "env": {**_child_environment(), **dict(limits.cpu_environment if device == "cpu" else ()), "HOME": home}}
+            "env": {**_child_environment(), **dict(limits.cpu_environment if device == "cpu" else ()), "HOME": home},
+            "setup": list(limits.cpu_setup if device == "cpu" else ())}
         # What held for this submission, for its result: the level, and whether a
         # cgroup limited its memory and processes.
         self.guarantees: dict[str, str] = {"confinement": self.confinement.value,

@@ -265,6 +265,10 @@ class Limits:
     # Variables of the child's environment in CPU mode only (no GPU, or DLGRADE_DEVICE=cpu): Triton's
     # interpreter (TRITON_INTERPRET=1) runs GPU kernels on CPU tensors, and is chosen before triton is imported.
     cpu_environment: tuple[tuple[str, str], ...] = ()
+    # Builtins of the child's tasks (``"<task>.<name>"``, in grader/child/tasks/<task>.py) that each child calls,
+    # without arguments, before it imports the submission, in CPU mode only: the kernel lab's has Triton's
+    # autotuner time its configurations on the CPU, where the interpreter has no GPU driver to time them.
+    cpu_setup: tuple[str, ...] = ()
 
     def __post_init__(self):
         both = {name.partition(".")[0] for name in self.preload} & set(self.forbidden_modules)

@@ -10,7 +10,9 @@ variants, every catalogued bug), as for every assignment."""
 from __future__ import annotations
 
 import ast
+import dataclasses
 
+import numpy as np
 import pytest
 
 pytest.importorskip("triton", reason="11_kernels needs triton (pip install -e '.[dev]', or the extra '.[kernels]')")
@@ -127,3 +129,54 @@ def test_the_matmul_baseline_is_exact_float32_and_tf32_would_fail_a_correct_stud
         torch.backends.cuda.matmul.allow_tf32 = saved
     relative = lambda c: ((c.double() - reference).abs().max() / reference.abs().max()).item()  # noqa: E731
     assert relative(tf32) > SUITE.function("matmul").tolerance.rtol > relative(exact_matmul(a, b))
+
+
+def test_a_correct_autotuned_kernel_gets_every_point_without_a_gpu(tmp_path):
+    """@triton.autotune over several tile shapes (the Triton tutorial's way): in CPU mode each child first has the
+    autotuner time its configurations by the CPU clock (Limits.cpu_setup), where the interpreter has no driver."""
+    from grader.child.protocol import Request
+    from grader.sandbox import Sandbox
+    from grader.spec import Program, Returned, Tensor, call
+
+    module = tmp_path / "tuned.py"
+    module.write_text('''
+import os
+os.environ.setdefault("TRITON_INTERPRET", "1")
+import torch, triton, triton.language as tl
+
+@triton.autotune(configs=[triton.Config({"BLOCK": 16}), triton.Config({"BLOCK": 64})], key=["n"])
+@triton.jit
+def double_kernel(x_ptr, out_ptr, n, BLOCK: tl.constexpr):
+    lanes = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    tl.store(out_ptr + lanes, 2 * tl.load(x_ptr + lanes, mask=lanes < n), mask=lanes < n)
+
+def double(x):
+    doubled = torch.empty_like(x)
+    double_kernel[lambda meta: (triton.cdiv(x.numel(), meta["BLOCK"]),)](x, doubled, x.numel())
+    return doubled
+''')
+    request = Request(Program((call("double", Tensor("x")),), {"out": Returned(0)}))
+    x = np.arange(100, dtype=np.float32)
+    limits = SUITE.limits
+    for setup, expected in ((limits.cpu_setup, None), ((), "0 active drivers")):
+        with Sandbox(module, "tuned", dataclasses.replace(limits, cpu_setup=setup), device="cpu") as box:
+            outcome = box.run(request, {"x": x}, time_limit=60)
+        if expected is None:
+            assert outcome.ok and np.array_equal(outcome.outputs["out"], 2 * x), outcome.message
+        else:  # the test's own control: without the setup, Triton cannot autotune here
+            assert not outcome.ok and expected in outcome.message, outcome.message
+
+
+def test_a_task_setup_that_fails_is_the_machines_failure_not_the_submissions(tmp_path):
+    from grader.child.protocol import Request
+    from grader.sandbox import Sandbox, SandboxError
+    from grader.spec import Limits, Program, Returned, call
+
+    module = tmp_path / "toy.py"
+    module.write_text("def f():\n    return 1\n")
+    request = Request(Program((call("f"),), {"out": Returned(0)}))
+    limits = Limits(cpu_setup=("kernels.no_such_preparation",), packages=("numpy", "torch", "triton"),
+                    preload=("numpy", "torch"), forbidden_modules=(), memory_bytes=None)
+    with Sandbox(module, "toy", limits, device="cpu") as box:
+        with pytest.raises(SandboxError, match="preparing the child failed: .*no_such_preparation"):
+            box.run(request, {}, time_limit=60)

@@ -15,7 +15,7 @@ import os
 import sys
 
 from confine import isolate, restrict
-from program import StudentError, describe_exception, run_program
+from program import StudentError, builtin_named, describe_exception, run_program
 from protocol import ErrorKind, ProtocolError, ReplyKind, decode_request
 from wire import encode, read_message
 
@@ -34,6 +34,13 @@ def serve(request_fd: int, result_fd: int, request: dict) -> None:
     requests = os.fdopen(request_fd, "rb", buffering=0)
     results = os.fdopen(result_fd, "wb", buffering=0)
     sys.path.insert(0, home)
+    try:
+        for name in request["setup"]:  # the task's own preparations (Limits.cpu_setup), trusted code
+            builtin_named(name)()
+    except Exception as e:  # noqa: BLE001 - the grading machine's failure (a package missing), not the submission's
+        results.write(encode({"kind": ReplyKind.SETUP_ERROR,
+                              "message": f"preparing the child failed: {describe_exception(e, module_file)}"}))
+        return
 
     try:
         module = import_submission(module_file)

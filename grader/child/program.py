@@ -203,7 +203,7 @@ def _check_size(nbytes: int) -> None:
                                          f"{wire.MAX_MESSAGE_BYTES >> 20} MiB")
 
 
-def _builtin(name: str):
+def builtin_named(name: str):
     """``name``: a helper of this module's, of torch_support's, or ``<task>.<helper>`` of ``tasks/<task>.py``."""
     if name in BUILTINS:
         return BUILTINS[name]
@@ -214,7 +214,7 @@ def _builtin(name: str):
 def _function(module: ModuleType, fname: str, source_file: str | None):
     """What a call of the program names: a builtin, or the student's function."""
     builtin = fname.startswith(protocol.BUILTIN)
-    func = _builtin(fname[len(protocol.BUILTIN):]) if builtin else getattr(module, fname, None)
+    func = builtin_named(fname[len(protocol.BUILTIN):]) if builtin else getattr(module, fname, None)
     if not callable(func):
         where = os.path.basename(source_file) if source_file else "the module"
         raise StudentError(ErrorKind.MISSING, f"{where} has no function named {fname}")
@@ -270,7 +270,7 @@ def _timed(module: ModuleType, request: protocol.Request, inputs: dict, source_f
     spec = request.timing
     assert spec is not None  # run_program sends only timed requests here
     (step,) = request.program.calls
-    func, baseline = _function(module, step.function, source_file), _builtin(spec.baseline)
+    func, baseline = _function(module, step.function, source_file), builtin_named(spec.baseline)
     sets: list[dict[str, Any]] = [{} for _ in range(spec.warmup + spec.repeats)]
     for key, value in inputs.items():
         name, _, i = key.rpartition("@")

@@ -202,5 +202,5 @@ SUITE = Suite(
     # CuPy and Numba would be other ways to a GPU kernel, or to the operations themselves.
     limits=Limits(memory_bytes=None, forbidden_modules=("tensorflow", "jax", "keras", "cupy", "numba"),
                   preload=("numpy", "torch"), packages=("numpy", "torch", "triton"), gpu=True,
-                  cpu_environment=(("TRITON_INTERPRET", "1"),)),
+                  cpu_environment=(("TRITON_INTERPRET", "1"),), cpu_setup=("kernels.autotune_on_the_cpu",)),
 )

@@ -27,6 +27,11 @@ torch operation they implement (``torch.softmax``, ``torch.exp``, ``@``,
 tensors on the GPU, or on the CPU where there is none: Triton's interpreter then
 runs the same kernels on the CPU, one program after another (slowly: keep the
 shapes small when you try things out).
+
+``@triton.autotune`` over several configurations is welcome. It times each one
+on the GPU; Triton's interpreter cannot ("0 active drivers"), so without a GPU
+try your kernel with a single configuration. The grader, without a GPU, times
+them by the CPU clock.
 """
 
 import os
