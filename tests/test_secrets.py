@@ -77,10 +77,17 @@ def test_no_solution_line_appears_outside_solutions():
 
 
 def _verdicts(result) -> list[tuple]:
-    """What a grade says, less its timings: every case's points, messages
-    (a speed check's hold the ratio measured) and hints."""
-    return [(f.name, c.name, c.score, c.max_score, None if c.speed else c.messages, c.hints, c.skipped)
-            for f in result.functions for c in f.cases]
+    """What a grade says, less what timing decides: every case's points,
+    messages and hints; of a speed check, that it was measured (its points
+    and message come from a ratio two runs measure apart, and the loops
+    example's ratios lie near the limits: 33-43x against 40x here)."""
+    return [(f.name, c.name, "measured" if c.speed else c.score, c.max_score, None if c.speed else c.messages,
+             c.hints, c.skipped) for f in result.functions for c in f.cases]
+
+
+def _timed(result) -> list[str]:
+    """The functions whose speed was measured against torch (a note gives the ratio)."""
+    return [f.name for f in result.functions if any("torch's time" in note for note in f.notes)]
 
 
 @pytest.mark.parametrize("assignment, example", [
@@ -105,5 +112,5 @@ def test_the_same_grade_and_hints_with_and_without_the_solutions(tmp_path, assig
                                                                    for c in f.cases)
     if example == "buggy.py":
         assert without.bugs, to_text(without)
-    else:
-        assert any(c.speed and c.score == 0 for f in without.functions for c in f.cases), to_text(without)
+    else:  # speed measured on both routes, against torch alone
+        assert _timed(with_solutions) == _timed(without) != [], to_text(without)
