@@ -44,10 +44,11 @@ def _grade(tmp_path: Path, suite, style: str, functions=None):
     return grade_submission(suite, path, Secret("corpus"), COURSE)
 
 
-def test_every_numpy_assignment_has_a_dozen_styles():
+def test_every_numpy_assignment_has_a_dozen_styles_and_every_other_three():
+    counts = {name: len(list((CORPUS / name).glob("*.py"))) for name in SUITES}
     numpy_assignments = [name for name, suite in SUITES.items() if suite.limits.packages == ("numpy",)]
-    counts = {name: len(list((CORPUS / name).glob("*.py"))) for name in numpy_assignments}
-    assert len(counts) >= 6 and all(n >= 12 for n in counts.values()), counts
+    assert len(numpy_assignments) >= 6 and all(counts[name] >= 12 for name in numpy_assignments), counts
+    assert all(n >= 3 for n in counts.values()), counts
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: f"{p.parent.name}/{p.stem}")
