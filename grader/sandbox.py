@@ -70,7 +70,23 @@ def _limits_request(limits: Limits, own_uid: bool) -> dict:
     if own_uid:  # RLIMIT_NPROC counts every process of the uid: only a uid of the child's own
         rlimits["RLIMIT_NPROC"] = limits.processes
     return {"rlimits": rlimits, "allow_processes": limits.allow_processes,
+            "executables": [path for path in map(_installed, limits.executables) if path],
             "forbidden_modules": list(limits.forbidden_modules)}
+
+
+def _installed(path_in_package: str) -> str | None:
+    """The real path of ``package/inside/it`` (``triton/backends/nvidia/bin/ptxas``) where that package is
+    installed here, found without importing it; None where it is not there."""
+    import importlib.util
+
+    package, _, inside = path_in_package.partition("/")
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        return None
+    folders = list(spec.submodule_search_locations or ()) if spec else []
+    found = [os.path.realpath(os.path.join(folder, inside)) for folder in folders]
+    return next((path for path in found if os.path.isfile(path)), None)
 
 
 class SandboxError(RuntimeError):

@@ -249,6 +249,10 @@ class Limits:
     scratch_bytes: int = 64 << 20
     processes: int = 64  # the pids cgroup's limit, and RLIMIT_NPROC for a uid of its own
     allow_processes: bool = False
+    # Programs the student's process may start all the same, by their path inside a package of the view: Triton on
+    # a GPU runs its bundled ptxas to compile each kernel. The audit hook refuses any other (a deterrent: the view,
+    # the uid and the PID namespace are what hold).
+    executables: tuple[str, ...] = ()
     # Modules the student may not import, at any depth (torch for the numpy
     # assignments: autograd would compute the gradients they are to derive).
     # Where the view holds they are not in it at all; the import hook that also

@@ -180,3 +180,50 @@ def test_a_task_setup_that_fails_is_the_machines_failure_not_the_submissions(tmp
     with Sandbox(module, "toy", limits, device="cpu") as box:
         with pytest.raises(SandboxError, match="preparing the child failed: .*no_such_preparation"):
             box.run(request, {}, time_limit=60)
+
+
+COMPILES_FOR_A_GPU = '''
+import subprocess
+import numpy as np
+import triton, triton.language as tl
+from triton.backends.compiler import GPUTarget
+from triton.compiler import ASTSource
+
+@triton.jit
+def halve_kernel(x_ptr, n, BLOCK: tl.constexpr):
+    lanes = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    tl.store(x_ptr + lanes, tl.load(x_ptr + lanes, mask=lanes < n) / 2, mask=lanes < n)
+
+def cubin():
+    source = ASTSource(fn=halve_kernel, signature={"x_ptr": "*fp32", "n": "i32", "BLOCK": "constexpr"},
+                       constexprs={"BLOCK": 128})
+    return np.frombuffer(triton.compile(source, target=GPUTarget("cuda", 90, 32)).asm["cubin"], dtype=np.uint8)
+
+def shell():
+    return np.array(subprocess.run(["/bin/sh", "-c", "true"]).returncode)
+'''
+
+
+def test_triton_compiles_a_kernel_for_the_gpu_with_its_own_ptxas_and_nothing_else(tmp_path):
+    """On a GPU, Triton compiles each kernel in the student's process and runs its bundled ptxas to assemble it:
+    the suite's Limits.executables lets that one program start, and no other. Compiling for an H100/H200 (sm_90)
+    needs no GPU, so the part of the GPU path that starts ptxas is tested here, in the sandbox (without the
+    interpreter, as on a GPU)."""
+    from grader.child.protocol import Request
+    from grader.sandbox import Sandbox
+    from grader.spec import Program, Returned, call
+
+    module = tmp_path / "compiled.py"
+    module.write_text(COMPILES_FOR_A_GPU)
+    on_a_gpu = dataclasses.replace(SUITE.limits, cpu_environment=(), cpu_setup=())
+    compile_it = Request(Program((call("cubin"),), {"cubin": Returned(0)}))
+    start_a_shell = Request(Program((call("shell"),), {"code": Returned(0)}))
+    with Sandbox(module, "compiled", on_a_gpu, device="cpu") as box:
+        compiled = box.run(compile_it, {}, time_limit=120)
+        shell = box.run(start_a_shell, {}, time_limit=60)
+    assert compiled.ok, compiled.message
+    assert bytes(compiled.outputs["cubin"][:4]) == b"\x7fELF"
+    assert not shell.ok and "subprocess.Popen is not allowed" in shell.message, shell.message
+    with Sandbox(module, "compiled", dataclasses.replace(on_a_gpu, executables=()), device="cpu") as box:
+        refused = box.run(compile_it, {}, time_limit=120)
+    assert not refused.ok and "is not allowed while grading" in refused.message, refused.message

@@ -186,14 +186,35 @@ def restrict(request: dict) -> dict[str, str]:
         _drop_capabilities(libc)  # the owner of a user namespace holds them all inside it
     _check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
     refused = NETWORK_EVENTS + (() if limits.get("allow_processes") else PROCESS_EVENTS)
+    allowed = frozenset(limits.get("executables", ()))
 
     def refuse(event: str, args) -> None:
-        if event in refused:
-            raise PermissionError(f"{event} is not allowed while grading")
+        if event not in refused:
+            return
+        program = _started_program(event, args)
+        if program is None or program not in allowed:
+            raise PermissionError(f"{event} is not allowed while grading" + (f" ({program})" if program else ""))
 
     sys.addaudithook(refuse)
     sys.meta_path.insert(0, ForbiddenModules(tuple(limits.get("forbidden_modules", ()))))
     return {"confinement": level}
+
+
+def _started_program(event: str, args) -> str | None:
+    """The real path of the program an audit event starts: ``subprocess.Popen(executable, args, cwd, env)``
+    (the executable, else the first argument), ``os.exec`` and ``os.posix_spawn`` (path, argv, env)."""
+    if event == "subprocess.Popen":
+        program = args[0] if args[0] is not None else (args[1][0] if args[1] else None)
+    elif event in ("os.exec", "os.posix_spawn"):
+        program = args[0]
+    else:
+        return None
+    if program is None:
+        return None
+    try:
+        return os.path.realpath(os.fsdecode(program))
+    except (TypeError, ValueError):
+        return None
 
 
 def _drop_capabilities(libc) -> None:

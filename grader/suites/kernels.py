@@ -202,5 +202,7 @@ SUITE = Suite(
     # CuPy and Numba would be other ways to a GPU kernel, or to the operations themselves.
     limits=Limits(memory_bytes=None, forbidden_modules=("tensorflow", "jax", "keras", "cupy", "numba"),
                   preload=("numpy", "torch"), packages=("numpy", "torch", "triton"), gpu=True,
-                  cpu_environment=(("TRITON_INTERPRET", "1"),), cpu_setup=("kernels.autotune_on_the_cpu",)),
+                  cpu_environment=(("TRITON_INTERPRET", "1"),), cpu_setup=("kernels.autotune_on_the_cpu",),
+                  # Triton's assemblers: ptxas, and ptxas-blackwell (for Blackwell GPUs; its version is read for any).
+                  executables=("triton/backends/nvidia/bin/ptxas", "triton/backends/nvidia/bin/ptxas-blackwell")),
 )
