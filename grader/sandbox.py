@@ -74,21 +74,6 @@ def _limits_request(limits: Limits, own_uid: bool) -> dict:
             "forbidden_modules": list(limits.forbidden_modules)}
 
 
-def _installed(path_in_package: str) -> str | None:
-    """The real path of ``package/inside/it`` (``triton/backends/nvidia/bin/ptxas``) where that package is
-    installed here, found without importing it; None where it is not there."""
-    import importlib.util
-
-    package, _, inside = path_in_package.partition("/")
-    try:
-        spec = importlib.util.find_spec(package)
-    except (ImportError, ValueError):
-        return None
-    folders = list(spec.submodule_search_locations or ()) if spec else []
-    found = [os.path.realpath(os.path.join(folder, inside)) for folder in folders]
-    return next((path for path in found if os.path.isfile(path)), None)
-
-
 class SandboxError(RuntimeError):
     """The sandbox could not be set up as required: a failure of the grading
     machine, never of the submission (a rerun retries it)."""
@@ -105,9 +90,26 @@ def _sandboxes_folder() -> Path:
 
 
 # The lru_caches below memoise facts of this Python installation, the same for
-# every sandbox of the process (a view's mounts, its folders' permissions): no
+# every sandbox of the process (a view's mounts, its folders' permissions, the
+# real paths of the programs a child may start): no
 # grading state lives in them. The zygotes (``_zygotes``) are a process-wide
 # resource, one per set of preloaded modules, shared by every sandbox.
+@functools.lru_cache(maxsize=None)
+def _installed(path_in_package: str) -> str | None:
+    """The real path of ``package/inside/it`` (``triton/backends/nvidia/bin/ptxas``) where that package is
+    installed here, found without importing it; None where it is not there."""
+    import importlib.util
+
+    package, _, inside = path_in_package.partition("/")
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        return None
+    folders = list(spec.submodule_search_locations or ()) if spec else []
+    found = [os.path.realpath(os.path.join(folder, inside)) for folder in folders]
+    return next((path for path in found if os.path.isfile(path)), None)
+
+
 @functools.lru_cache(maxsize=None)
 def _python_readable_by_others() -> bool:
     """Whether any user can reach what the child runs on: every folder on the
